@@ -1,0 +1,4 @@
+"""`python -m miniplay` is the same as the `miniplay` command."""
+from .cli import main
+
+raise SystemExit(main())

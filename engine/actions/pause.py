@@ -1,0 +1,30 @@
+"""pause — wait for some seconds or minutes (controller only).
+
+Interactive prompts are not supported: without seconds/minutes miniplay refuses,
+since nobody may be at the keyboard.
+"""
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any
+
+from . import ActionContext
+
+
+def run(ctx: ActionContext) -> dict[str, Any]:
+    seconds = ctx.args.get("seconds")
+    minutes = ctx.args.get("minutes")
+    if seconds is None and minutes is None:
+        return {"failed": True, "changed": False,
+                "msg": "miniplay's pause needs seconds or minutes: interactive prompts are not supported"}
+    try:
+        duration = float(seconds) if seconds is not None else float(minutes) * 60
+    except (TypeError, ValueError):
+        return {"failed": True, "changed": False, "msg": f"non-integer value given for prompt duration: {seconds or minutes}"}
+    start = datetime.datetime.now()
+    time.sleep(max(0.0, duration))
+    stop = datetime.datetime.now()
+    return {"changed": False, "rc": 0, "start": str(start), "stop": str(stop),
+            "delta": int((stop - start).total_seconds()), "stdout": f"Paused for {duration:g} seconds",
+            "echo": True, "user_input": ""}

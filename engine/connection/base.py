@@ -1,0 +1,60 @@
+"""The connection interface: how the controller reaches one host.
+
+Deliberately tiny: open, start a long-lived process (the worker), run one plain
+command (for `raw` and for probing), close. Orchestration — what to run and
+when — lives above it in the strategy, the executor and the worker client.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import IO, Optional
+
+
+@dataclass
+class CommandResult:
+    rc: int
+    stdout: bytes
+    stderr: bytes
+
+
+class RemoteProcess(abc.ABC):
+    """A process running on the host with its three standard streams."""
+
+    stdin: IO[bytes]
+    stdout: IO[bytes]
+    stderr: IO[bytes]
+
+    @abc.abstractmethod
+    def poll(self) -> Optional[int]:
+        """The exit status if the process has ended, else None."""
+
+    @abc.abstractmethod
+    def terminate(self) -> None:
+        """Stop the process (and close its streams)."""
+
+
+class Connection(abc.ABC):
+    """One host. Implementations: local (subprocess) and ssh (fabric)."""
+
+    transport = "base"
+
+    def __init__(self, host: str, variables: dict) -> None:
+        self.host = host
+        self.variables = variables
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Connect; raise ConnectionFailed with the cause if the host cannot be reached."""
+
+    @abc.abstractmethod
+    def start_process(self, command: str) -> RemoteProcess:
+        """Start `command` (a shell command line) and return it with open pipes."""
+
+    @abc.abstractmethod
+    def exec_command(self, command: str, stdin: Optional[bytes] = None,
+                     timeout: Optional[float] = None) -> CommandResult:
+        """Run a shell command to completion."""
+
+    def close(self) -> None:
+        """Release the connection; the default has nothing to release."""

@@ -1,0 +1,51 @@
+"""The local connection: the target is this machine, processes are subprocesses."""
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Optional
+
+from .base import CommandResult, Connection, RemoteProcess
+
+
+class LocalProcess(RemoteProcess):
+    def __init__(self, popen: subprocess.Popen) -> None:
+        self.popen = popen
+        self.stdin = popen.stdin
+        self.stdout = popen.stdout
+        self.stderr = popen.stderr
+
+    def poll(self) -> Optional[int]:
+        return self.popen.poll()
+
+    def terminate(self) -> None:
+        for stream in (self.stdin,):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.popen.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+
+class LocalConnection(Connection):
+    transport = "local"
+
+    def open(self) -> None:
+        """Nothing to open: the host is this machine."""
+
+    def start_process(self, command: str) -> RemoteProcess:
+        popen = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, bufsize=0, start_new_session=True,
+                                 env=dict(os.environ))
+        return LocalProcess(popen)
+
+    def exec_command(self, command: str, stdin: Optional[bytes] = None,
+                     timeout: Optional[float] = None) -> CommandResult:
+        proc = subprocess.run(command, shell=True, input=stdin,
+                              stdin=None if stdin is not None else subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        return CommandResult(proc.returncode, proc.stdout, proc.stderr)

@@ -1,0 +1,97 @@
+"""Errors for mistakes in the user's input.
+
+Every mistake in a playbook, inventory, template or command line is a
+`MiniplayError` carrying a `Location`, so the CLI can print one clear paragraph
+(file, line, the offending text) instead of a Python traceback. What happens on
+a host (a module failing, a host unreachable) is never an exception: it is a
+result value handed to the strategy and the event renderers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something came from: file and 1-based line (and column when known)."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line and self.column:
+            return f"{self.path}:{self.line}:{self.column}"
+        if self.line:
+            return f"{self.path}:{self.line}"
+        return self.path
+
+    def source_line(self) -> Optional[str]:
+        """The text of the line, for showing it under the message."""
+        if not self.line:
+            return None
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as handle:
+                for number, text in enumerate(handle, start=1):
+                    if number == self.line:
+                        return text.rstrip("\n")
+        except OSError:
+            return None
+        return None
+
+
+class MiniplayError(Exception):
+    """Root of every user-facing error; `exit_code` follows ansible-playbook."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, location: Optional[Location] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def describe(self) -> str:
+        """One paragraph: the message, where it is, and the offending line."""
+        text = f"ERROR! {self.message}"
+        if self.location is not None:
+            text += f"\n\nThe error appears to be in '{self.location}'."
+            line = self.location.source_line()
+            if line is not None:
+                text += f" The offending line appears to be:\n\n    {line}"
+                if self.location.column:
+                    text += "\n    " + " " * (self.location.column - 1) + "^ here"
+        return text
+
+
+class ParseError(MiniplayError):
+    """A playbook, vars file or inventory that cannot be loaded (ansible exits 4)."""
+
+    exit_code = 4
+
+
+class InventoryError(ParseError):
+    """An inventory file that cannot be read or understood."""
+
+
+class TemplateError(MiniplayError):
+    """A Jinja2 template that cannot be rendered: syntax error, undefined variable."""
+
+
+class UndefinedVariableError(TemplateError, KeyError):
+    """A template used a variable that is not defined."""
+
+    def __str__(self) -> str:  # KeyError would quote the message otherwise
+        return self.message
+
+
+class CliError(MiniplayError):
+    """A bad command-line option or value (ansible exits 5)."""
+
+    exit_code = 5
+
+
+class ConnectionFailed(MiniplayError):
+    """A host could not be reached; the strategy turns it into UNREACHABLE."""
+
+    exit_code = 4

@@ -1,0 +1,331 @@
+"""Run one task on one host: when, loop, retries/until, the action, register.
+
+The order of steps per run follows Ansible (see ANSIBLE-SEMANTICS §5–7):
+`when` before anything is templated; args templated per item; the result gets
+`failed` from rc and `changed` defaulted; `changed_when`, then `failed_when`,
+then `until` see the just-registered value; a skipped task still overwrites its
+registered variable. Everything that goes wrong on the host comes back as a
+result dict, never as an exception.
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Optional
+
+from .actions import ActionContext, get_action
+from .errors import ConnectionFailed, TemplateError
+from .registry import controller_actions
+from .results import Outcome, error_result, loop_total, normalize, registered, skip_result
+from .templar import remove_omitted
+from .workerclient import WorkerError
+
+if TYPE_CHECKING:
+    from .model import Task
+    from .run import PlayState, Run
+    from .vars import VarsView
+
+NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
+
+def censored(result: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: result[k] for k in ("changed", "failed", "skipped", "unreachable") if k in result}
+    return {"censored": NO_LOG_MESSAGE, **kept}
+
+
+class TaskExecutor:
+    """Executes tasks for one play; shared by the fork threads (it holds no per-host state)."""
+
+    def __init__(self, run: "Run", play: "PlayState") -> None:
+        self.run = run
+        self.play = play
+
+    # ------------------------------------------------------------------ entry point
+    def execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
+        view = self.run.vars.view(host, self.play, task, params)
+        self.run.bus.emit("host_start", host=host, task=task)
+        no_log = self._flag(task, "no_log", view)
+        if task.get("loop") is not None:
+            try:
+                items = self._loop_items(task, view)
+            except TemplateError as exc:
+                result = error_result(f"Error rendering template: {exc.message}" if "loop" not in exc.message
+                                      else exc.message)
+            else:
+                result = self._run_loop(host, task, view, items, no_log)
+        else:
+            result = self._run_with_retries(host, task, view)
+        ignored = False
+        if result.get("failed") and not result.get("unreachable"):
+            ignored = self._flag(task, "ignore_errors", view)
+        if result.get("unreachable"):
+            ignored = self._flag(task, "ignore_unreachable", view)
+        if task.register:
+            value = registered(result)
+            if value.get("failed") and not value.get("results"):
+                value.setdefault("exception", "(traceback unavailable)")
+            self.run.host_state(host).registered[task.register] = value
+            if self._flag(task, "run_once", view):
+                for other in self.play.active_hosts():
+                    self.run.host_state(other).registered[task.register] = value
+        outcome = Outcome(host=host, task=task, result=result, ignored=ignored,
+                          delegated_to=self._delegate(task, view))
+        if task.module in ("include_tasks", "include_role"):
+            outcome.extra["includes"], outcome.extra["included"] = _take_includes(task, result)
+        shown = censored(result) if no_log else result
+        self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
+                          ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to)
+        return outcome
+
+    # ------------------------------------------------------------------ loops
+    def _loop_items(self, task: "Task", view: "VarsView") -> list[Any]:
+        raw = task.get("loop")
+        lookup = task.get("loop_with")
+        value = self.run.templar.template(raw, view)
+        if lookup:
+            terms = value if isinstance(value, list) else [value]
+            return list(self.run.templar.run_lookup(lookup, terms, view, {}, wantlist=True))
+        if isinstance(value, (list, tuple)) or _is_generator(value):
+            return list(value)
+        raise TemplateError(f"The `loop` value must resolve to a 'list', not '{type(value).__name__}'.")
+
+    def _run_loop(self, host: str, task: "Task", view: "VarsView", items: list[Any], no_log: bool) -> dict[str, Any]:
+        control = task.get("loop_control") or {}
+        templar = self.run.templar
+        loop_var = str(templar.template(control.get("loop_var", "item"), view))
+        index_var = control.get("index_var")
+        if loop_var in view and view.find(loop_var) and view.find(loop_var).label != "magic":
+            self.run.bus.emit("warning", host=host, task=task,
+                              text=f"The loop variable '{loop_var}' is already in use. You should set the "
+                                   "`loop_var` value in the `loop_control` option for the task to something else "
+                                   "to avoid variable collisions and unexpected behavior.")
+        pause = float(templar.template(control.get("pause", 0), view) or 0)
+        extended = bool(templar.template(control.get("extended", False), view))
+        results: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            if index and pause:
+                time.sleep(pause)
+            loop_vars: dict[str, Any] = {loop_var: item, "ansible_loop_var": loop_var}
+            if index_var:
+                loop_vars[index_var] = index
+                loop_vars["ansible_index_var"] = index_var
+            if extended:
+                loop_vars["ansible_loop"] = _extended(items, index, control.get("extended_allitems", True))
+            item_view = view.child(loop_vars)
+            result = self._run_with_retries(host, task, item_view)
+            result.update(loop_vars)
+            label: Any = item
+            if "label" in control:
+                try:
+                    label = templar.template(control["label"], item_view)
+                except TemplateError:
+                    label = control["label"]
+            results.append(result)
+            status = "failed" if result.get("failed") else "skipped" if result.get("skipped") else \
+                "changed" if result.get("changed") else "ok"
+            shown = censored(result) if no_log else result
+            self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
+                              label=label, index=index)
+            if control.get("break_when"):
+                stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
+                try:
+                    stop, _ = templar.all_true(control["break_when"], stop_view)
+                except TemplateError as exc:
+                    results[-1] = {**result, **error_result(exc.message)}
+                    break
+                if stop:
+                    break
+        return loop_total(results)
+
+    # ------------------------------------------------------------------ one run (with retries)
+    def _run_with_retries(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
+        templar = self.run.templar
+        try:
+            holds, false_condition = templar.all_true(task.when, view)
+        except TemplateError as exc:
+            return error_result(exc.message)
+        if not holds:
+            return skip_result(false_condition)
+        until = task.get("until") or []
+        try:
+            retries_value = templar.template(task.get("retries"), view)
+            delay = float(templar.template(task.get("delay", 5), view))
+        except (TemplateError, TypeError, ValueError) as exc:
+            return error_result(f"Invalid retries/delay value: {exc}")
+        retrying = bool(until) or retries_value is not None
+        retries = int(retries_value) if retries_value is not None else (3 if until else 0)
+        if retries <= 0:
+            retrying = False
+        delay = 1.0 if delay < 0 else delay
+        runs = retries + 1 if retrying else 1
+        result: dict[str, Any] = {}
+        for attempt in range(1, runs + 1):
+            result = normalize(self._run_action(host, task, view))
+            if result.get("unreachable"):
+                return result
+            if retrying:
+                result["attempts"] = attempt
+            reg_view = view.child({task.register: registered(result)}) if task.register else view
+            try:
+                self._changed_failed_when(task, result, reg_view)
+                if not retrying:
+                    break
+                done = templar.all_true(until, reg_view)[0] if until else not result.get("failed")
+            except TemplateError as exc:
+                return {**result, **error_result(exc.message)}
+            if done:
+                break
+            if attempt < runs:
+                self.run.bus.emit("retry", host=host, task=task, name=self.play.task_name(task, view),
+                                  retries_left=runs - attempt, result=result, attempt=attempt)
+                time.sleep(delay)
+            else:
+                result["failed"] = True
+                result["attempts"] = retries
+        return result
+
+    def _changed_failed_when(self, task: "Task", result: dict[str, Any], view: "VarsView") -> None:
+        templar = self.run.templar
+        if task.get("changed_when") is not None and not result.get("skipped"):
+            result["changed"] = templar.all_true(task.get("changed_when"), view)[0]
+        if task.get("failed_when") is not None and not result.get("skipped"):
+            failed = templar.all_true(task.get("failed_when"), view)[0]
+            result["failed_when_result"] = failed
+            result["failed"] = failed
+
+    # ------------------------------------------------------------------ the action itself
+    def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
+        templar = self.run.templar
+        try:
+            args = remove_omitted(templar.template(task.args, view))
+            defaults = self._module_defaults(task, view)
+            if defaults:
+                args = {**defaults, **args}
+            environment = self._environment(task, view)
+            check_mode = self._check_mode(task, view)
+            diff = bool(templar.template(task.get("diff", self.run.options.diff), view))
+            async_seconds = int(templar.template(task.get("async", 0), view) or 0)
+            poll_value = task.get("poll")
+            poll = int(templar.template(poll_value, view)) if poll_value is not None else self.run.options.poll_interval
+        except TemplateError as exc:
+            return error_result(f"Task failed: Finalization of task args for 'ansible.builtin.{task.module}' "
+                                f"failed: {exc.message}")
+        except (TypeError, ValueError) as exc:
+            return error_result(f"Task failed: {exc}")
+        ctx = ActionContext(executor=self, host=host, task=task, args=args, vars=view, check_mode=check_mode,
+                            diff=diff, environment=environment)
+        try:
+            if async_seconds > 0:
+                return self.run.jobs.run_async_task(ctx, task.module, args, async_seconds, poll)
+            if task.module in controller_actions():
+                return get_action(task.module)(ctx)
+            return self.call_module(ctx, task.module, args)
+        except ConnectionFailed as exc:
+            return {"unreachable": True, "changed": False, "msg": exc.message}
+        except TemplateError as exc:
+            return error_result(exc.message)
+
+    def call_module(self, ctx: ActionContext, name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """Send one module run to the host's worker; turn worker trouble into results."""
+        request = {"op": options.pop("op", "run"), "module": name, "args": args, "check": ctx.check_mode,
+                   "diff": ctx.diff, "env": ctx.environment,
+                   "no_log": self._flag(ctx.task, "no_log", ctx.vars), **options}
+        try:
+            worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
+            return worker.call(request)
+        except WorkerError as exc:
+            return module_failure(exc)
+
+    # ------------------------------------------------------------------ keyword helpers
+    def _flag(self, task: "Task", key: str, view: "VarsView") -> bool:
+        value = task.get(key)
+        if value is None:
+            return False
+        try:
+            rendered = self.run.templar.template(value, view)
+        except TemplateError:
+            return False
+        if isinstance(rendered, str):
+            return rendered.strip().lower() in ("yes", "true", "on", "1")
+        return bool(rendered)
+
+    def _check_mode(self, task: "Task", view: "VarsView") -> bool:
+        value = task.get("check_mode")
+        if value is None:
+            return self.run.options.check
+        return bool(self.run.templar.template(value, view))
+
+    def _environment(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+        value = task.get("environment")
+        if not value:
+            return {}
+        rendered = self.run.templar.template(value, view)
+        if isinstance(rendered, list):
+            merged: dict[str, Any] = {}
+            for part in rendered:
+                merged.update(part or {})
+            rendered = merged
+        if not isinstance(rendered, dict):
+            raise TemplateError(f"environment must be a mapping, got {type(rendered).__name__}")
+        return {str(k): str(v) for k, v in rendered.items()}
+
+    def _module_defaults(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+        table = task.get("module_defaults")
+        if not table:
+            return {}
+        if isinstance(table, list):
+            merged: dict[str, Any] = {}
+            for part in table:
+                merged.update(part or {})
+            table = merged
+        for key in (task.module, f"ansible.builtin.{task.module}", task.action):
+            if key in table:
+                return dict(self.run.templar.template(table[key], view) or {})
+        return {}
+
+    def _delegate(self, task: "Task", view: "VarsView") -> Optional[str]:
+        value = task.get("delegate_to")
+        if not value:
+            return None
+        try:
+            return str(self.run.templar.template(value, view))
+        except TemplateError:
+            return str(value)
+
+
+def module_failure(exc: WorkerError) -> dict[str, Any]:
+    """Ansible's result when the module could not run at all (no python, worker died)."""
+    return {"changed": False, "failed": True, "module_stderr": exc.detail, "module_stdout": "",
+            "msg": "MODULE FAILURE: " + str(exc) + ("\n" + exc.detail.strip() if exc.detail.strip() else ""),
+            "rc": exc.rc if exc.rc is not None else 1}
+
+
+def _take_includes(task: "Task", result: dict[str, Any]) -> tuple[list, list]:
+    """Pull the loaded files out of an include's result(s): (nodes, params) and (path, label) pairs."""
+    parts = result.get("results", []) if task.get("loop") is not None else [result]
+    includes, shown = [], []
+    for part in parts:
+        loaded = part.pop("_miniplay_include", None)
+        if loaded:
+            includes.append((loaded["nodes"], loaded["params"]))
+            label = part.get(part.get("ansible_loop_var", "item")) if "ansible_loop_var" in part else None
+            shown.append((loaded["path"], label, "ansible_loop_var" in part))
+    return includes, shown
+
+
+def _is_generator(value: Any) -> bool:
+    import types
+
+    return isinstance(value, types.GeneratorType)
+
+
+def _extended(items: list[Any], index: int, allitems: bool) -> dict[str, Any]:
+    length = len(items)
+    info: dict[str, Any] = {"index": index + 1, "index0": index, "first": index == 0, "last": index == length - 1,
+                            "length": length, "revindex": length - index, "revindex0": length - index - 1}
+    if allitems:
+        info["allitems"] = items
+    if index > 0:
+        info["previtem"] = items[index - 1]
+    if index < length - 1:
+        info["nextitem"] = items[index + 1]
+    return info

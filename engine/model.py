@@ -1,0 +1,122 @@
+"""The loaded playbook as small dataclasses.
+
+The loader builds these once; nothing here is templated. Keyword values are the
+raw YAML values (templates included), already merged with what the enclosing
+blocks and the play pass down, so the executor never walks up the tree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+from .errors import Location
+
+
+@dataclass
+class Task:
+    """One task (or handler) as written, plus the keywords it inherited."""
+
+    action: str                      # as written: "command", "ansible.builtin.command"
+    module: str                      # canonical short name: "command"
+    args: dict[str, Any]
+    location: Location
+    name: Optional[str] = None
+    keywords: dict[str, Any] = field(default_factory=dict)
+    keyword_locations: dict[str, Location] = field(default_factory=dict)
+    role: Optional[str] = None       # role name, for "TASK [role : name]"
+    role_path: Optional[str] = None  # role directory, for files/ and templates/ lookups
+    is_handler: bool = False
+    uid: int = 0                     # position in play order, set by the loader
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.keywords.get(key, default)
+
+    @property
+    def display_name(self) -> str:
+        """The banner text before templating: the name, else the action as written."""
+        base = self.name if self.name else self.action
+        return f"{self.role} : {base}" if self.role else base
+
+    @property
+    def when(self) -> list[Any]:
+        return self.keywords.get("when", [])
+
+    @property
+    def register(self) -> Optional[str]:
+        return self.keywords.get("register")
+
+    @property
+    def listen(self) -> list[str]:
+        return self.keywords.get("listen", [])
+
+    def where(self, key: Optional[str] = None) -> Location:
+        """Location of a keyword when known, else of the task."""
+        if key and key in self.keyword_locations:
+            return self.keyword_locations[key]
+        return self.location
+
+
+@dataclass
+class Block:
+    """block/rescue/always; keywords already pushed down into the tasks."""
+
+    block: list["Node"]
+    rescue: list["Node"] = field(default_factory=list)
+    always: list["Node"] = field(default_factory=list)
+    location: Optional[Location] = None
+    name: Optional[str] = None
+    keywords: dict[str, Any] = field(default_factory=dict)
+
+
+Node = Union[Task, Block]
+
+
+@dataclass
+class Play:
+    """One play: hosts pattern, variables and the task sections."""
+
+    hosts: str
+    location: Location
+    name: Optional[str] = None
+    vars: dict[str, Any] = field(default_factory=dict)
+    vars_files: list[Any] = field(default_factory=list)
+    pre_tasks: list[Node] = field(default_factory=list)
+    tasks: list[Node] = field(default_factory=list)
+    post_tasks: list[Node] = field(default_factory=list)
+    handlers: list[Task] = field(default_factory=list)
+    keywords: dict[str, Any] = field(default_factory=dict)
+    basedir: str = "."
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.keywords.get(key, default)
+
+    @property
+    def display_name(self) -> str:
+        return self.name if self.name else self.hosts
+
+    def sections(self) -> list[list[Node]]:
+        """pre_tasks, then roles+tasks, then post_tasks: handlers flush after each."""
+        return [self.pre_tasks, self.tasks, self.post_tasks]
+
+
+@dataclass
+class Playbook:
+    path: str
+    plays: list[Play]
+
+    @property
+    def basedir(self) -> str:
+        import os
+
+        return os.path.dirname(os.path.abspath(self.path))
+
+
+def iter_tasks(nodes: list[Node]):
+    """Every task under these nodes, depth first, in source order."""
+    for node in nodes:
+        if isinstance(node, Block):
+            yield from iter_tasks(node.block)
+            yield from iter_tasks(node.rescue)
+            yield from iter_tasks(node.always)
+        else:
+            yield node

@@ -1,0 +1,45 @@
+"""Run options: what the CLI flags, ansible.cfg and environment decide, in one object."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+DEFAULT_FORKS = 5
+DEFAULT_POLL_INTERVAL = 15
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ[name])
+    except (KeyError, ValueError):
+        return default
+
+
+@dataclass
+class Options:
+    inventory: list[str] = field(default_factory=list)
+    extra_vars: dict[str, Any] = field(default_factory=dict)
+    forks: int = field(default_factory=lambda: _env_int("ANSIBLE_FORKS", DEFAULT_FORKS))
+    limit: Optional[str] = None
+    verbosity: int = 0
+    check: bool = False
+    diff: bool = False
+    poll_interval: int = field(default_factory=lambda: _env_int("ANSIBLE_POLL_INTERVAL", DEFAULT_POLL_INTERVAL))
+    tags: list[str] = field(default_factory=list)
+    skip_tags: list[str] = field(default_factory=list)
+    start_at_task: Optional[str] = None
+    force_handlers: bool = False
+    remote_user: Optional[str] = None
+    private_key_file: Optional[str] = None
+    connection_password: Optional[str] = None
+    become: bool = False
+    become_user: Optional[str] = None
+    become_method: Optional[str] = None
+    become_password: Optional[str] = None
+    timeout: Optional[int] = None
+    host_key_checking: Optional[bool] = None
+    ssh_common_args: Optional[str] = None
+    ssh_extra_args: Optional[str] = None
+    config: dict[str, Any] = field(default_factory=dict)   # ansible.cfg [defaults]
+    config_file: Optional[str] = None

@@ -1,0 +1,182 @@
+"""The console renderer: Ansible's default stdout callback, line for line.
+
+Banners are 80 columns when not on a terminal, result JSON is sorted with the
+noisy keys removed, and the recap keeps Ansible's column padding (trailing
+spaces included) so scripts that parse ansible-playbook output keep working.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from typing import Any, Optional, TextIO
+
+from ..events import Event
+from ..results import for_display
+
+COLORS = {"ok": "\033[0;32m", "changed": "\033[0;33m", "skipped": "\033[0;36m", "failed": "\033[0;31m",
+          "unreachable": "\033[1;31m", "debug": "\033[0;90m", "warning": "\033[1;35m", "included": "\033[0;36m"}
+RESET = "\033[0m"
+
+
+def dump(result: dict[str, Any], indent: Optional[int] = None) -> str:
+    return json.dumps(result, sort_keys=True, ensure_ascii=False, indent=indent, default=str)
+
+
+def item_label(data: dict[str, Any]) -> str:
+    label = data.get("label")
+    return label if isinstance(label, str) else str(label)
+
+
+class ConsoleRenderer:
+    """Prints events as ansible-playbook's default callback does."""
+
+    def __init__(self, stream: TextIO = sys.stdout, err: TextIO = sys.stderr, verbosity: int = 0,
+                 color: Optional[bool] = None) -> None:
+        self.out = stream
+        self.err = err
+        self.verbosity = verbosity
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.color = self.tty if color is None else color
+        self.columns = max(79, shutil.get_terminal_size().columns - 1) if self.tty else 79
+
+    # ------------------------------------------------------------------ helpers
+    def line(self, text: str, color: Optional[str] = None) -> None:
+        if self.color and color:
+            text = f"{COLORS[color]}{text}{RESET}"
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def banner(self, text: str) -> None:
+        text = text.strip()
+        self.line("")
+        self.line(f"{text} {'*' * max(3, self.columns - len(text))}")
+
+    def result_json(self, result: dict[str, Any], always_verbose: bool = False) -> str:
+        shown = for_display(result, self.verbosity)
+        indent = 4 if (always_verbose or self.verbosity > 2) else None
+        return dump(shown, indent)
+
+    def wants_json(self, result: dict[str, Any]) -> bool:
+        return self.verbosity > 0 or bool(result.get("_ansible_verbose_always"))
+
+    # ------------------------------------------------------------------ dispatch
+    def __call__(self, event: Event) -> None:
+        handler = getattr(self, f"on_{event.kind}", None)
+        if handler is not None:
+            handler(event)
+
+    def on_play_start(self, event: Event) -> None:
+        self.banner(f"PLAY [{event.data['name']}]")
+
+    def on_no_hosts(self, event: Event) -> None:
+        self.line("skipping: no hosts matched", "skipped")
+
+    def on_task_start(self, event: Event) -> None:
+        prefix = "RUNNING HANDLER" if event.data.get("handler") else "TASK"
+        self.banner(f"{prefix} [{event.data['name']}]")
+
+    def on_no_more_hosts(self, event: Event) -> None:
+        self.banner("NO MORE HOSTS LEFT")
+
+    def on_warning(self, event: Event) -> None:
+        text = f"[WARNING]: {event.data['text']}"
+        if self.color:
+            text = f"{COLORS['warning']}{text}{RESET}"
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def on_deprecation(self, event: Event) -> None:
+        self.err.write(f"[DEPRECATION WARNING]: {event.data['text']}\n")
+        self.err.flush()
+
+    def on_error(self, event: Event) -> None:
+        self.line(f"[ERROR]: {event.data['text']}", "failed")
+
+    def host_tag(self, event: Event) -> str:
+        delegate = event.data.get("delegated_to")
+        return f"[{event.host} -> {delegate}]" if delegate and delegate != event.host else f"[{event.host}]"
+
+    def on_host_result(self, event: Event) -> None:
+        result: dict[str, Any] = event.data["result"]
+        tag = self.host_tag(event)
+        status = event.data["status"]
+        is_loop = event.data.get("loop", False)
+        if status == "unreachable":
+            self.line(f"fatal: {tag}: UNREACHABLE! => {self.result_json(result)}", "unreachable")
+            if event.data.get("ignored"):
+                self.line("...ignoring", "skipped")
+            return
+        if status == "failed":
+            if not is_loop:
+                self.line(f"fatal: {tag}: FAILED! => {self.result_json(result)}", "failed")
+            if event.data.get("ignored"):
+                self.line("...ignoring", "skipped")
+            return
+        if status == "skipped":
+            if is_loop and result.get("results"):
+                self.line(f"skipping: {tag}", "skipped")
+                return
+            text = f"skipping: {tag}"
+            if self.verbosity > 0 and not is_loop:
+                text += f" => {self.result_json(result)}"
+            self.line(text, "skipped")
+            return
+        if is_loop or (event.task is not None and event.task.module in ("include_tasks", "include_role")):
+            return  # the item lines (or the `included:` line) said it all
+        text = f"{status}: {tag}"
+        if self.wants_json(result):
+            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')))}"
+        self.line(text, status)
+
+    def on_item_result(self, event: Event) -> None:
+        result: dict[str, Any] = event.data["result"]
+        if event.task is not None and event.task.module in ("include_tasks", "include_role") \
+                and event.data["status"] in ("ok", "changed"):
+            return
+        tag = self.host_tag(event)
+        label = item_label(event.data)
+        status = event.data["status"]
+        if status == "failed" or status == "unreachable":
+            self.line(f"failed: {tag} (item={label}) => {self.result_json(result)}", "failed")
+            return
+        if status == "skipped":
+            text = f"skipping: {tag} => (item={label}) "
+            if self.verbosity > 0:
+                text = text.rstrip(" ") + f" => {self.result_json(result)}"
+            self.line(text, "skipped")
+            return
+        text = f"{status}: {tag} => (item={label})"
+        if self.wants_json(result):
+            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')))}"
+        self.line(text, status)
+
+    def on_retry(self, event: Event) -> None:
+        text = f"FAILED - RETRYING: [{event.host}]: {event.data['name']} ({event.data['retries_left']} retries left)."
+        if self.verbosity > 2:
+            text += f"Result was: {dump(for_display(event.data['result'], 3), 4)}"
+        self.line(text, "debug")
+
+    def on_async_poll(self, event: Event) -> None:
+        self.line(f"ASYNC POLL on {event.host}: jid={event.data['jid']} started={event.data.get('started', True)} "
+                  f"finished={event.data.get('finished', False)}", "debug")
+
+    def on_async_end(self, event: Event) -> None:
+        word = "OK" if event.data.get("ok") else "FAILED"
+        self.line(f"ASYNC {word} on {event.host}: jid={event.data['jid']}", "debug")
+
+    def on_included(self, event: Event) -> None:
+        text = f"included: {event.data['path']} for {', '.join(event.data['hosts'])}"
+        if "label" in event.data:
+            text += f" => (item={event.data['label']})"
+        self.line(text, "included")
+
+    def on_recap(self, event: Event) -> None:
+        self.banner("PLAY RECAP")
+        stats: dict[str, dict[str, int]] = event.data["stats"]
+        for host in sorted(stats):
+            counts = stats[host]
+            fields = " ".join(f"{key}={counts.get(key, 0):<4}" for key in
+                              ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"))
+            self.line(f"{host:<26} : {fields}")
+        self.line("")

@@ -1,0 +1,222 @@
+"""A run: one playbook against one inventory, as an object (no global state).
+
+`Run` owns what lives for the whole run — inventory, templar, event bus,
+per-host state, connections and workers, async jobs, stats — and hands plays to
+the linear strategy. `run_playbook()` is the public API; the CLI calls it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Optional, TextIO
+
+from .connections import Connections
+from .errors import MiniplayError
+from .events import EventBus
+from .inventory import Inventory
+from .loader import Loader
+from .model import Play, Playbook, Task
+from .options import Options
+from .templar import Templar
+from .varmanager import VariableManager, resolve_vars_files
+from .vars import HostState, Layer
+
+STAT_KEYS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
+
+
+@dataclass
+class RunResult:
+    """What a run returns: per-host recap counts and ansible-playbook's exit code."""
+
+    stats: dict[str, dict[str, int]]
+    exit_code: int
+    registered: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class PlayState:
+    """One play (one serial batch) in progress: its hosts and which are still in it."""
+
+    def __init__(self, run: "Run", play: Play, hosts: list[str], all_hosts: list[str]) -> None:
+        self.run = run
+        self.play = play
+        self.hosts = list(hosts)
+        self.all_hosts = list(all_hosts)
+        self.removed: set[str] = set()      # failed, unreachable or ended hosts
+        self.hostvars = run.vars.make_hostvars(self)
+        self._vars_files: dict[str, list[Layer]] = {}
+        self._lock = threading.Lock()
+
+    def active_hosts(self) -> list[str]:
+        return [h for h in self.hosts if h not in self.removed]
+
+    def vars_files_layers(self, host: str) -> list[Layer]:
+        layers = self._vars_files.get(host)
+        if layers is None:
+            if not self.play.vars_files:
+                layers = []
+            else:
+                base = self.run.vars.view(host, None)
+                base.layers.insert(2, Layer("play vars", self.play.vars))
+                loaded = resolve_vars_files(self.play.vars_files, self.play.basedir, base)
+                layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
+            with self._lock:
+                self._vars_files[host] = layers
+        return layers
+
+    def task_name(self, task: Task, view: Any = None) -> str:
+        """The banner name, templated with the host's vars when that works."""
+        name = task.display_name
+        if task.name and view is not None and "{{" in task.name:
+            try:
+                rendered = self.run.templar.template(task.name, view)
+                base = str(rendered)
+                name = f"{task.role} : {base}" if task.role else base
+            except MiniplayError:
+                pass
+        return name
+
+
+class Run:
+    """Everything one run owns. Two runs in one process never share state."""
+
+    def __init__(self, options: Options, bus: Optional[EventBus] = None, playbook_dir: str = ".",
+                 loader: Optional[Loader] = None) -> None:
+        self.options = options
+        self.bus = bus or EventBus()
+        self.templar = Templar()
+        self.loader = loader or Loader()
+        self.playbook_dir = os.path.abspath(playbook_dir)
+        self.inventory_sources = list(options.inventory)
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.vars = VariableManager(self)
+        self.connections = Connections(self)
+        self._host_states: dict[str, HostState] = {}
+        self._state_lock = threading.Lock()
+        self.stats: dict[str, dict[str, int]] = {}
+        self.dead_hosts: set[str] = set()       # failed or unreachable: out of later plays
+        self.unreachable_hosts: set[str] = set()
+        self.failed_any = False
+        self._groups_cache: Optional[dict[str, list[str]]] = None
+        from .jobs import JobManager
+
+        self.jobs = JobManager(self)
+
+    # ------------------------------------------------------------------ state
+    def host_state(self, host: str) -> HostState:
+        state = self._host_states.get(host)
+        if state is None:
+            with self._state_lock:
+                state = self._host_states.setdefault(host, HostState())
+        return state
+
+    def groups_map(self) -> dict[str, list[str]]:
+        if self._groups_cache is None:
+            self._groups_cache = self.inventory.groups_map()
+        return self._groups_cache
+
+    def inventory_changed(self) -> None:
+        self._groups_cache = None
+        self.vars.forget_inventory()
+
+    def count(self, host: str, key: str, amount: int = 1) -> None:
+        with self._state_lock:
+            counts = self.stats.setdefault(host, {k: 0 for k in STAT_KEYS})
+            counts[key] += amount
+
+    def load_include(self, path: str, inherited: dict[str, Any], role: Optional[str],
+                     role_path: Optional[str]) -> list:
+        """Load an included tasks file once per distinct (file, inherited keywords)."""
+        import json
+
+        key = (path, json.dumps(inherited, sort_keys=True, default=str), role)
+        with self._state_lock:
+            cache = self.__dict__.setdefault("_include_cache", {})
+        nodes = cache.get(key)
+        if nodes is None:
+            nodes = self.loader.load_tasks_file(path, inherited, role, role_path)
+            with self._state_lock:
+                nodes = cache.setdefault(key, nodes)
+        return nodes
+
+    def selected(self, task: Task) -> bool:
+        """Whether --tags / --skip-tags let this task run."""
+        from .tags import selected
+
+        return selected(task.keywords.get("tags", []), self.options.tags, self.options.skip_tags)
+
+    def search_paths(self, task: Optional[Task], play: Any) -> list[str]:
+        """Where relative files, templates and vars files are looked up, in order."""
+        dirs: list[str] = []
+        if task is not None and task.role_path:
+            dirs.append(task.role_path)
+        if task is not None and task.location.path:
+            dirs.append(os.path.dirname(os.path.abspath(task.location.path)))
+        dirs.append(self.playbook_dir)
+        paths: list[str] = []
+        for directory in dirs:
+            for sub in ("files", "templates", "vars", ""):
+                path = os.path.join(directory, sub) if sub else directory
+                if path not in paths:
+                    paths.append(path)
+        return paths
+
+    def find_file(self, task: Task, kind: str, name: str, view: Any) -> str:
+        """A controller-side file for copy/template/script/include_vars: role dir first, like Ansible."""
+        from .errors import TemplateError
+
+        if os.path.isabs(name):
+            if os.path.exists(name):
+                return name
+        else:
+            dirs: list[str] = []
+            if task.role_path:
+                dirs += [os.path.join(task.role_path, kind), task.role_path]
+            task_dir = os.path.dirname(os.path.abspath(task.location.path))
+            dirs += [os.path.join(task_dir, kind), task_dir, os.path.join(self.playbook_dir, kind), self.playbook_dir]
+            for directory in dirs:
+                candidate = os.path.join(directory, name)
+                if os.path.exists(candidate):
+                    return candidate
+        raise TemplateError(f"Could not find or access '{name}' on the Ansible Controller.")
+
+    # ------------------------------------------------------------------ running
+    def run_playbook(self, playbook: Playbook) -> RunResult:
+        from .strategy import LinearStrategy
+
+        self.bus.emit("playbook_start", path=playbook.path)
+        try:
+            strategy = LinearStrategy(self)
+            for play in playbook.plays:
+                if not strategy.run_play(play):
+                    break
+        finally:
+            self.jobs.close()
+            self.connections.close_all()
+        self.bus.emit("recap", stats=self.stats)
+        return RunResult(stats=self.stats, exit_code=self.exit_code(),
+                         registered={h: dict(s.registered) for h, s in self._host_states.items()})
+
+    def exit_code(self) -> int:
+        if self.unreachable_hosts:
+            return 4
+        if self.failed_any:
+            return 2
+        return 0
+
+
+def run_playbook(path: str, inventory: Optional[list[str]] = None, extra_vars: Optional[dict[str, Any]] = None,
+                 stdout: Optional[TextIO] = None, events: Optional[EventBus] = None, console: bool = True,
+                 **option_values: Any) -> RunResult:
+    """Load and run a playbook; see `miniplay.run_playbook` for the options."""
+    options = Options(inventory=list(inventory or []), extra_vars=dict(extra_vars or {}), **option_values)
+    bus = events or EventBus()
+    if console:
+        from .output.console import ConsoleRenderer
+
+        bus.subscribe(ConsoleRenderer(stdout or sys.stdout, verbosity=options.verbosity))
+    loader = Loader()
+    playbook = loader.load_playbook(path)
+    run = Run(options, bus, playbook_dir=playbook.basedir, loader=loader)
+    return run.run_playbook(playbook)

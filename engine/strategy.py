@@ -1,0 +1,404 @@
+"""The linear strategy: every host does task N before any host starts task N+1.
+
+How this works
+--------------
+Each host walks the play with its own cursor (a generator over blocks, rescue
+and always branches and dynamic includes), so hosts may diverge — one in a
+rescue, another moving on — while the strategy keeps them in lockstep: at each
+step it takes the earliest task (by its path in the play tree) that any host is
+waiting on, runs it on every host waiting on that same task, up to `--forks` at
+once, and feeds each outcome back to that host's cursor.
+
+A fork slot is held only while a host is actively working; a host waiting for
+an async job gives its slot back, so a polled async task is launched on every
+host before any waiting starts, whatever `--forks` is.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from typing import TYPE_CHECKING, Any, Generator, Optional
+
+from .errors import MiniplayError, TemplateError
+from .executor import TaskExecutor
+from .model import Block, Node, Play, Task
+from .results import Outcome
+from .run import PlayState
+
+if TYPE_CHECKING:
+    from .run import Run
+
+Step = tuple[tuple[int, ...], Task, dict[str, Any]]
+Walker = Generator[Step, Outcome, bool]
+
+META_ACTIONS = frozenset({"flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors",
+                          "refresh_inventory", "reset_connection", "clear_facts", "end_role"})
+
+
+class EndHost(Exception):
+    """A host hit `meta: end_host` or `end_play`: it leaves the play without failing."""
+
+
+class _Cursor:
+    def __init__(self, walker: Walker) -> None:
+        self.walker = walker
+        self.current: Optional[Step] = None
+        self.finished = False
+        self.ok = True
+        self._advance(None)
+
+    def _advance(self, outcome: Optional[Outcome]) -> None:
+        try:
+            self.current = next(self.walker) if outcome is None else self.walker.send(outcome)
+        except StopIteration as stop:
+            self.current = None
+            self.finished = True
+            self.ok = bool(stop.value) if stop.value is not None else True
+
+    def send(self, outcome: Outcome) -> None:
+        self._advance(outcome)
+
+
+class LinearStrategy:
+    def __init__(self, run: "Run") -> None:
+        self.run = run
+        self.slots = threading.BoundedSemaphore(max(1, run.options.forks))
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="fork")
+
+    # ------------------------------------------------------------------ plays
+    def run_play(self, play: Play) -> bool:
+        """Run one play; False means the playbook must stop (a whole batch failed)."""
+        run = self.run
+        pattern = play.hosts
+        try:
+            pattern = str(run.templar.template(play.hosts, run.vars.view("localhost", None)))
+        except MiniplayError:
+            pass
+        matched = [h.name for h in run.inventory.select(pattern)]
+        if run.options.limit:
+            allowed = {h.name for h in run.inventory.select(run.options.limit)}
+            matched = [h for h in matched if h in allowed]
+        if not matched:
+            run.bus.emit("warning", text=f"Could not match supplied host pattern, ignoring: {pattern}")
+        hosts = [h for h in matched if h not in run.dead_hosts]
+        run.bus.emit("play_start", name=play.name or pattern, play=play)
+        if not hosts:
+            run.bus.emit("no_hosts", pattern=pattern)
+            return True
+        for index, batch in enumerate(self._batches(play, hosts)):
+            if index:
+                run.bus.emit("play_start", name=play.name or pattern, play=play)
+            state = PlayState(run, play, batch, hosts)
+            if not self._run_batch(state):
+                return False
+        return True
+
+    def _batches(self, play: Play, hosts: list[str]) -> list[list[str]]:
+        from .serial import serial_batches
+
+        return serial_batches(play.get("serial"), hosts, play.location)
+
+    def _run_batch(self, state: PlayState) -> bool:
+        executor = TaskExecutor(self.run, state)
+        play = state.play
+        self.play_failed = False
+        try:
+            if self._gather_facts(state):
+                self._run_nodes(state, executor, [self._facts_task(play)])
+            for section in play.sections():
+                self._run_nodes(state, executor, section)
+                self.flush_handlers(state, executor, state.active_hosts())
+                if self.play_failed:
+                    break
+        except _StopPlay:
+            pass
+        batch_failed = [h for h in state.hosts if h in self.run.dead_hosts]
+        return not (self.play_failed or (batch_failed and len(batch_failed) == len(state.hosts)))
+
+    def _gather_facts(self, state: PlayState) -> bool:
+        value = state.play.get("gather_facts", True)
+        if isinstance(value, str):
+            value = value.strip().lower() in ("yes", "true", "on", "1")
+        return bool(value)
+
+    def _facts_task(self, play: Play) -> Task:
+        from .errors import Location
+
+        return Task(action="gather_facts", module="setup", args={}, location=play.location, name="Gathering Facts",
+                    keywords={"when": [], "tags": ["always"], "_facts": True}, uid=-1)
+
+    # ------------------------------------------------------------------ the lockstep loop
+    def _run_nodes(self, state: PlayState, executor: TaskExecutor, nodes: list[Node]) -> None:
+        cursors = {host: _Cursor(self._walk(state, host, nodes, (), {})) for host in state.active_hosts()}
+        while True:
+            for host, cursor in list(cursors.items()):
+                if cursor.finished or host in state.removed:
+                    if cursor.finished and not cursor.ok:
+                        self._host_failed(state, host)
+                    del cursors[host]
+            if not cursors:
+                return
+            path, task, _ = min((c.current for c in cursors.values()), key=lambda step: (step[0], step[1].uid))
+            group = [h for h, c in cursors.items() if c.current[1] is task and c.current[0] == path]
+            outcomes = self.run_task(state, executor, task, {h: cursors[h].current[2] for h in group})
+            for host in group:
+                cursors[host].send(outcomes[host])
+            self._after_task(state, task, outcomes)
+
+    def run_task(self, state: PlayState, executor: TaskExecutor, task: Task,
+                 params: dict[str, dict[str, Any]], handler: bool = False) -> dict[str, Outcome]:
+        hosts = list(params)
+        first_view = self.run.vars.view(hosts[0], state, task, params[hosts[0]])
+        self.run.bus.emit("task_start", task=task, name=state.task_name(task, first_view), handler=handler,
+                          hosts=hosts)
+        if task.module == "meta":
+            return self._meta(state, executor, task, params)
+        run_once = executor._flag(task, "run_once", first_view)
+        targets = hosts[:1] if run_once else hosts
+        throttle = task.get("throttle")
+        limiter = threading.BoundedSemaphore(int(throttle)) if throttle else None
+
+        def work(host: str) -> Outcome:
+            with self.slots:
+                if limiter is None:
+                    return executor.execute(host, task, params[host])
+                with limiter:
+                    return executor.execute(host, task, params[host])
+
+        futures = {self.pool.submit(work, h): h for h in targets}
+        outcomes: dict[str, Outcome] = {}
+        for future in concurrent.futures.as_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.host] = outcome
+            self._count(outcome)
+            self._notify(state, outcome)
+            if outcome.task.get("_facts") and not outcome.failed:
+                self._store_facts(outcome.host, outcome.result)
+        if task.module in ("include_tasks", "include_role"):
+            self._announce_includes(task, [outcomes[h] for h in targets if h in outcomes])
+        if run_once:
+            first = outcomes[targets[0]]
+            for host in hosts[1:]:
+                outcomes[host] = Outcome(host=host, task=task, result=first.result, ignored=first.ignored)
+        return outcomes
+
+    def _announce_includes(self, task: Task, outcomes: list[Outcome]) -> None:
+        """One `included: FILE for h1, h2` line per distinct file (and item), like Ansible."""
+        grouped: dict[tuple[str, str, bool], list[str]] = {}
+        for outcome in outcomes:
+            for path, label, looped in outcome.extra.get("included", []):
+                grouped.setdefault((path, str(label), looped), []).append(outcome.host)
+        for (path, label, looped), hosts in grouped.items():
+            data: dict[str, Any] = {"path": path, "hosts": hosts}
+            if looped:
+                data["label"] = label
+            self.run.bus.emit("included", task=task, **data)
+
+    def _store_facts(self, host: str, result: dict[str, Any]) -> None:
+        facts = result.get("ansible_facts") or {}
+        state = self.run.host_state(host)
+        for key, value in facts.items():
+            short = key[len("ansible_"):] if key.startswith("ansible_") else key
+            state.facts[short] = value
+            state.fact_vars[key if key.startswith("ansible_") else f"ansible_{key}"] = value
+
+    def _count(self, outcome: Outcome) -> None:
+        run = self.run
+        host = outcome.host
+        if outcome.unreachable:
+            if outcome.ignored:
+                run.count(host, "ok")
+                run.count(host, "ignored")
+            else:
+                run.count(host, "unreachable")
+            return
+        if outcome.failed:
+            if outcome.ignored:
+                run.count(host, "ok")
+                run.count(host, "ignored")
+                if outcome.changed:
+                    run.count(host, "changed")
+            return  # counted as failed only if no rescue catches it
+        if outcome.skipped:
+            run.count(host, "skipped")
+            return
+        run.count(host, "ok")
+        if outcome.changed:
+            run.count(host, "changed")
+
+    def _after_task(self, state: PlayState, task: Task, outcomes: dict[str, Outcome]) -> None:
+        failures = [o for o in outcomes.values() if o.fatal]
+        if not failures:
+            return
+        if any(self._truthy(task.get("any_errors_fatal")) for _ in [0]) or self._truthy(state.play.get("any_errors_fatal")):
+            for host in state.active_hosts():
+                if host not in outcomes or not outcomes[host].fatal:
+                    state.removed.add(host)
+                    self.run.dead_hosts.add(host)
+            self.run.failed_any = True
+            self.play_failed = True
+            raise _StopPlay()
+        limit = state.play.get("max_fail_percentage")
+        if limit is not None:
+            failed = len([h for h in state.hosts if h in self.run.dead_hosts or outcomes.get(h) and outcomes[h].fatal])
+            if failed / len(state.hosts) * 100 > float(limit):
+                self.run.bus.emit("no_more_hosts")
+                self.run.bus.emit("no_more_hosts")
+                for host in state.active_hosts():
+                    state.removed.add(host)
+                    self.run.dead_hosts.add(host)
+                self.play_failed = True
+                raise _StopPlay()
+
+    @staticmethod
+    def _truthy(value: Any) -> bool:
+        if isinstance(value, str):
+            return value.strip().lower() in ("yes", "true", "on", "1")
+        return bool(value)
+
+    def _host_failed(self, state: PlayState, host: str) -> None:
+        if host in state.removed:
+            return
+        state.removed.add(host)
+        self.run.dead_hosts.add(host)
+        if host not in self.run.unreachable_hosts:
+            self.run.count(host, "failed")
+            self.run.failed_any = True
+
+    # ------------------------------------------------------------------ one host's walk
+    def _walk(self, state: PlayState, host: str, nodes: list[Node], path: tuple[int, ...],
+              params: dict[str, Any]) -> Walker:
+        for index, node in enumerate(nodes):
+            step_path = path + (index,)
+            if host in state.removed:
+                return True
+            if isinstance(node, Block):
+                ok = yield from self._walk_block(state, host, node, step_path, params)
+                if not ok:
+                    return False
+                continue
+            if not self.run.selected(node):
+                continue
+            outcome = yield (step_path, node, params)
+            if outcome.unreachable and not outcome.ignored:
+                self.run.unreachable_hosts.add(host)
+                state.removed.add(host)
+                self.run.dead_hosts.add(host)
+                return False
+            if outcome.fatal:
+                self.last_failure = getattr(self, "last_failure", {})
+                self.last_failure[host] = outcome
+                return False
+            for number, (sub_nodes, sub_params) in enumerate(outcome.extra.get("includes", [])):
+                ok = yield from self._walk(state, host, sub_nodes, step_path + (number,), {**params, **sub_params})
+                if not ok:
+                    return False
+            if host in state.removed:
+                return True
+        return True
+
+    def _walk_block(self, state: PlayState, host: str, block: Block, path: tuple[int, ...],
+                    params: dict[str, Any]) -> Walker:
+        ok = yield from self._walk(state, host, block.block, path + (0,), params)
+        if not ok and block.rescue and host not in self.run.unreachable_hosts:
+            self.run.count(host, "rescued")
+            failure = getattr(self, "last_failure", {}).get(host)
+            if failure is not None:
+                registered = self.run.host_state(host).registered
+                registered["ansible_failed_task"] = {"name": failure.task.name or failure.task.action,
+                                                     "action": failure.task.action,
+                                                     "uuid": str(failure.task.uid)}
+                registered["ansible_failed_result"] = {k: v for k, v in failure.result.items()
+                                                       if not k.startswith("_ansible")}
+            ok = yield from self._walk(state, host, block.rescue, path + (1,), params)
+        if block.always and host not in self.run.unreachable_hosts:
+            always_ok = yield from self._walk(state, host, block.always, path + (2,), params)
+            ok = ok and always_ok
+        return ok
+
+    # ------------------------------------------------------------------ handlers
+    def _notify(self, state: PlayState, outcome: Outcome) -> None:
+        names = outcome.task.get("notify")
+        if not names or not outcome.changed or outcome.failed:
+            return
+        view = self.run.vars.view(outcome.host, state, outcome.task)
+        pending = self.run.host_state(outcome.host).__dict__.setdefault("notified", set())
+        for name in names:
+            try:
+                rendered = self.run.templar.template(name, view)
+            except TemplateError:
+                rendered = name
+            for entry in rendered if isinstance(rendered, list) else [rendered]:
+                matches = self._handlers_for(state.play, str(entry))
+                if not matches:
+                    raise MiniplayError(f"The requested handler '{entry}' was not found in either the main handlers "
+                                        "list nor in the listening handlers list", outcome.task.location)
+                pending.update(h.uid for h in matches)
+
+    @staticmethod
+    def _handlers_for(play: Play, name: str) -> list[Task]:
+        found = []
+        for handler in play.handlers:
+            names = {handler.name, handler.display_name, f"{handler.role} : {handler.name}" if handler.role else None}
+            if name in names or name in handler.listen:
+                found.append(handler)
+        return found
+
+    def flush_handlers(self, state: PlayState, executor: TaskExecutor, hosts: list[str]) -> None:
+        force = self.run.options.force_handlers or self._truthy(state.play.get("force_handlers"))
+        for handler in state.play.handlers:
+            targets = []
+            for host in hosts:
+                notified = self.run.host_state(host).__dict__.get("notified", set())
+                if handler.uid in notified and (host not in state.removed or force):
+                    targets.append(host)
+            if not targets:
+                continue
+            for host in targets:
+                self.run.host_state(host).__dict__["notified"].discard(handler.uid)
+            outcomes = self.run_task(state, executor, handler, {h: {} for h in targets}, handler=True)
+            for host, outcome in outcomes.items():
+                if outcome.fatal:
+                    if outcome.unreachable:
+                        self.run.unreachable_hosts.add(host)
+                        state.removed.add(host)
+                        self.run.dead_hosts.add(host)
+                    else:
+                        self._host_failed(state, host)
+
+    # ------------------------------------------------------------------ meta
+    def _meta(self, state: PlayState, executor: TaskExecutor, task: Task,
+              params: dict[str, dict[str, Any]]) -> dict[str, Outcome]:
+        action = str(task.args.get("_raw_params", "")).strip()
+        if action not in META_ACTIONS:
+            raise MiniplayError(f"invalid meta action requested: {action}", task.location)
+        outcomes: dict[str, Outcome] = {}
+        hosts = list(params)
+        runnable = []
+        for host in hosts:
+            view = self.run.vars.view(host, state, task, params[host])
+            holds, _ = self.run.templar.all_true(task.when, view)
+            result = {"changed": False, "skipped": not holds}
+            if not holds:
+                result.update(skip_reason="Conditional result was False")
+            outcomes[host] = Outcome(host=host, task=task, result=result)
+            if holds:
+                runnable.append(host)
+        if action == "flush_handlers":
+            self.flush_handlers(state, executor, runnable)
+        elif action in ("end_play", "end_batch"):
+            for host in state.active_hosts():
+                state.removed.add(host)
+        elif action == "end_host":
+            for host in runnable:
+                state.removed.add(host)
+        elif action == "clear_host_errors":
+            for host in list(self.run.dead_hosts):
+                if host in state.hosts and host not in self.run.unreachable_hosts:
+                    self.run.dead_hosts.discard(host)
+                    state.removed.discard(host)
+        return outcomes
+
+
+class _StopPlay(Exception):
+    """any_errors_fatal or max_fail_percentage ended the play."""

@@ -1,0 +1,209 @@
+"""The per-host worker: one long-lived process on the target for the whole run.
+
+How this works
+--------------
+The controller starts `python3 -c <bootstrap>` over the host's connection (a local
+subprocess, or one SSH channel) and sends one JSON line holding the source of
+every module. From then on each task is one JSON request line and one JSON reply
+line. Modules run in this process, so a task costs a function call, not a
+Python start-up.
+
+The protocol streams are private copies of stdin/stdout; the real fds 0 and 1
+point at /dev/null and stderr, so a module that prints cannot corrupt them.
+
+Async jobs are forked from here (see `_jobs.py`): each job holds the write end
+of a pipe whose read end sits in this loop, so the worker notices a job's end
+the moment it happens and tells the controller with an unsolicited
+`{"event": "job_end"}` line, instead of the controller polling a file.
+
+Standard library only: this file runs on the target.
+"""
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import selectors
+import sys
+import traceback
+from typing import Any
+
+PACKAGE = "miniplay.modules"
+SOURCES: dict[str, str] = globals().get("SOURCES", {})
+
+
+class SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves `miniplay.modules.<name>` from the sources the controller sent."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        self.sources = sources
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in ("miniplay", PACKAGE):
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        if fullname.startswith(PACKAGE + ".") and fullname[len(PACKAGE) + 1:] in self.sources:
+            return importlib.machinery.ModuleSpec(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        name = module.__name__
+        if name in ("miniplay", PACKAGE):
+            module.__path__ = []
+            return
+        short = name[len(PACKAGE) + 1:]
+        module.__file__ = f"<miniplay>/modules/{short}.py"
+        exec(compile(self.sources[short], module.__file__, "exec"), module.__dict__)
+
+
+def install_sources(sources: dict[str, str]) -> None:
+    """Make the shipped sources importable; they win over any installed copy."""
+    sys.meta_path.insert(0, SourceFinder(sources))
+
+
+def load_module(name: str):
+    import importlib
+
+    return importlib.import_module(f"{PACKAGE}.{name}")
+
+
+def run_module(request: dict[str, Any]) -> dict[str, Any]:
+    """Run one module in-process and return its result dict (never raises)."""
+    common = load_module("_common")
+    name = request["module"]
+    args = dict(request.get("args") or {})
+    ctx = common.ModuleContext(check_mode=bool(request.get("check")), diff=bool(request.get("diff")),
+                               no_log=bool(request.get("no_log")), module_name=name,
+                               async_dir=request.get("async_dir"), env=request.get("env") or {})
+    params: dict[str, Any] = {}
+    try:
+        try:
+            module = load_module(name)
+        except ImportError:
+            return {"failed": True, "msg": f"The module {name} was not found on the target"}
+        params = common.validate_args(module.ARGUMENT_SPEC, args, name,
+                                      getattr(module, "MUTUALLY_EXCLUSIVE", ()),
+                                      getattr(module, "REQUIRED_ONE_OF", ()))
+        if ctx.check_mode and not getattr(module, "SUPPORTS_CHECK_MODE", False):
+            return {"changed": False, "skipped": True,
+                    "msg": f"remote module ({name}) does not support check mode"}
+        result = module.main(params, ctx)
+        if not isinstance(result, dict):
+            result = {"failed": True, "msg": f"module {name} returned {type(result).__name__}, not a result"}
+    except common.ModuleFailed as exc:
+        result = exc.result
+    except Exception as exc:  # a module bug must not kill the worker
+        result = {"failed": True, "msg": f"MODULE FAILURE: {type(exc).__name__}: {exc}",
+                  "exception": traceback.format_exc()}
+    result.setdefault("changed", False)
+    if ctx.warnings:
+        result["warnings"] = result.get("warnings", []) + ctx.warnings
+    if not request.get("no_invocation"):
+        shown = {k: ("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" if _secret(module_spec(name), k) else v)
+                 for k, v in (params or args).items() if not k.startswith("_miniplay")}
+        result["invocation"] = {"module_args": shown}
+    return result
+
+
+def module_spec(name: str) -> dict:
+    try:
+        return load_module(name).ARGUMENT_SPEC
+    except Exception:
+        return {}
+
+
+def _secret(spec: dict, key: str) -> bool:
+    return bool(spec.get(key, {}).get("no_log"))
+
+
+class Worker:
+    """The request loop: requests from the controller, job-end notices from jobs."""
+
+    def __init__(self, proto_in: int, proto_out: int) -> None:
+        self.proto_in = proto_in
+        self.proto_out = proto_out
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(proto_in, selectors.EVENT_READ, None)
+        self.buffer = b""
+        self.running = True
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = (json.dumps(message, default=str) + "\n").encode()
+        while data:
+            written = os.write(self.proto_out, data)
+            data = data[written:]
+
+    def watch_job(self, fd: int, jid: str) -> None:
+        self.selector.register(fd, selectors.EVENT_READ, jid)
+
+    def serve(self) -> None:
+        while self.running:
+            for key, _ in self.selector.select():
+                if key.data is None:
+                    self._read_requests()
+                else:
+                    self._job_ended(key.fd, key.data)
+
+    def _job_ended(self, fd: int, jid: str) -> None:
+        try:
+            if os.read(fd, 4096):
+                return
+        except OSError:
+            pass
+        self.selector.unregister(fd)
+        os.close(fd)
+        self.send({"event": "job_end", "jid": jid})
+
+    def _read_requests(self) -> None:
+        chunk = os.read(self.proto_in, 1 << 16)
+        if not chunk:
+            self.running = False
+            return
+        self.buffer += chunk
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            if line.strip():
+                self._handle(json.loads(line))
+
+    def _handle(self, request: dict[str, Any]) -> None:
+        op = request.get("op")
+        try:
+            if op == "run":
+                reply = {"result": run_module(request)}
+            elif op == "async":
+                jobs = load_module("_jobs")
+                reply = {"result": jobs.launch(request, self)}
+            elif op == "exit":
+                self.running = False
+                reply = {"result": {}}
+            else:
+                reply = {"result": {"failed": True, "msg": f"unknown worker operation {op!r}"}}
+        except Exception as exc:
+            reply = {"result": {"failed": True, "msg": f"worker error: {type(exc).__name__}: {exc}",
+                                "exception": traceback.format_exc()}}
+        reply["id"] = request.get("id")
+        self.send(reply)
+
+
+def main() -> None:
+    install_sources(SOURCES)
+    proto_in = os.dup(0)
+    proto_out = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)  # stray prints from modules go to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    worker = Worker(proto_in, proto_out)
+    # Only after this line does the controller send requests, so nothing it sends can be
+    # stranded in sys.stdin's buffer (the bootstrap read the sources line through it).
+    worker.send({"event": "ready", "pid": os.getpid(), "python": sys.executable,
+                 "version": list(sys.version_info[:3]), "home": os.path.expanduser("~")})
+    worker.serve()
+
+
+if __name__ in ("__main__", "__miniplay_worker__"):
+    main()
