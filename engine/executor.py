@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .actions import ActionContext, get_action
 from .errors import ConnectionFailed, TemplateError
-from .registry import controller_actions
+from .registry import controller_actions, target_modules
 from .results import Outcome, error_result, loop_total, normalize, registered, skip_result
 from .templar import remove_omitted
 from .workerclient import WorkerError
@@ -73,7 +73,8 @@ class TaskExecutor:
             outcome.extra["includes"], outcome.extra["included"] = _take_includes(task, result)
         shown = censored(result) if no_log else result
         self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
-                          ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to)
+                          ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
+                          target_module=task.module in target_modules() and not result.get("_miniplay_early_failure"))
         return outcome
 
     # ------------------------------------------------------------------ loops
@@ -196,7 +197,7 @@ class TaskExecutor:
     def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
         templar = self.run.templar
         try:
-            args = remove_omitted(templar.template(task.args, view))
+            args = remove_omitted(self._template_args(task, view))
             defaults = self._module_defaults(task, view)
             if defaults:
                 args = {**defaults, **args}
@@ -223,6 +224,16 @@ class TaskExecutor:
             return {"unreachable": True, "changed": False, "msg": exc.message}
         except TemplateError as exc:
             return error_result(exc.message)
+
+    def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+        """Render each argument, naming the one that failed as Ansible does."""
+        rendered: dict[str, Any] = {}
+        for key, value in task.args.items():
+            try:
+                rendered[key] = self.run.templar.template(value, view)
+            except TemplateError as exc:
+                raise TemplateError(f"Error while resolving value for '{key}': {exc.message}") from None
+        return rendered
 
     def call_module(self, ctx: ActionContext, name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:
         """Send one module run to the host's worker; turn worker trouble into results."""

@@ -17,7 +17,7 @@ from .argsplit import parse_kv
 from .errors import Location, ParseError
 from .model import Block, Node, Play, Playbook, Task
 from .registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
-from .yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain
+from .yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LIST_KEYWORDS = ("when", "changed_when", "failed_when", "until")
@@ -36,6 +36,7 @@ class Loader:
 
     # ------------------------------------------------------------------ playbooks
     def load_playbook(self, path: str) -> Playbook:
+        path = os.path.abspath(path)
         return Playbook(path=path, plays=self._load_plays(path, {}))
 
     def _load_plays(self, path: str, extra_vars: dict[str, Any]) -> list[Play]:
@@ -105,6 +106,7 @@ class Loader:
     def load_tasks_file(self, path: str, inherited: dict[str, Any], role: Optional[str] = None,
                         role_path: Optional[str] = None, handlers: bool = False) -> list[Node]:
         """Load a tasks file (import_tasks, include_tasks, a role's tasks/main.yml)."""
+        path = os.path.abspath(path)
         real = os.path.realpath(path)
         if self._chain.count(real) > 0:
             raise ParseError(f"recursive include of '{path}': a tasks file includes itself")
@@ -261,7 +263,8 @@ class Loader:
         task = Task(action=str(written), module=module, args=args, location=location,
                     name=None if data.get("name") in (None, "") else str(to_plain(data.get("name"), path)),
                     keywords=keywords,
-                    keyword_locations={str(k): key_location(data, k, path) for k in data},
+                    keyword_locations={**{str(k): key_location(data, k, path) for k in data},
+                                       "_args": value_location(data, action_key, path)},
                     role=role, role_path=role_path, is_handler=handler, uid=self._take_uid())
         return task
 

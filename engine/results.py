@@ -20,8 +20,8 @@ def skip_result(false_condition: Any) -> dict[str, Any]:
 
 
 def error_result(message: str, **extra: Any) -> dict[str, Any]:
-    """A task that failed before (or instead of) running its module."""
-    return {"changed": False, "failed": True, "msg": message, **extra}
+    """A task that failed before (or instead of) running its module (shown without `changed`)."""
+    return {"changed": False, "failed": True, "msg": message, "_miniplay_early_failure": True, **extra}
 
 
 def normalize(result: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +57,23 @@ def registered(result: dict[str, Any]) -> dict[str, Any]:
             and not k.startswith("_miniplay")}
 
 
-def for_display(result: dict[str, Any], verbosity: int = 0) -> dict[str, Any]:
+DEBUG_KEYS = ("msg", "exception", "warnings", "deprecations")
+DEBUG_HIDDEN = ("changed", "failed", "skipped", "invocation", "skip_reason")
+
+
+def for_display(result: dict[str, Any], verbosity: int = 0, action: str = "") -> dict[str, Any]:
     """What the console prints after `=>`."""
     hidden = HIDDEN_IN_DISPLAY if verbosity < 3 else ("failed", "skipped", "exception", "warnings", "deprecations")
-    return {k: v for k, v in result.items() if k not in hidden and not k.startswith("_ansible")
-            and not k.startswith("_miniplay")}
+    shown = {k: v for k, v in result.items() if k not in hidden and not k.startswith("_ansible")
+             and not k.startswith("_miniplay")}
+    if result.get("_miniplay_early_failure"):
+        shown.pop("changed", None)
+    if action == "debug":
+        if "msg" in result:
+            shown = {k: v for k, v in shown.items() if k in DEBUG_KEYS}
+        else:
+            shown = {k: v for k, v in shown.items() if k not in DEBUG_HIDDEN}
+    return shown
 
 
 @dataclass

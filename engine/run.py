@@ -6,6 +6,7 @@ the linear strategy. `run_playbook()` is the public API; the CLI calls it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -99,9 +100,37 @@ class Run:
         self.unreachable_hosts: set[str] = set()
         self.failed_any = False
         self._groups_cache: Optional[dict[str, list[str]]] = None
+        self._slots = threading.BoundedSemaphore(max(1, options.forks))
+        self._holding = threading.local()
         from .jobs import JobManager
 
         self.jobs = JobManager(self)
+
+    # ------------------------------------------------------------------ fork slots
+    @contextlib.contextmanager
+    def fork_slot(self):
+        """Hold one of the `--forks` slots while this thread works on a host."""
+        self._slots.acquire()
+        self._holding.active = True
+        try:
+            yield
+        finally:
+            self._holding.active = False
+            self._slots.release()
+
+    @contextlib.contextmanager
+    def slot_released(self):
+        """Give the slot back while waiting (for an async job), so other hosts can start."""
+        holding = getattr(self._holding, "active", False)
+        if holding:
+            self._holding.active = False
+            self._slots.release()
+        try:
+            yield
+        finally:
+            if holding:
+                self._slots.acquire()
+                self._holding.active = True
 
     # ------------------------------------------------------------------ state
     def host_state(self, host: str) -> HostState:

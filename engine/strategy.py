@@ -62,7 +62,6 @@ class _Cursor:
 class LinearStrategy:
     def __init__(self, run: "Run") -> None:
         self.run = run
-        self.slots = threading.BoundedSemaphore(max(1, run.options.forks))
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="fork")
 
     # ------------------------------------------------------------------ plays
@@ -159,7 +158,7 @@ class LinearStrategy:
         limiter = threading.BoundedSemaphore(int(throttle)) if throttle else None
 
         def work(host: str) -> Outcome:
-            with self.slots:
+            with self.run.fork_slot():
                 if limiter is None:
                     return executor.execute(host, task, params[host])
                 with limiter:

@@ -6,12 +6,14 @@ handed on as plain Python types so nothing downstream sees ruamel classes.
 """
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 
 from .errors import Location, ParseError
 
@@ -24,8 +26,29 @@ class UnsafeText(str):
     __slots__ = ()
 
 
+class _AnsibleResolver(VersionedResolver):
+    """YAML 1.1 as PyYAML reads it: yes/no/on/off/true/false are booleans, but y/n stay strings."""
+
+    @property
+    def versioned_resolver(self) -> Any:
+        version = self.processing_version
+        if version not in self._version_implicit_resolver:
+            for versions, tag, regexp, first in implicit_resolvers:
+                if version not in versions:
+                    continue
+                if tag == "tag:yaml.org,2002:bool" and version == (1, 1):
+                    regexp = _BOOL_1_1
+                    first = list("yYnNtTfFoO")
+                self.add_version_implicit_resolver(version, tag, regexp, first)
+        return self._version_implicit_resolver[version]
+
+
+_BOOL_1_1 = re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+
+
 def _new_parser() -> YAML:
     parser = YAML(typ="rt")
+    parser.Resolver = _AnsibleResolver
     parser.version = (1, 1)  # Ansible reads YAML 1.1: yes/no/on/off are booleans
     parser.allow_duplicate_keys = True  # Ansible warns and keeps the last one
     return parser
@@ -69,6 +92,17 @@ def key_location(mapping: Any, key: Any, path: str) -> Location:
         except (KeyError, TypeError, AttributeError):
             pass
     return node_location(mapping, path)
+
+
+def value_location(mapping: Any, key: Any, path: str) -> Location:
+    """Line and column where the value of `key` starts."""
+    if isinstance(mapping, CommentedMap):
+        try:
+            line, column = mapping.lc.value(key)
+            return Location(path, line + 1, column + 1)
+        except (KeyError, TypeError, AttributeError):
+            pass
+    return key_location(mapping, key, path)
 
 
 def node_location(node: Any, path: str) -> Location:

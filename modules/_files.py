@@ -172,10 +172,11 @@ class FileAttrs:
     mode: Any = None
     owner: Optional[str] = None
     group: Optional[str] = None
+    attributes: Optional[str] = None  # chattr flags: accepted, not applied (warned about)
 
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> "FileAttrs":
-        return cls(args.get("mode"), args.get("owner"), args.get("group"))
+        return cls(args.get("mode"), args.get("owner"), args.get("group"), args.get("attributes"))
 
     def any(self) -> bool:
         return self.mode is not None or self.owner is not None or self.group is not None
@@ -195,6 +196,10 @@ def apply_attrs(path: str, attrs: FileAttrs, ctx: ModuleContext, diff: Optional[
     that does not exist yet in check mode counts as a change when attrs are asked for.
     Symlinks themselves are never chmod-ed (Linux cannot); owner/group use lchown.
     """
+    if attrs.attributes:
+        note = "miniplay does not set file attributes (chattr); 'attributes' was ignored"
+        if note not in ctx.warnings:
+            ctx.warn(note)
     if not attrs.any():
         return False
     if ctx.check_mode and not os.path.lexists(path):
@@ -354,7 +359,10 @@ def write_atomically(dest: str, data: bytes, ctx: ModuleContext, attrs: Optional
     times instead of the old file's (copy with remote_src does this).
     """
     directory = os.path.dirname(os.path.abspath(dest)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".miniplay-", suffix=os.path.splitext(dest)[1], dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".miniplay-", suffix=os.path.splitext(dest)[1], dir=directory)
+    except OSError as exc:
+        raise ModuleFailed(f"Destination {directory} not writable", details=str(exc)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             if source is not None:

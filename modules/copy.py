@@ -7,7 +7,8 @@ Arguments:
   src               with remote_src: a file or directory already on the target. (A file on
                     the controller is read there and arrives as _miniplay_content_b64.)
   remote_src        src is on the target (default false)
-  mode, owner, group  attributes of the file; mode may be 'preserve' (take src's mode)
+  mode, owner, group  attributes of the file; mode may be 'preserve' (take src's mode; for a
+                    controller file the controller puts the local file's mode in its place)
   backup            keep the old file as <dest>.<pid>.<date>@<time>~ (result: backup_file)
   force             replace a different existing file (default true); false: only create
   validate          command run on the new file before it replaces dest; %s is its path
@@ -151,12 +152,19 @@ def _copy_data(data: bytes, args: dict[str, Any], ctx: ModuleContext, inline: bo
     _check_parent(parent, ctx, checksum=checksum_src)
     backup_file = make_backup(dest_file, ctx) if args["backup"] and is_file else ""
     write_atomically(dest_file, data, ctx, attrs=attrs, validate=args["validate"])
-    result.update(dest=dest_file, **shown_src, md5sum=digest_bytes(data, "md5"), checksum=checksum_src)
+    result.update(dest=dest_file, **shown_src, md5sum=_md5(data), checksum=checksum_src)
     if backup_file:
         result["backup_file"] = backup_file
     apply_attrs(dest_file, attrs, ctx)
     result.update(path_info(dest_file))
     return result
+
+
+def _md5(data: bytes) -> Optional[str]:
+    try:
+        return digest_bytes(data, "md5")
+    except ValueError:  # FIPS systems forbid md5
+        return None
 
 
 def _diff(dest_file: str, data: bytes, after_header: str) -> dict[str, Any]:
@@ -179,7 +187,7 @@ def _attrs(args: dict[str, Any], src: Optional[str]) -> FileAttrs:
     mode = args["mode"]
     if mode == "preserve":
         mode = "0%03o" % stat.S_IMODE(os.stat(src).st_mode) if src else None
-    return FileAttrs(mode, args["owner"], args["group"])
+    return FileAttrs(mode, args["owner"], args["group"], args["attributes"])
 
 
 def _make_parents(directory: str, args: dict[str, Any], ctx: ModuleContext) -> None:

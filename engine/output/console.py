@@ -28,6 +28,23 @@ def item_label(data: dict[str, Any]) -> str:
     return label if isinstance(label, str) else str(label)
 
 
+def source_excerpt(path: str, line: int, column: int, before: int = 2) -> list[str]:
+    """The offending line and two before it, numbered, with a caret under the column."""
+    if not line:
+        return []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read().splitlines()
+    except OSError:
+        return []
+    first = max(1, line - before)
+    width = len(str(line))
+    shown = [f"{n:>{width}} {text[n - 1]}".rstrip() for n in range(first, min(line, len(text)) + 1)]
+    if column:
+        shown.append(" " * (width + column) + f"^ column {column}")
+    return shown
+
+
 class ConsoleRenderer:
     """Prints events as ansible-playbook's default callback does."""
 
@@ -39,6 +56,7 @@ class ConsoleRenderer:
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.color = self.tty if color is None else color
         self.columns = max(79, shutil.get_terminal_size().columns - 1) if self.tty else 79
+        self._errors_shown: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ helpers
     def line(self, text: str, color: Optional[str] = None) -> None:
@@ -52,8 +70,8 @@ class ConsoleRenderer:
         self.line("")
         self.line(f"{text} {'*' * max(3, self.columns - len(text))}")
 
-    def result_json(self, result: dict[str, Any], always_verbose: bool = False) -> str:
-        shown = for_display(result, self.verbosity)
+    def result_json(self, result: dict[str, Any], always_verbose: bool = False, action: str = "") -> str:
+        shown = for_display(result, self.verbosity, action)
         indent = 4 if (always_verbose or self.verbosity > 2) else None
         return dump(shown, indent)
 
@@ -72,7 +90,45 @@ class ConsoleRenderer:
     def on_no_hosts(self, event: Event) -> None:
         self.line("skipping: no hosts matched", "skipped")
 
+    def error_block(self, event: Event, result: dict[str, Any]) -> None:
+        """Ansible 2.19's `[ERROR]: Task failed: ...` block with the task's source lines."""
+        task = event.task
+        if task is None or task.uid < 0:
+            return
+        message = str(result.get("msg", "") or "")
+        cause = None
+        if message.startswith("Task failed: "):
+            text = message
+            head, sep, cause = message.partition(" failed: Error while resolving value for ")
+            if sep:
+                cause = "Error while resolving value for " + cause
+        elif message:
+            kind = "Module failed" if event.data.get("target_module") else "Action failed"
+            text = f"Task failed: {kind}: {message}"
+        else:
+            text = "Task failed: Action failed."
+        key = (text, str(task.location))
+        if key in self._errors_shown:
+            return
+        self._errors_shown.add(key)
+        lines = [f"[ERROR]: {text}"]
+        if cause:
+            lines += ["", head + " failed."]
+        lines += self.origin(task.location)
+        if cause:
+            lines += ["", "<<< caused by >>>", "", cause] + self.origin(task.where("_args"))
+        self.line("\n".join(lines) + "\n", "failed")
+
+    @staticmethod
+    def origin(location: Any) -> list[str]:
+        lines = [f"Origin: {location}"]
+        source = source_excerpt(location.path, location.line, location.column)
+        if source:
+            lines += [""] + source
+        return lines
+
     def on_task_start(self, event: Event) -> None:
+        self._errors_shown = set()
         prefix = "RUNNING HANDLER" if event.data.get("handler") else "TASK"
         self.banner(f"{prefix} [{event.data['name']}]")
 
@@ -109,6 +165,7 @@ class ConsoleRenderer:
             return
         if status == "failed":
             if not is_loop:
+                self.error_block(event, result)
                 self.line(f"fatal: {tag}: FAILED! => {self.result_json(result)}", "failed")
             if event.data.get("ignored"):
                 self.line("...ignoring", "skipped")
@@ -126,8 +183,12 @@ class ConsoleRenderer:
             return  # the item lines (or the `included:` line) said it all
         text = f"{status}: {tag}"
         if self.wants_json(result):
-            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')))}"
+            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
         self.line(text, status)
+
+    @staticmethod
+    def action(event: Event) -> str:
+        return event.task.module if event.task is not None else ""
 
     def on_item_result(self, event: Event) -> None:
         result: dict[str, Any] = event.data["result"]
@@ -148,7 +209,7 @@ class ConsoleRenderer:
             return
         text = f"{status}: {tag} => (item={label})"
         if self.wants_json(result):
-            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')))}"
+            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
         self.line(text, status)
 
     def on_retry(self, event: Event) -> None:
