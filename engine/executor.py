@@ -114,6 +114,8 @@ class TaskExecutor:
             item_view = view.child(loop_vars)
             result = self._run_with_retries(host, task, item_view)
             result.update(loop_vars)
+            if result.get("failed"):
+                result.setdefault("exception", "(traceback unavailable)")
             label: Any = item
             if "label" in control:
                 try:
@@ -125,7 +127,8 @@ class TaskExecutor:
                 "changed" if result.get("changed") else "ok"
             shown = censored(result) if no_log else result
             self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
-                              label=label, index=index)
+                              label=label, index=index,
+                              target_module=task.module in target_modules() and not result.get("_miniplay_early_failure"))
             if control.get("break_when"):
                 stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
                 try:
@@ -190,6 +193,8 @@ class TaskExecutor:
             result["changed"] = templar.all_true(task.get("changed_when"), view)[0]
         if task.get("failed_when") is not None and not result.get("skipped"):
             failed = templar.all_true(task.get("failed_when"), view)[0]
+            if result.get("failed") and not failed:
+                result["failed_when_suppressed_exception"] = "(traceback unavailable)"
             result["failed_when_result"] = failed
             result["failed"] = failed
 

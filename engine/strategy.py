@@ -148,8 +148,10 @@ class LinearStrategy:
                  params: dict[str, dict[str, Any]], handler: bool = False) -> dict[str, Outcome]:
         hosts = list(params)
         first_view = self.run.vars.view(hosts[0], state, task, params[hosts[0]])
-        self.run.bus.emit("task_start", task=task, name=state.task_name(task, first_view), handler=handler,
-                          hosts=hosts)
+        banners = len(hosts) if _is_flush(task) else 1  # Ansible runs (and announces) flush_handlers per host
+        for _ in range(banners):
+            self.run.bus.emit("task_start", task=task, name=state.task_name(task, first_view), handler=handler,
+                              hosts=hosts)
         if task.module == "meta":
             return self._meta(state, executor, task, params)
         run_once = executor._flag(task, "run_once", first_view)
@@ -221,7 +223,8 @@ class LinearStrategy:
         if outcome.skipped:
             run.count(host, "skipped")
             return
-        run.count(host, "ok")
+        includes = outcome.extra.get("includes")
+        run.count(host, "ok", len(includes) if includes else 1)
         if outcome.changed:
             run.count(host, "changed")
 
@@ -397,6 +400,10 @@ class LinearStrategy:
                     self.run.dead_hosts.discard(host)
                     state.removed.discard(host)
         return outcomes
+
+
+def _is_flush(task: Task) -> bool:
+    return task.module == "meta" and str(task.args.get("_raw_params", "")).strip() == "flush_handlers"
 
 
 class _StopPlay(Exception):

@@ -48,6 +48,35 @@ class StrictChainableUndefined(jinja2.ChainableUndefined, jinja2.StrictUndefined
         return f"object of type '{kind}' has no item {self._undefined_name!r}"
 
 
+class _NativeCodeGenerator(nativetypes.NativeCodeGenerator):
+    """Never fold an output expression into a string constant: `{{ 1 == 2 }}` must stay a bool."""
+
+    def _output_child_to_const(self, node, frame, finalize):  # type: ignore[no-untyped-def]
+        if isinstance(node, jinja2.nodes.TemplateData):
+            return node.as_const(frame.eval_ctx)
+        raise jinja2.nodes.Impossible()
+
+
+class _NativeEnvironment(nativetypes.NativeEnvironment):
+    code_generator_class = _NativeCodeGenerator
+
+
+def _escape_backslashes(text: str, env: jinja2.Environment) -> str:
+    """Keep a YAML backslash literal inside Jinja string literals (`'\\1'` stays backslash-1), as Ansible does."""
+    if "\\" not in text:
+        return text
+    try:
+        tokens = list(env.lex(text))
+    except jinja2.TemplateSyntaxError:
+        return text
+    out = []
+    for _, kind, value in tokens:
+        if kind == "string":
+            value = value.replace("\\", "\\\\")
+        out.append(value)
+    return "".join(out)
+
+
 def _native_concat(chunks: Iterable[Any]) -> Any:
     head = list(itertools.islice(chunks, 2))
     if not head:
@@ -92,7 +121,7 @@ class Templar:
     def __init__(self) -> None:
         self._lookup = jinja2.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
-        self.native_env = self._make_env(nativetypes.NativeEnvironment)
+        self.native_env = self._make_env(_NativeEnvironment)
         self.text_env = self._make_env(jinja2.Environment)
         self._compiled: dict[tuple[bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
@@ -132,7 +161,7 @@ class Templar:
         if template is None:
             env = self.native_env if native else self.text_env
             try:
-                template = env.from_string(text)
+                template = env.from_string(_escape_backslashes(text, env))
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(f"Syntax error in template: {exc.message}") from None
             if len(self._compiled) > 20000:

@@ -15,10 +15,9 @@ from typing import Any
 from miniplay.modules import command
 from miniplay.modules._common import ModuleContext
 
-ARGUMENT_SPEC = command.ARGUMENT_SPEC
+ARGUMENT_SPEC = {**command.ARGUMENT_SPEC, "_uses_shell": {"type": "bool", "default": True}}
 SUPPORTS_CHECK_MODE = True
 
 
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
-    args = dict(args, _uses_shell=True)
-    return command.main(args, ctx)
+    return command.main(dict(args, _uses_shell=True), ctx)

@@ -24,7 +24,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             return {"failed": True, "changed": False, "msg": exc.message, "assertion": expression}
         if not holds:
             return {"failed": True, "changed": False, "assertion": expression, "evaluated_to": False,
-                    "msg": fail_msg if fail_msg is not None else "Assertion failed"}
+                    "msg": fail_msg if fail_msg is not None else "Assertion failed", "_ansible_verbose_always": True}
     result: dict[str, Any] = {"changed": False, "msg": ctx.args.get("success_msg", "All assertions passed"),
                               "failed": False}
     if not quiet:

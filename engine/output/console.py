@@ -166,7 +166,8 @@ class ConsoleRenderer:
         if status == "failed":
             if not is_loop:
                 self.error_block(event, result)
-                self.line(f"fatal: {tag}: FAILED! => {self.result_json(result)}", "failed")
+                shown = self.result_json(result, bool(result.get("_ansible_verbose_always")), self.action(event))
+                self.line(f"fatal: {tag}: FAILED! => {shown}", "failed")
             if event.data.get("ignored"):
                 self.line("...ignoring", "skipped")
             return
@@ -199,6 +200,7 @@ class ConsoleRenderer:
         label = item_label(event.data)
         status = event.data["status"]
         if status == "failed" or status == "unreachable":
+            self.error_block(event, result)
             self.line(f"failed: {tag} (item={label}) => {self.result_json(result)}", "failed")
             return
         if status == "skipped":

@@ -1,0 +1,32 @@
+"""Differential tests: the project's own playbooks under ansible-core and miniplay.
+
+Each `tests/differential/*.yml` runs under both engines against the same inventory
+(this machine, local connection); stdout must match line for line once timestamps
+and temp paths are normalised, and the exit codes must be equal.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reference import TARGET_PYTHON, compare, require_ansible
+
+CASES = sorted((Path(__file__).parent / "differential").glob("*.yml"))
+
+
+@pytest.mark.parametrize("playbook", CASES, ids=[c.stem for c in CASES])
+def test_same_output_as_ansible(playbook: Path, tmp_path: Path) -> None:
+    require_ansible()
+    work = tmp_path / "work"
+    shutil.copytree(playbook.parent, work)
+    inventory = work / "inventory.ini"
+    inventory.write_text(
+        f"localhost ansible_connection=local ansible_python_interpreter={TARGET_PYTHON}\n"
+        "[pair]\n"
+        f"h1 ansible_connection=local ansible_python_interpreter={TARGET_PYTHON} colour=red\n"
+        f"h2 ansible_connection=local ansible_python_interpreter={TARGET_PYTHON} colour=blue\n"
+        "[pair:vars]\nshape=round\n"
+    )
+    compare(work / playbook.name, inventory, "-f", "1")
