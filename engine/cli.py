@@ -20,7 +20,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"ERROR! {message}\n")
+        sys.stderr.write(f"[ERROR]: {message}\n")
         raise SystemExit(5)
 
 
@@ -157,13 +157,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.write(exc.describe() + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("ERROR! User interrupted execution\n")
+        sys.stderr.write("[ERROR]: User interrupted execution\n")
         return 99
     except BrokenPipeError:
         return 1
     except Exception as exc:  # a bug in miniplay: say so plainly, traceback only on request
         if verbosity >= 3:
             traceback.print_exc()
-        sys.stderr.write(f"ERROR! Unexpected Exception, this is probably a bug: {type(exc).__name__}: {exc}\n"
+        sys.stderr.write(f"[ERROR]: Unexpected Exception, this is probably a bug: {type(exc).__name__}: {exc}\n"
                          "to see the full traceback, use -vvv\n")
         return 250

@@ -41,6 +41,25 @@ class Location:
         return None
 
 
+def source_excerpt(path: str, line: int, column: int, before: int = 2) -> list[str]:
+    """The offending line and two before it, numbered, with a caret under the column."""
+    if not line:
+        return []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read().splitlines()
+    except OSError:
+        return []
+    if line > len(text):
+        return []
+    first = max(1, line - before)
+    width = len(str(line))
+    shown = [f"{n:>{width}} {text[n - 1]}".rstrip() for n in range(first, line + 1)]
+    if column:
+        shown.append(" " * (width + column) + f"^ column {column}")
+    return shown
+
+
 class MiniplayError(Exception):
     """Root of every user-facing error; `exit_code` follows ansible-playbook."""
 
@@ -52,15 +71,13 @@ class MiniplayError(Exception):
         self.location = location
 
     def describe(self) -> str:
-        """One paragraph: the message, where it is, and the offending line."""
-        text = f"ERROR! {self.message}"
+        """Ansible 2.19's form: the message, `Origin: file:line:col`, and the source lines."""
+        text = f"[ERROR]: {self.message}"
         if self.location is not None:
-            text += f"\n\nThe error appears to be in '{self.location}'."
-            line = self.location.source_line()
-            if line is not None:
-                text += f" The offending line appears to be:\n\n    {line}"
-                if self.location.column:
-                    text += "\n    " + " " * (self.location.column - 1) + "^ here"
+            text += f"\nOrigin: {self.location}"
+            excerpt = source_excerpt(self.location.path, self.location.line, self.location.column)
+            if excerpt:
+                text += "\n\n" + "\n".join(excerpt)
         return text
 
 

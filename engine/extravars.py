@@ -6,7 +6,11 @@ import os
 from typing import Any
 
 from .argsplit import parse_kv
-from .errors import CliError, MiniplayError
+from .errors import MiniplayError
+
+
+class ExtraVarsError(MiniplayError):
+    """A bad -e value (ansible-playbook exits 1)."""
 from .yamlfile import load_yaml_file, load_yaml_text, to_plain
 
 
@@ -22,12 +26,12 @@ def _one(raw: str) -> dict[str, Any]:
     if text.startswith("@"):
         path = os.path.expanduser(text[1:])
         if not os.path.exists(path):
-            raise CliError(f"the file_name '{os.path.abspath(path)}' does not exist, or is not readable")
+            raise ExtraVarsError(f"the file_name '{os.path.abspath(path)}' does not exist, or is not readable")
         data = to_plain(load_yaml_file(path), path)
         if data is None:
             return {}
         if not isinstance(data, dict):
-            raise CliError(f"Invalid extra vars data in '{path}': it must be a mapping, got a {type(data).__name__}")
+            raise ExtraVarsError(f"Invalid extra vars data in '{path}': it must be a mapping, got a {type(data).__name__}")
         return data
     if text.startswith("{") or text.startswith("["):
         try:
@@ -36,14 +40,14 @@ def _one(raw: str) -> dict[str, Any]:
             try:
                 data = to_plain(load_yaml_text(text, "<extra vars>"))
             except MiniplayError:
-                raise CliError(f"Invalid extra vars data supplied: '{raw}' is neither JSON nor YAML") from None
+                raise ExtraVarsError(f"Invalid extra vars data supplied: '{raw}' is neither JSON nor YAML") from None
         if not isinstance(data, dict):
-            raise CliError(f"Invalid extra vars data supplied. '{raw}' could not be made into a dictionary")
+            raise ExtraVarsError(f"Invalid extra vars data supplied. '{raw}' could not be made into a dictionary")
         return data
     if not text:
         return {}
     parsed = parse_kv(text, raw_params=False)
     if "_raw_params" in parsed:
-        raise CliError(f"Invalid extra vars data supplied. '{raw}' could not be made into a dictionary "
+        raise ExtraVarsError(f"Invalid extra vars data supplied. '{raw}' could not be made into a dictionary "
                        "(use key=value, @file.yml or a JSON object)")
     return parsed

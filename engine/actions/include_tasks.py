@@ -48,7 +48,8 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     try:
         nodes = ctx.run.load_include(path, inherited, ctx.task.role, ctx.task.role_path)
     except MiniplayError as exc:
-        return {"failed": True, "changed": False, "msg": exc.describe().replace("ERROR! ", "", 1)}
+        where = f" (in {exc.location})" if exc.location else ""
+        return {"failed": True, "changed": False, "msg": f"{exc.message}{where}"}
     params = dict(ctx.task.keywords.get("vars") or {})
     top = ctx.vars.layers[0]
     if top.label == "loop":

@@ -11,6 +11,7 @@ import shutil
 import sys
 from typing import Any, Optional, TextIO
 
+from ..errors import source_excerpt
 from ..events import Event
 from ..results import for_display
 
@@ -26,23 +27,6 @@ def dump(result: dict[str, Any], indent: Optional[int] = None) -> str:
 def item_label(data: dict[str, Any]) -> str:
     label = data.get("label")
     return label if isinstance(label, str) else str(label)
-
-
-def source_excerpt(path: str, line: int, column: int, before: int = 2) -> list[str]:
-    """The offending line and two before it, numbered, with a caret under the column."""
-    if not line:
-        return []
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read().splitlines()
-    except OSError:
-        return []
-    first = max(1, line - before)
-    width = len(str(line))
-    shown = [f"{n:>{width}} {text[n - 1]}".rstrip() for n in range(first, min(line, len(text)) + 1)]
-    if column:
-        shown.append(" " * (width + column) + f"^ column {column}")
-    return shown
 
 
 class ConsoleRenderer:
@@ -157,7 +141,7 @@ class ConsoleRenderer:
         result: dict[str, Any] = event.data["result"]
         tag = self.host_tag(event)
         status = event.data["status"]
-        is_loop = event.data.get("loop", False)
+        is_loop = event.data.get("loop", False) and "results" in result
         if status == "unreachable":
             self.line(f"fatal: {tag}: UNREACHABLE! => {self.result_json(result)}", "unreachable")
             if event.data.get("ignored"):

@@ -1,0 +1,152 @@
+"""Bad input: one clear error naming file:line, Ansible's exit code, no traceback."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import miniplay, write
+
+LOAD_ERRORS = [
+    # (name, playbook text, expected message part, line:col)
+    ("tab", "- hosts: localhost\n  tasks:\n\t- debug: msg=hi\n", "tab character", "3:1"),
+    ("malformed", "- hosts: localhost\n  tasks: [\n", "Syntax Error while loading YAML", "3:1"),
+    ("unknown keyword", "- hosts: localhost\n  tasks:\n    - debug: msg=hi\n      whn: true\n",
+     "'whn' is not a valid attribute for a Task. Did you mean 'when'?", "4:7"),
+    ("unknown module", "- hosts: localhost\n  tasks:\n    - debugg: msg=hi\n",
+     "couldn't resolve module/action 'debugg'", "3:7"),
+    ("unknown play keyword", "- hosts: localhost\n  taks: []\n",
+     "'taks' is not a valid attribute for a Play. Did you mean 'tasks'?", "2:3"),
+    ("two modules", "- hosts: localhost\n  tasks:\n    - command: ls\n      shell: ls\n",
+     "conflicting action statements: command, shell", "3:7"),
+    ("no module", "- hosts: localhost\n  tasks:\n    - name: nothing\n", "no module/action detected in task", "3:7"),
+    ("bad register", "- hosts: localhost\n  tasks:\n    - command: ls\n      register: 'my-var'\n",
+     "Invalid 'register' specified", "4:7"),
+    ("hosts missing", "- name: x\n  tasks: []\n", "the field 'hosts' is required", "1:3"),
+    ("bad loop keyword", "- hosts: localhost\n  tasks:\n    - debug: msg=x\n      with_itemz: [1]\n",
+     "no lookup named 'itemz'", "4:7"),
+    ("async on debug", "- hosts: localhost\n  tasks:\n    - debug: msg=x\n      async: 10\n",
+     "This action (debug) does not support async.", "4:7"),
+    ("negative poll", "- hosts: localhost\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: -1\n",
+     "'poll' must be a non-negative integer", "5:7"),
+    ("unsupported keyword", "- hosts: localhost\n  vars_prompt: [{name: x}]\n  tasks: []\n",
+     "miniplay does not support 'vars_prompt'", "2:3"),
+    ("loop_control typo", "- hosts: localhost\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      loop_control: {loopvar: y}\n",
+     "'loopvar' is not a valid attribute for a LoopControl", "5:7"),
+]
+
+
+@pytest.mark.parametrize("name,text,message,where", LOAD_ERRORS, ids=[c[0] for c in LOAD_ERRORS])
+def test_load_errors_name_file_and_line(tmp_path: Path, name: str, text: str, message: str, where: str) -> None:
+    playbook = tmp_path / "site.yml"
+    playbook.write_text(text)
+    result = miniplay("run", str(playbook), cwd=tmp_path)
+    assert result.rc == 4, result.stderr
+    assert message in result.stderr
+    assert f"Origin: {playbook}:{where}" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "PLAY [" not in result.stdout, "nothing may run before the playbook loads"
+
+
+def test_error_shows_the_offending_line_with_a_caret(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          tasks:
+            - debug: msg=hi
+              whn: true
+        """)
+    result = miniplay("run", str(playbook))
+    assert "4       whn: true\n        ^ column 7" in result.stderr
+
+
+RUN_ERRORS = [
+    ("undefined variable", "    - debug: msg=\"{{ nope }}\"\n",
+     "Error while resolving value for 'msg': 'nope' is undefined"),
+    ("template syntax", "    - debug: msg=\"{{ 1 + }}\"\n", "Syntax error in template: unexpected 'end of print statement'"),
+    ("loop not a list", "    - debug: msg={{ item }}\n      loop: notalist\n",
+     "The `loop` value must resolve to a 'list', not 'str'."),
+    ("bad conditional", "    - debug: msg=x\n      when: nope == 1\n",
+     "Error while evaluating conditional: 'nope' is undefined"),
+    ("string conditional", "    - debug: msg=x\n      when: word\n",
+     "Conditionals must have a boolean result"),
+]
+
+
+@pytest.mark.parametrize("name,task,message", RUN_ERRORS, ids=[c[0] for c in RUN_ERRORS])
+def test_a_failing_template_fails_that_task_not_the_run(tmp_path: Path, name: str, task: str, message: str) -> None:
+    playbook = tmp_path / "site.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  vars: {word: hello}\n  tasks:\n" + task +
+                        "    - debug: msg=never\n")
+    result = miniplay("run", str(playbook))
+    assert result.rc == 2
+    assert message in result.stdout
+    assert "fatal: [localhost]: FAILED!" in result.stdout
+    assert "never" not in result.stdout
+    assert "localhost                  : ok=0    changed=0    unreachable=0    failed=1" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_template_error_on_one_host_leaves_the_others_running(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", """
+        a ansible_connection=local
+        b ansible_connection=local special=yes
+        """)
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - debug: msg="{{ special }}"
+            - debug: msg="after"
+        """)
+    result = miniplay("run", "-i", str(inventory), str(playbook))
+    assert result.rc == 2
+    assert "fatal: [a]: FAILED!" in result.stdout
+    assert 'ok: [b] => {\n    "msg": "after"\n}' in result.stdout
+
+
+@pytest.mark.parametrize("value,message", [
+    ("{bad", "Invalid extra vars data supplied"),
+    ("@missing.yml", "does not exist, or is not readable"),
+    ("justaword", "could not be made into a dictionary"),
+])
+def test_bad_extra_vars(tmp_path: Path, value: str, message: str) -> None:
+    playbook = write(tmp_path / "site.yml", "- hosts: localhost\n  tasks: []\n")
+    result = miniplay("run", "-e", value, str(playbook), cwd=tmp_path)
+    assert result.rc == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_inventory_and_playbook(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", "- hosts: localhost\n  tasks: []\n")
+    result = miniplay("run", "-i", str(tmp_path / "nope.ini"), str(playbook))
+    assert result.rc != 0 and "nope.ini" in result.stderr and "Traceback" not in result.stderr
+    result = miniplay("run", str(tmp_path / "absent.yml"))
+    assert result.rc == 4 and "absent.yml" in result.stderr
+
+
+def test_missing_vars_file_is_named(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          vars_files: [nothere.yml]
+          tasks:
+            - debug: msg=hi
+        """)
+    result = miniplay("run", str(playbook))
+    assert result.rc != 0
+    assert "nothere.yml" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_cli_option_exits_5() -> None:
+    result = miniplay("run", "--no-such-flag", "x.yml")
+    assert result.rc == 5
+    assert "unrecognized arguments" in result.stderr
+
+
+def test_traceback_only_with_vvv(tmp_path: Path) -> None:
+    playbook = tmp_path / "site.yml"
+    playbook.write_text("- hosts: localhost\n  tasks:\n    - debugg: {}\n")
+    assert "Traceback" not in miniplay("run", str(playbook)).stderr
+    assert "Traceback" in miniplay("run", "-vvv", str(playbook)).stderr
