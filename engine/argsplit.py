@@ -17,6 +17,14 @@ RAW_OPTION_KEYS = frozenset(
     {"creates", "removes", "chdir", "executable", "warn", "stdin", "stdin_add_newline", "strip_empty_ends"}
 )
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+_ESCAPE = re.compile(r"""\\(?:U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{1,3}|N\{[^}]+\}|[\\'"abfnrtv])""")
+
+
+def decode_escapes(word: str) -> str:
+    """Backslash escapes in a free-form word mean what they mean in Python (`\\d` → `\d`)."""
+    import codecs
+
+    return _ESCAPE.sub(lambda m: codecs.decode(m.group(0), "unicode-escape"), word)
 
 
 def split_args(text: str, location: Location | None = None) -> list[str]:
@@ -85,6 +93,7 @@ def parse_kv(text: str, raw_params: bool, location: Location | None = None) -> d
     options: dict[str, Any] = {}
     raw_words: list[str] = []
     for word in split_args(text, location):
+        word = decode_escapes(word)
         match = _KEY_RE.match(word)
         if match and (not raw_params or match.group(1) in RAW_OPTION_KEYS):
             options[match.group(1)] = unquote(match.group(2))

@@ -74,7 +74,8 @@ class TaskExecutor:
         shown = censored(result) if no_log else result
         self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
                           ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
-                          target_module=task.module in target_modules() and not result.get("_miniplay_early_failure"))
+                          target_module=task.module in target_modules() and not result.get("_miniplay_early_failure")
+                          and not result.get("_miniplay_action_failure"))
         return outcome
 
     # ------------------------------------------------------------------ loops
@@ -128,7 +129,8 @@ class TaskExecutor:
             shown = censored(result) if no_log else result
             self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
                               label=label, index=index,
-                              target_module=task.module in target_modules() and not result.get("_miniplay_early_failure"))
+                              target_module=task.module in target_modules() and not result.get("_miniplay_early_failure")
+                              and not result.get("_miniplay_action_failure"))
             if control.get("break_when"):
                 stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
                 try:

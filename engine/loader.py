@@ -190,6 +190,8 @@ class Loader:
         for key in kw.INHERITED:
             if key in data:
                 child[key] = to_plain(data[key], path)
+        if "environment" in data and "environment" in inherited:
+            child["environment"] = self._as_list(inherited["environment"]) + self._as_list(child["environment"])
         child["when"] = list(inherited.get("when", [])) + self._as_list(to_plain(data.get("when"), path))
         child["tags"] = list(inherited.get("tags", [])) + self._tags(data.get("tags"))
         own_vars = self._vars_dict(data.get("vars"), path, key_location(data, "vars", path))
@@ -207,7 +209,7 @@ class Loader:
         for key in data:
             if key in allowed or (isinstance(key, str) and key.startswith("with_")):
                 continue
-            (action_keys if canonical_name(str(key)) else unknown).append(key)
+            (action_keys if self.module_name(str(key)) else unknown).append(key)
         if "action" in data or "local_action" in data:
             action_keys = [k for k in ("action", "local_action") if k in data] + action_keys
         if unknown:
@@ -231,7 +233,7 @@ class Loader:
         written, args = self._action_and_args(action_key, data[action_key], path, key_location(data, action_key, path))
         if action_key == "local_action":
             keywords["delegate_to"] = "localhost"
-        module = canonical_name(written)
+        module = self.module_name(written)
         if module is None:
             raise ParseError(f"couldn't resolve module/action '{written}'. This often indicates a misspelling, "
                              f"missing collection, or incorrect module path.{suggest(written, all_names())}",
@@ -246,6 +248,8 @@ class Loader:
             if key in (action_key, "args") or key in ("action", "local_action"):
                 continue
             keywords[key] = to_plain(value, path)
+        if "environment" in data and "environment" in inherited:  # a task's environment extends its parents'
+            keywords["environment"] = self._as_list(inherited["environment"]) + self._as_list(keywords["environment"])
         keywords["when"] = list(inherited.get("when", [])) + self._as_list(keywords.get("when"))
         for key in LIST_KEYWORDS[1:]:
             if key in keywords:
@@ -272,6 +276,10 @@ class Loader:
         self._next_uid += 1
         return self._next_uid
 
+    def module_name(self, written: str) -> Optional[str]:
+        """Short module name for `written`, or None (the plan loader also knows modules miniplay lacks)."""
+        return canonical_name(written)
+
     def _action_and_args(self, key: str, value: Any, path: str, where: Location) -> tuple[str, dict[str, Any]]:
         """Module name as written and its arguments, for both `mod: args` and `action: mod args`."""
         value = to_plain(value, path)
@@ -285,9 +293,9 @@ class Loader:
             if not isinstance(value, str) or not value.strip():
                 raise ParseError(f"'{key}' needs a module name", where)
             written, _, rest = value.strip().partition(" ")
-            module = canonical_name(written)
+            module = self.module_name(written)
             return written, parse_kv(rest, module in RAW_PARAMS_MODULES, where) if rest.strip() else {}
-        module = canonical_name(key)
+        module = self.module_name(key)
         if value is None:
             return key, {}
         if isinstance(value, dict):

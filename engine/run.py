@@ -7,6 +7,8 @@ the linear strategy. `run_playbook()` is the public API; the CLI calls it.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import os
 import sys
 import threading
@@ -34,6 +36,29 @@ class RunResult:
     stats: dict[str, dict[str, int]]
     exit_code: int
     registered: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class FairSlots:
+    """A counting semaphore that admits waiters in ticket order (inventory order, like Ansible's queue)."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: list[int] = []
+        self._cond = threading.Condition()
+
+    def acquire(self, ticket: int) -> None:
+        with self._cond:
+            heapq.heappush(self._waiting, ticket)
+            while not (self._free > 0 and self._waiting[0] == ticket):
+                self._cond.wait()
+            heapq.heappop(self._waiting)
+            self._free -= 1
+            self._cond.notify_all()
+
+    def release(self) -> None:
+        with self._cond:
+            self._free += 1
+            self._cond.notify_all()
 
 
 class PlayState:
@@ -100,17 +125,22 @@ class Run:
         self.unreachable_hosts: set[str] = set()
         self.failed_any = False
         self._groups_cache: Optional[dict[str, list[str]]] = None
-        self._slots = threading.BoundedSemaphore(max(1, options.forks))
+        self._slots = FairSlots(max(1, options.forks))
+        self._tickets = itertools.count()
         self._holding = threading.local()
         from .jobs import JobManager
 
         self.jobs = JobManager(self)
 
     # ------------------------------------------------------------------ fork slots
+    def take_ticket(self) -> int:
+        """A place in the queue for a fork slot: hosts start in the order they were queued."""
+        return next(self._tickets)
+
     @contextlib.contextmanager
-    def fork_slot(self):
+    def fork_slot(self, ticket: Optional[int] = None):
         """Hold one of the `--forks` slots while this thread works on a host."""
-        self._slots.acquire()
+        self._slots.acquire(self.take_ticket() if ticket is None else ticket)
         self._holding.active = True
         try:
             yield
@@ -129,7 +159,7 @@ class Run:
             yield
         finally:
             if holding:
-                self._slots.acquire()
+                self._slots.acquire(self.take_ticket())
                 self._holding.active = True
 
     # ------------------------------------------------------------------ state

@@ -159,8 +159,10 @@ class LinearStrategy:
         throttle = task.get("throttle")
         limiter = threading.BoundedSemaphore(int(throttle)) if throttle else None
 
+        tickets = {h: self.run.take_ticket() for h in targets}
+
         def work(host: str) -> Outcome:
-            with self.run.fork_slot():
+            with self.run.fork_slot(tickets[host]):
                 if limiter is None:
                     return executor.execute(host, task, params[host])
                 with limiter:

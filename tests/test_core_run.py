@@ -1,0 +1,449 @@
+"""The core engine through the real CLI: loader, inventory, variables, keywords, output.
+
+Each test runs a small playbook with `miniplay run` and asserts on what a user sees:
+output lines, registered values (printed with debug), files written, exit codes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from helpers import miniplay, write
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_readme_example_runs_on_the_implicit_localhost() -> None:
+    result = miniplay("run", "playbooks/hello.yml", cwd=REPO)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("\nPLAY [Say hello from miniplay] ****")
+    assert "TASK [Gathering Facts] ***" in result.stdout
+    assert "ok: [localhost] => (item=banana) => {" in result.stdout
+    assert "localhost                  : ok=4    changed=1    unreachable=0    failed=0    skipped=1    rescued=0    ignored=0   " in result.stdout
+
+
+def test_python_m_and_api(tmp_path: Path) -> None:
+    import miniplay as api
+
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - command: echo from-api
+              register: out
+        """)
+    result = api.run_playbook(str(playbook), console=False)
+    assert result.exit_code == 0
+    assert result.registered["localhost"]["out"]["stdout"] == "from-api"
+    assert result.stats["localhost"]["changed"] == 1
+
+
+def test_module_forms_fqcn_free_form_args_action(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - ansible.builtin.command: echo fqcn
+              register: a
+            - command: cat data.txt
+              args:
+                chdir: "{{ playbook_dir }}/sub"
+              register: b
+            - action: shell echo action-form | tr a-z A-Z
+              register: c
+            - local_action: command echo local
+              register: d
+            - ansible.builtin.debug: msg="{{ [a.stdout, b.stdout, c.stdout, d.stdout] | join(',') }}"
+            - command:
+                argv: [echo, "two words"]
+              register: e
+            - debug: var=e.cmd
+        """)
+    write(tmp_path / "sub" / "data.txt", "in sub\n")
+    result = miniplay("run", str(playbook))
+    assert result.rc == 0, result.stdout
+    assert '"msg": "fqcn,in sub,ACTION-FORM,local"' in result.stdout
+    assert "TASK [ansible.builtin.command] ***" in result.stdout
+    assert result.debug_values()["e.cmd"] == ["echo", "two words"]
+
+
+def test_inventory_groups_vars_patterns_and_limit(tmp_path: Path) -> None:
+    write(tmp_path / "inv" / "hosts.ini", """
+        [web]
+        web[01:03] ansible_connection=local
+
+        [db]
+        db1 ansible_connection=local role=primary
+
+        [app:children]
+        web
+        db
+
+        [app:vars]
+        tier=app
+        """)
+    write(tmp_path / "inv" / "group_vars" / "web.yml", "tier: web-from-group-vars\nport: 80\n")
+    write(tmp_path / "inv" / "host_vars" / "web02.yml", "port: 8080\n")
+    write(tmp_path / "group_vars" / "all.yml", "site: example\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: app:!web03
+          gather_facts: false
+          tasks:
+            - debug: msg="{{ inventory_hostname }} {{ tier }} {{ port | default('-') }} {{ site }} {{ group_names | join('+') }}"
+        - hosts: web:&app
+          gather_facts: false
+          tasks:
+            - debug: msg="{{ groups.web | length }} {{ ansible_play_hosts | join(',') }}"
+        """)
+    result = miniplay("run", "-i", str(tmp_path / "inv" / "hosts.ini"), str(playbook), "-l", "web0*:db1", "-f", "1")
+    assert result.rc == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert '"msg": "web01 web-from-group-vars 80 example app+web"' in out
+    assert '"msg": "web02 web-from-group-vars 8080 example app+web"' in out
+    assert '"msg": "db1 app - example app+db"' in out
+    assert "web03 web" not in out
+    assert '"msg": "3 web01,web02,web03"' in out
+    assert out.index("[web01]") < out.index("[web02]") < out.index("[db1]")
+
+
+def test_yaml_inventory_and_host_list(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.yml", """
+        all:
+          vars: {ansible_connection: local}
+          children:
+            edge:
+              hosts:
+                e1: {zone: north}
+                e2:
+        """)
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: edge
+          gather_facts: false
+          tasks:
+            - debug: msg="{{ inventory_hostname }}:{{ zone | default('none') }}"
+        """)
+    result = miniplay("run", "-i", str(inventory), str(playbook), "-f", "1")
+    assert '"msg": "e1:north"' in result.stdout and '"msg": "e2:none"' in result.stdout
+    result = miniplay("run", "-i", "x1,x2", "-e", "ansible_connection=local", str(playbook))
+    assert "skipping: no hosts matched" in result.stdout
+    assert "Could not match supplied host pattern, ignoring: edge" in result.stderr
+
+
+def test_variable_precedence_and_extra_vars(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", "h ansible_connection=local level=inventory fromfile=inventory\n")
+    write(tmp_path / "extra.yml", "fromfile: extra-file\n")
+    write(tmp_path / "vars.yml", "level: vars-file\nonly_file: yes\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: h
+          gather_facts: false
+          vars:
+            level: play
+            lazy: "{{ level }}-lazy"
+          vars_files: [vars.yml]
+          tasks:
+            - debug: msg="{{ level }} {{ lazy }} {{ only_file }}"
+            - debug: msg="{{ level }}"
+              vars:
+                level: task
+            - set_fact:
+                level: fact
+            - debug: msg="{{ level }} {{ lazy }} {{ fromfile }} {{ cli }} {{ json_var.k }}"
+              vars:
+                level: task-loses-to-set-fact
+        """)
+    result = miniplay("run", "-i", str(inventory), str(playbook), "-e", "cli=kv", "-e", "@extra.yml",
+                      "-e", '{"json_var": {"k": 7}}', cwd=tmp_path)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert '"msg": "vars-file vars-file-lazy True"' in result.stdout
+    assert '"msg": "task"' in result.stdout
+    assert '"msg": "fact fact-lazy extra-file kv 7"' in result.stdout
+    result = miniplay("run", "-i", str(inventory), str(playbook), "-e", "level=cli", cwd=tmp_path)
+    assert '"msg": "cli cli-lazy True"' in result.stdout
+
+
+def test_magic_variables(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", "[g]\nalpha.example.com ansible_connection=local x=1\nbeta ansible_connection=local x=2\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: g
+          gather_facts: false
+          tasks:
+            - debug:
+                msg: "{{ inventory_hostname_short }}|{{ hostvars['beta'].x }}|{{ groups.g }}|{{ ansible_play_hosts_all | length }}|{{ ansible_check_mode }}|{{ omit is string }}|{{ playbook_dir == inventory_dir }}"
+              when: inventory_hostname == 'alpha.example.com'
+        """)
+    result = miniplay("run", "-i", str(inventory), str(playbook), "-C")
+    assert "\"msg\": \"alpha|2|['alpha.example.com', 'beta']|2|True|True|True\"" in result.stdout
+    assert "skipping: [beta]" in result.stdout
+
+
+def test_omit_removes_an_argument(tmp_path: Path) -> None:
+    target = tmp_path / "made"
+    playbook = write(tmp_path / "site.yml", f"""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - file:
+                path: {target}
+                state: directory
+                mode: "{{{{ wanted_mode | default(omit) }}}}"
+              register: r
+            - debug: var=r.invocation
+        """)
+    result = miniplay("run", str(playbook))
+    assert result.rc == 0, result.stdout
+    assert target.is_dir()
+
+
+def test_until_retries_lines_and_attempts(tmp_path: Path) -> None:
+    counter = tmp_path / "count"
+    playbook = write(tmp_path / "site.yml", f"""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - name: wait for the third try
+              shell: echo x >> {counter}; wc -l < {counter}
+              register: r
+              until: r.stdout | int >= 3
+              retries: 5
+              delay: 0
+            - debug: var=r.attempts
+            - name: never good
+              command: "false"
+              register: bad
+              retries: 2
+              delay: 0
+              ignore_errors: true
+            - debug: var=bad.attempts
+        """)
+    result = miniplay("run", str(playbook))
+    lines = result.lines()
+    assert "FAILED - RETRYING: [localhost]: wait for the third try (5 retries left)." in lines
+    assert "FAILED - RETRYING: [localhost]: wait for the third try (4 retries left)." in lines
+    assert "FAILED - RETRYING: [localhost]: wait for the third try (3 retries left)." not in lines
+    assert "FAILED - RETRYING: [localhost]: never good (2 retries left)." in lines
+    values = result.debug_values()
+    assert values["r.attempts"] == 3
+    assert values["bad.attempts"] == 2
+    assert result.rc == 0
+
+
+def test_environment_no_log_and_verbose_output(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          environment:
+            GREETING: from-play
+          tasks:
+            - shell: echo $GREETING $EXTRA
+              environment:
+                EXTRA: from-task
+              register: env_out
+            - debug: var=env_out.stdout
+            - command: echo secret-value
+              no_log: true
+              register: hidden
+            - debug: msg="{{ hidden.stdout | length }}"
+        """)
+    result = miniplay("run", "-v", str(playbook))
+    assert result.debug_values()["env_out.stdout"] == "from-play from-task"
+    assert "secret-value" not in result.stdout
+    assert "the output has been hidden due to the fact that 'no_log: true' was specified for this result" in result.stdout
+    assert '"msg": 12' in result.stdout, "a lone expression keeps its native type"
+    assert 'changed: [localhost] => {"changed": true, "cmd": "echo $GREETING $EXTRA"' in result.stdout
+
+
+def test_failed_host_leaves_the_play_and_later_plays(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", "a ansible_connection=local\nb ansible_connection=local\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - command: "{{ 'false' if inventory_hostname == 'a' else 'true' }}"
+            - debug: msg="second task"
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - debug: msg="play two on {{ inventory_hostname }}"
+        """)
+    result = miniplay("run", "-i", str(inventory), str(playbook))
+    assert result.rc == 2
+    assert "fatal: [a]: FAILED!" in result.stdout
+    assert "play two on b" in result.stdout and "play two on a" not in result.stdout
+    assert "a                          : ok=0    changed=0    unreachable=0    failed=1" in result.stdout
+    assert "b                          : ok=3    changed=1    unreachable=0    failed=0" in result.stdout
+
+
+def test_unreachable_host_exit_code_4_and_ignore_unreachable(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", """
+        good ansible_connection=local
+        dead ansible_connection=local ansible_python_interpreter=/nonexistent/python3
+        """)
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - ping:
+            - debug: msg=after
+        """)
+    result = miniplay("run", "-i", str(inventory), str(playbook))
+    assert "fatal: [dead]: FAILED!" in result.stdout or "UNREACHABLE" in result.stdout
+    assert 'ok: [good] => {\n    "msg": "after"\n}' in result.stdout
+    assert result.rc in (2, 4)
+
+
+def test_forks_run_hosts_side_by_side(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", "\n".join(f"h{i} ansible_connection=local" for i in range(4)) + "\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - command: sleep 1
+        """)
+    start = time.monotonic()
+    result = miniplay("run", "-i", str(inventory), str(playbook), "-f", "4")
+    parallel = time.monotonic() - start
+    assert result.rc == 0
+    start = time.monotonic()
+    miniplay("run", "-i", str(inventory), str(playbook), "-f", "1")
+    serial = time.monotonic() - start
+    assert serial - parallel > 2.0, (serial, parallel)
+
+
+def test_changed_when_failed_when_register_shapes(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - shell: echo out; echo err >&2; exit 3
+              register: r
+              failed_when: r.rc not in [0, 3]
+              changed_when: "'out' in r.stdout"
+            - debug: var=r
+            - command: echo never
+              when: false
+              register: r
+            - debug: var=r
+        """)
+    result = miniplay("run", str(playbook))
+    blocks = result.stdout.split("TASK [debug] ")
+    shapes = [json.loads(block[block.index("{"):block.index("\n}\n") + 2]) for block in blocks[1:]]
+    first = shapes[0]["r"]
+    assert first["rc"] == 3 and first["stdout_lines"] == ["out"] and first["stderr"] == "err"
+    assert first["failed"] is False and first["failed_when_result"] is False and first["changed"] is True
+    assert "invocation" not in first
+    assert shapes[1]["r"] == {"changed": False, "false_condition": False,
+                              "skip_reason": "Conditional result was False", "skipped": True}
+
+
+def test_modules_write_files_on_the_target(tmp_path: Path) -> None:
+    conf = tmp_path / "app.conf"
+    playbook = write(tmp_path / "site.yml", f"""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - copy:
+                content: "port=80\\nhost=a\\n"
+                dest: {conf}
+                mode: "0640"
+            - lineinfile:
+                path: {conf}
+                regexp: '^port='
+                line: port=8080
+            - blockinfile:
+                path: {conf}
+                block: "extra=1"
+            - replace:
+                path: {conf}
+                regexp: 'host=a'
+                replace: 'host=b'
+            - stat:
+                path: {conf}
+              register: st
+            - debug: msg="{{{{ st.stat.mode }}}} {{{{ st.stat.size }}}}"
+            - slurp:
+                src: {conf}
+              register: content
+            - debug: msg="{{{{ content.content | b64decode | regex_search('port=\\\\d+') }}}}"
+        """)
+    result = miniplay("run", str(playbook))
+    assert result.rc == 0, result.stdout
+    text = conf.read_text()
+    assert text.startswith("port=8080\nhost=b\n")
+    assert "# BEGIN ANSIBLE MANAGED BLOCK\nextra=1\n# END ANSIBLE MANAGED BLOCK" in text
+    assert oct(conf.stat().st_mode & 0o777) == "0o640"
+    assert '"msg": "port=8080"' in result.stdout
+    assert "ok=8    changed=4 " in result.stdout
+
+
+def test_setup_facts_for_labs(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          tasks:
+            - debug: msg="{{ ansible_facts.hostname == ansible_hostname }} {{ ansible_os_family is string }} {{ ansible_processor_vcpus > 0 }} {{ ansible_date_time.year | int > 2000 }} {{ ansible_python.version.major }}"
+        """)
+    result = miniplay("run", str(playbook))
+    assert '"msg": "True True True True 3"' in result.stdout
+
+
+def test_include_vars_add_host_group_by(tmp_path: Path) -> None:
+    write(tmp_path / "vars" / "extra.yml", "colour: green\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - include_vars: extra.yml
+            - add_host:
+                name: dynamic1
+                groups: [made]
+                ansible_connection: local
+                flavour: "{{ colour }}"
+            - group_by:
+                key: "colour_{{ colour }}"
+        - hosts: made
+          gather_facts: false
+          tasks:
+            - debug: msg="{{ inventory_hostname }} {{ flavour }} {{ groups['colour_green'] }}"
+        """)
+    result = miniplay("run", str(playbook))
+    assert result.rc == 0, result.stdout
+    assert "\"msg\": \"dynamic1 green ['localhost']\"" in result.stdout
+
+
+def test_command_creates_removes_and_check_mode(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    playbook = write(tmp_path / "site.yml", f"""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - command: touch {marker}
+              args:
+                creates: {marker}
+              register: r
+            - debug: var=r.msg
+        """)
+    checked = miniplay("run", "-C", str(playbook))
+    assert not marker.exists(), "check mode must not run commands"
+    assert "skipping: [localhost]" in checked.stdout
+    first = miniplay("run", str(playbook))
+    assert marker.exists() and "changed: [localhost]" in first.stdout
+    second = miniplay("run", str(playbook))
+    assert f"Did not run command since '{marker}' exists" in second.stdout
+
+
+def test_module_argument_errors_use_ansible_wording(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - file:
+                path: /tmp/x
+                colour: red
+              ignore_errors: true
+            - stat: {}
+        """)
+    result = miniplay("run", str(playbook))
+    assert "Unsupported parameters for (file) module: colour." in result.stdout
+    assert "missing required arguments: path" in result.stdout
+    assert result.rc == 2
