@@ -113,7 +113,9 @@ class MinimalRenderer:
 
     def error_block(self, event: Event, result: dict[str, Any]) -> None:
         message = str(result.get("msg", "") or "")
-        if message.startswith("Task failed: "):
+        if event.data.get("error_text"):
+            text = event.data["error_text"]
+        elif message.startswith("Task failed: "):
             text = message
         elif message:
             kind = "Module failed" if event.data.get("target_module") else "Action failed"
@@ -127,4 +129,4 @@ class MinimalRenderer:
         lines = [f"[ERROR]: {text}", f"Origin: <adhoc '{module}' task>"]
         if self.origin:
             lines += ["", self.origin]
-        self.write("\n".join(lines) + "\n", "FAILED")
+        self.write("\n".join(lines) + "\n\n", "FAILED")
