@@ -2,6 +2,7 @@
 
 miniplay run PLAYBOOK...      run playbooks (ansible-playbook's flags)
 miniplay adhoc PATTERN ...    one module on many hosts (ansible's flags)
+miniplay jobs list|status|wait|kill|clean   the async jobs on the hosts
 """
 from __future__ import annotations
 
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     adhoc.add_argument("-B", "--background", type=int, default=0, help="run as an async job with this limit")
     adhoc.add_argument("-P", "--poll", type=int, default=15, help="poll interval for -B (0: fire and forget)")
     adhoc.add_argument("-o", "--one-line", action="store_true")
+
+    from .jobscli import add_parser as add_jobs_parser
+
+    add_jobs_parser(sub, _add_common)
     return parser
 
 
@@ -141,7 +146,13 @@ def cmd_adhoc(args: argparse.Namespace) -> int:
     return run_adhoc(args, options_from_args(args))
 
 
-COMMANDS = {"run": cmd_run, "adhoc": cmd_adhoc}
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from .jobscli import run_jobs
+
+    return run_jobs(args, options_from_args(args))
+
+
+COMMANDS = {"run": cmd_run, "adhoc": cmd_adhoc, "jobs": cmd_jobs}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

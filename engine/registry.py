@@ -52,8 +52,12 @@ def controller_actions() -> frozenset[str]:
     return frozenset(names)
 
 
+# Expanded by the loader; never reach the executor.
+LOAD_TIME_ACTIONS = frozenset({"import_tasks", "import_role", "import_playbook"})
+
+
 def all_names() -> frozenset[str]:
-    return target_modules() | controller_actions()
+    return target_modules() | controller_actions() | LOAD_TIME_ACTIONS
 
 
 def canonical_name(written: str) -> Optional[str]:
@@ -68,7 +72,7 @@ def canonical_name(written: str) -> Optional[str]:
 
 
 def supports_async(module: str) -> bool:
-    if module in controller_actions() and module not in target_modules():
+    if module in LOAD_TIME_ACTIONS or (module in controller_actions() and module not in target_modules()):
         return False
     return module not in ASYNC_ACTIONS_EXCLUDED
 

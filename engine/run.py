@@ -125,6 +125,7 @@ class Run:
         self.unreachable_hosts: set[str] = set()
         self.failed_any = False
         self._groups_cache: Optional[dict[str, list[str]]] = None
+        self._start_reached = False
         self._slots = FairSlots(max(1, options.forks))
         self._tickets = itertools.count()
         self._holding = threading.local()
@@ -200,9 +201,17 @@ class Run:
         return nodes
 
     def selected(self, task: Task) -> bool:
-        """Whether --tags / --skip-tags let this task run."""
+        """Whether --tags / --skip-tags (and --start-at-task) let this task run."""
         from .tags import selected
 
+        start = self.options.start_at_task
+        if start and not self._start_reached and not task.get("_facts"):
+            import fnmatch
+
+            names = {task.name or "", task.display_name}
+            if not any(n == start or fnmatch.fnmatchcase(n, start) for n in names):
+                return False
+            self._start_reached = True
         return selected(task.keywords.get("tags", []), self.options.tags, self.options.skip_tags)
 
     def search_paths(self, task: Optional[Task], play: Any) -> list[str]:

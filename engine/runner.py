@@ -17,8 +17,14 @@ def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
     loader = Loader()
     playbooks = [loader.load_playbook(path) for path in args.playbooks]
     if args.syntax_check:
-        for playbook in playbooks:
-            sys.stdout.write(f"\nplaybook: {playbook.path}\n")
+        for shown in args.playbooks:
+            sys.stdout.write(f"\nplaybook: {shown}\n")
+        return 0
+    if args.list_hosts or args.list_tasks or args.list_tags:
+        from .listing import list_playbook
+
+        for shown, playbook in zip(args.playbooks, playbooks):
+            list_playbook(playbook, shown, options, sys.stdout, args.list_hosts, args.list_tasks, args.list_tags)
         return 0
     bus = EventBus()
     bus.subscribe(ConsoleRenderer(sys.stdout, sys.stderr, verbosity=options.verbosity))

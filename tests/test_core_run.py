@@ -447,3 +447,31 @@ def test_module_argument_errors_use_ansible_wording(tmp_path: Path) -> None:
     assert "Unsupported parameters for (file) module: colour." in result.stdout
     assert "missing required arguments: path" in result.stdout
     assert result.rc == 2
+
+
+def test_list_and_selection_flags(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - name: tagged play
+          hosts: localhost
+          gather_facts: false
+          tags: [p]
+          tasks:
+            - debug: msg=one
+              tags: [first]
+            - name: second task
+              debug: msg=two
+            - debug: msg=three
+              tags: [never, extra]
+        """)
+    listed = miniplay("run", str(playbook), "--list-tasks", cwd=tmp_path)
+    assert "      debug\tTAGS: [first, p]\n      second task\tTAGS: [p]\n" in listed.stdout
+    assert "three" not in listed.stdout
+    assert "      TASK TAGS: [extra, first, never, p]" in miniplay("run", str(playbook), "--list-tags").stdout
+    assert "    hosts (1):\n      localhost\n" in miniplay("run", str(playbook), "--list-hosts").stdout
+    only = miniplay("run", str(playbook), "--tags", "extra")
+    assert '"msg": "three"' in only.stdout and '"msg": "one"' not in only.stdout
+    skipped = miniplay("run", str(playbook), "--skip-tags", "first")
+    assert '"msg": "one"' not in skipped.stdout and '"msg": "two"' in skipped.stdout
+    started = miniplay("run", str(playbook), "--start-at-task", "second task")
+    assert '"msg": "one"' not in started.stdout and '"msg": "two"' in started.stdout
+    assert miniplay("run", str(playbook), "--syntax-check").stdout == f"\nplaybook: {playbook}\n"
