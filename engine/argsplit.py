@@ -23,8 +23,11 @@ _ESCAPE = re.compile(r"""\\(?:U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0
 def decode_escapes(word: str) -> str:
     """Backslash escapes in a free-form word mean what they mean in Python (`\\d` → `\d`)."""
     import codecs
+    import warnings
 
-    return _ESCAPE.sub(lambda m: codecs.decode(m.group(0), "unicode-escape"), word)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _ESCAPE.sub(lambda m: codecs.decode(m.group(0), "unicode-escape"), word)
 
 
 def split_args(text: str, location: Location | None = None) -> list[str]:
