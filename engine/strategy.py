@@ -234,7 +234,13 @@ class LinearStrategy:
         failures = [o for o in outcomes.values() if o.fatal]
         if not failures:
             return
-        if any(self._truthy(task.get("any_errors_fatal")) for _ in [0]) or self._truthy(state.play.get("any_errors_fatal")):
+        stops = self._truthy(task.get("any_errors_fatal")) or self._truthy(state.play.get("any_errors_fatal")) \
+            or state.play.get("max_fail_percentage") is not None
+        if stops:  # the play may end right here: count the real failures first
+            for outcome in failures:
+                if not outcome.unreachable:
+                    self._host_failed(state, outcome.host)
+        if self._truthy(task.get("any_errors_fatal")) or self._truthy(state.play.get("any_errors_fatal")):
             for host in state.active_hosts():
                 if host not in outcomes or not outcomes[host].fatal:
                     state.removed.add(host)

@@ -28,5 +28,7 @@ def test_same_output_as_ansible(playbook: Path, tmp_path: Path) -> None:
         f"h1 ansible_connection=local ansible_python_interpreter={TARGET_PYTHON} colour=red\n"
         f"h2 ansible_connection=local ansible_python_interpreter={TARGET_PYTHON} colour=blue\n"
         "[pair:vars]\nshape=round\n"
+        "[quad]\n" + "".join(f"q{i} ansible_connection=local ansible_python_interpreter={TARGET_PYTHON}\n"
+                              for i in range(1, 5))
     )
     compare(work / playbook.name, inventory, "-f", "1")
