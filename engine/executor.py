@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any, Optional
 
 from .actions import ActionContext, get_action
-from .errors import ConnectionFailed, TemplateError
+from .errors import ConnectionFailed, MiniplayError, TemplateError
 from .registry import controller_actions, target_modules
 from .results import Outcome, error_result, loop_total, normalize, registered, skip_result
 from .templar import remove_omitted
@@ -41,8 +41,24 @@ class TaskExecutor:
 
     # ------------------------------------------------------------------ entry point
     def execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
+        """Run the task on the host; a bug in miniplay fails this host's task, never the whole run."""
+        try:
+            return self._execute(host, task, params)
+        except MiniplayError:
+            raise
+        except Exception as exc:
+            import traceback
+
+            result = error_result(f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
+                                  exception=traceback.format_exc())
+            self.run.bus.emit("host_result", host=host, task=task, result=result, status="failed", ignored=False,
+                              loop=False, delegated_to=None, target_module=False)
+            return Outcome(host=host, task=task, result=result)
+
+    def _execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
         view = self.run.vars.view(host, self.play, task, params)
         self.run.bus.emit("host_start", host=host, task=task)
+        self._emit_var_sources(host, task, view)
         no_log = self._flag(task, "no_log", view)
         if task.get("loop") is not None:
             try:
@@ -146,7 +162,7 @@ class TaskExecutor:
     def _run_with_retries(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
         templar = self.run.templar
         try:
-            holds, false_condition = templar.all_true(task.when, view)
+            holds, false_condition = self._conditions(host, task, "when", task.when, view)
         except TemplateError as exc:
             return error_result(exc.message)
         if not holds:
@@ -175,14 +191,15 @@ class TaskExecutor:
                 self._changed_failed_when(task, result, reg_view)
                 if not retrying:
                     break
-                done = templar.all_true(until, reg_view)[0] if until else not result.get("failed")
+                done = self._conditions(host, task, "until", until, reg_view, attempt)[0] if until \
+                    else not result.get("failed")
             except TemplateError as exc:
                 return {**result, **error_result(exc.message)}
             if done:
                 break
             if attempt < runs:
                 self.run.bus.emit("retry", host=host, task=task, name=self.play.task_name(task, view),
-                                  retries_left=runs - attempt, result=result, attempt=attempt)
+                                  retries_left=runs - attempt, result=result, attempt=attempt, delay=delay)
                 time.sleep(delay)
             else:
                 result["failed"] = True
@@ -192,13 +209,77 @@ class TaskExecutor:
     def _changed_failed_when(self, task: "Task", result: dict[str, Any], view: "VarsView") -> None:
         templar = self.run.templar
         if task.get("changed_when") is not None and not result.get("skipped"):
-            result["changed"] = templar.all_true(task.get("changed_when"), view)[0]
+            result["changed"] = self._conditions(None, task, "changed_when", task.get("changed_when"), view)[0]
         if task.get("failed_when") is not None and not result.get("skipped"):
-            failed = templar.all_true(task.get("failed_when"), view)[0]
+            failed = self._conditions(None, task, "failed_when", task.get("failed_when"), view)[0]
             if result.get("failed") and not failed:
                 result["failed_when_suppressed_exception"] = "(traceback unavailable)"
             result["failed_when_result"] = failed
             result["failed"] = failed
+
+    def _conditions(self, host: Optional[str], task: "Task", keyword: str, clauses: list[Any], view: "VarsView",
+                    attempt: Optional[int] = None) -> tuple[bool, Any]:
+        """`templar.all_true`, plus a `conditional` event with each clause and its value (for explain).
+
+        Like Ansible, the first false clause decides; the clauses after it are evaluated
+        only for the event (errors there are recorded, never raised).
+        """
+        if not clauses:
+            return True, None
+        templar = self.run.templar
+        shown: list[dict[str, Any]] = []
+        holds, first_false, error = True, None, None
+        for clause in clauses:
+            entry: dict[str, Any] = {"expr": str(clause)}
+            try:
+                entry["value"] = templar.conditional(clause, view)
+            except TemplateError as exc:
+                entry["error"] = exc.message
+                if holds and error is None:
+                    error = exc
+            if not holds:
+                entry["reached"] = False
+            elif entry.get("value") is False:
+                holds, first_false = False, clause
+            shown.append(entry)
+            if error is not None:
+                break
+        top = view.layers[0] if view.layers else None
+        extra: dict[str, Any] = {"attempt": attempt} if attempt is not None else {}
+        if top is not None and top.label == "loop" and not self._flag(task, "no_log", view):
+            extra["item"] = top.values.get(top.values.get("ansible_loop_var", "item"))
+        self.run.bus.emit("conditional", host=host or view.get("inventory_hostname"), task=task, keyword=keyword,
+                          clauses=shown, result=holds and error is None, **extra)
+        if error is not None:
+            raise error
+        return holds, first_false
+
+    def _emit_var_sources(self, host: str, task: "Task", view: "VarsView") -> None:
+        """A `task_vars` event: each variable the task's templates read and the layer it comes from."""
+        from .varrefs import task_refs, template_refs
+
+        cache = self.__dict__.setdefault("_refs_cache", {})
+        entry = cache.get(id(task))
+        if entry is None or entry[0] is not task:
+            entry = cache[id(task)] = (task, sorted(task_refs(task).names))
+        names = entry[1]
+        if not names:
+            return
+        sources: dict[str, Any] = {}
+        pending = [(name, None) for name in names]
+        while pending and len(sources) < 200:
+            name, via = pending.pop(0)
+            if name in sources:
+                continue
+            layer = view.find(name)
+            sources[name] = {"layer": layer.label if layer is not None else None}
+            if via:
+                sources[name]["via"] = via
+            if layer is not None and layer.lazy:
+                value = layer.values.get(name)
+                if isinstance(value, str):
+                    pending += [(n, name) for n in sorted(template_refs(value).names) if n not in sources]
+        self.run.bus.emit("task_vars", host=host, task=task, vars=sources)
 
     # ------------------------------------------------------------------ the action itself
     def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
@@ -312,6 +393,8 @@ class TaskExecutor:
 
 def module_failure(exc: WorkerError) -> dict[str, Any]:
     """Ansible's result when the module could not run at all (no python, worker died)."""
+    if exc.result is not None:  # the worker never started, for a reason with its own message (become)
+        return dict(exc.result)
     return {"changed": False, "failed": True, "module_stderr": exc.detail, "module_stdout": "",
             "msg": "MODULE FAILURE: " + str(exc) + ("\n" + exc.detail.strip() if exc.detail.strip() else ""),
             "rc": exc.rc if exc.rc is not None else 1}
