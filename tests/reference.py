@@ -66,11 +66,22 @@ def normalise(text: str) -> str:
 
 
 def compare(playbook: Path, inventory: Path, *extra: str, env: Optional[dict[str, str]] = None) -> tuple[CliRun, CliRun]:
-    """Run both engines on the same files; assert same exit code and the same stdout (normalised)."""
-    cwd = playbook.parent
-    theirs = ansible_playbook("-i", str(inventory), str(playbook), *extra, cwd=cwd, env=env)
-    ours = miniplay("run", "-i", str(inventory), str(playbook), *extra, cwd=cwd, env=env)
+    """Run both engines on copies of the same folder; assert same exit code and stdout (normalised)."""
+    source = playbook.parent
+    runs = {}
+    for engine in ("ansible", "miniplay"):
+        work = source.parent / f"{source.name}-{engine}"
+        shutil.copytree(source, work)
+        args = ["-i", str(work / inventory.relative_to(source)), str(work / playbook.name), *extra]
+        runs[engine] = ansible_playbook(*args, cwd=work, env=env) if engine == "ansible" else \
+            miniplay("run", *args, cwd=work, env=env)
+    theirs, ours = runs["ansible"], runs["miniplay"]
     assert ours.rc == theirs.rc, f"exit codes differ: miniplay {ours.rc}, ansible {theirs.rc}\n" \
                                  f"--- miniplay\n{ours.stdout}{ours.stderr}\n--- ansible\n{theirs.stdout}{theirs.stderr}"
-    assert normalise(ours.stdout).splitlines() == normalise(theirs.stdout).splitlines()
+    mine, reference = normalise(ours.stdout).splitlines(), normalise(theirs.stdout).splitlines()
+    if mine != reference:
+        import difflib
+
+        delta = "\n".join(difflib.unified_diff(reference, mine, "ansible-playbook", "miniplay", lineterm=""))
+        raise AssertionError(f"output differs from ansible-core:\n{delta}")
     return ours, theirs

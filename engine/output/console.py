@@ -24,6 +24,33 @@ def dump(result: dict[str, Any], indent: Optional[int] = None) -> str:
     return json.dumps(result, sort_keys=True, ensure_ascii=False, indent=indent, default=str)
 
 
+def diff_text(diff: Any) -> str:
+    """Unified diffs of a result's `diff` (one dict or a list), as Ansible prints them."""
+    import difflib
+
+    parts = []
+    for entry in diff if isinstance(diff, list) else [diff]:
+        if not isinstance(entry, dict):
+            continue
+        if "prepared" in entry:
+            parts.append(str(entry["prepared"]).rstrip("\n") + "\n")
+        if "before" not in entry and "after" not in entry:
+            continue
+        before, after = entry.get("before", ""), entry.get("after", "")
+        if isinstance(before, dict):
+            before = json.dumps(before, indent=4, sort_keys=True) + "\n"
+        if isinstance(after, dict):
+            after = json.dumps(after, indent=4, sort_keys=True) + "\n"
+        before_header = f"before: {entry['before_header']}" if entry.get("before_header") else "before"
+        after_header = f"after: {entry['after_header']}" if entry.get("after_header") else "after"
+        lines = list(difflib.unified_diff(str(before).splitlines(True), str(after).splitlines(True),
+                                          fromfile=before_header, tofile=after_header, n=3))
+        if lines:
+            parts.append("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                                 for line in lines))
+    return "".join(parts)
+
+
 def item_label(data: dict[str, Any]) -> str:
     label = data.get("label")
     return label if isinstance(label, str) else str(label)
@@ -41,6 +68,7 @@ class ConsoleRenderer:
         self.color = self.tty if color is None else color
         self.columns = max(79, shutil.get_terminal_size().columns - 1) if self.tty else 79
         self._errors_shown: set[tuple[str, str]] = set()
+        self.diff_always = False
 
     # ------------------------------------------------------------------ helpers
     def line(self, text: str, color: Optional[str] = None) -> None:
@@ -133,6 +161,12 @@ class ConsoleRenderer:
     def on_error(self, event: Event) -> None:
         self.line(f"[ERROR]: {event.data['text']}", "failed")
 
+    def show_diff(self, result: dict[str, Any]) -> None:
+        if result.get("diff") and (result.get("changed") or self.diff_always):
+            text = diff_text(result["diff"])
+            if text:
+                self.line(text)
+
     def host_tag(self, event: Event) -> str:
         delegate = event.data.get("delegated_to")
         return f"[{event.host} -> {delegate}]" if delegate and delegate != event.host else f"[{event.host}]"
@@ -166,6 +200,7 @@ class ConsoleRenderer:
             return
         if is_loop or (event.task is not None and event.task.module in ("include_tasks", "include_role")):
             return  # the item lines (or the `included:` line) said it all
+        self.show_diff(result)
         text = f"{status}: {tag}"
         if self.wants_json(result):
             text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
@@ -193,6 +228,7 @@ class ConsoleRenderer:
                 text = text.rstrip(" ") + f" => {self.result_json(result)}"
             self.line(text, "skipped")
             return
+        self.show_diff(result)
         text = f"{status}: {tag} => (item={label})"
         if self.wants_json(result):
             text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
