@@ -14,8 +14,8 @@ from typing import Any, Optional
 
 from . import keywords as kw
 from .argsplit import parse_kv
-from .errors import Location, ParseError
-from .model import Block, Node, Play, Playbook, Task
+from .errors import Location, MiniplayError, ParseError
+from .model import Block, Node, Play, Playbook, Task, iter_tasks
 from .registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
 from .yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
 
@@ -25,6 +25,27 @@ LOOP_LOOKUPS = frozenset(
     {"items", "list", "dict", "sequence", "nested", "together", "subelements", "fileglob", "indexed_items",
      "flattened", "first_found", "lines", "file", "env", "random_choice", "cartesian", "inventory_hostnames"}
 )
+
+
+class HandlerNotFound(MiniplayError):
+    """A task notifies a handler the play does not define (ansible-playbook exits 1)."""
+
+
+def check_notified_handlers(play: Play) -> None:
+    """Refuse, before running, a `notify:` naming no handler or listen topic of the play."""
+    known: set[str] = set()
+    for handler in play.handlers:
+        known.update(n for n in (handler.name, handler.display_name) if n)
+        if handler.role and handler.name:
+            known.add(f"{handler.role} : {handler.name}")
+        known.update(handler.listen)
+    for section in play.sections() + [play.handlers]:
+        for task in iter_tasks(section):
+            for name in task.get("notify") or []:
+                if isinstance(name, str) and "{{" not in name and name not in known:
+                    raise HandlerNotFound(f"The requested handler '{name}' was not found in either the main "
+                                          "handlers list nor in the listening handlers list",
+                                          task.where("notify"))
 
 
 class Loader:
@@ -95,11 +116,11 @@ class Loader:
             play.vars_files = [play.vars_files]
         for section in ("pre_tasks", "tasks", "post_tasks"):
             setattr(play, section, self.load_task_list(data.get(section), path, inherited, key_location(data, section, path)))
-        if data.get("roles"):
-            from .roles import load_play_roles  # roles are their own room
+        from .roles import load_play_roles  # roles are their own room; also wires import_role's handlers
 
-            play.tasks = load_play_roles(self, data["roles"], path, inherited, play) + play.tasks
+        play.tasks = load_play_roles(self, data.get("roles"), path, inherited, play) + play.tasks
         play.handlers += [t for t in self._handlers(data.get("handlers"), path, inherited)]
+        check_notified_handlers(play)
         return play
 
     # ------------------------------------------------------------------ task lists

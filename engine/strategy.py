@@ -79,7 +79,7 @@ class LinearStrategy:
             matched = [h for h in matched if h in allowed]
         if not matched:
             run.bus.emit("warning", text=f"Could not match supplied host pattern, ignoring: {pattern}")
-        hosts = [h for h in matched if h not in run.dead_hosts]
+        hosts = _ordered([h for h in matched if h not in run.dead_hosts], play.get("order"))
         run.bus.emit("play_start", name=play.name or pattern, play=play)
         if not hosts:
             run.bus.emit("no_hosts", pattern=pattern)
@@ -408,6 +408,26 @@ class LinearStrategy:
                     self.run.dead_hosts.discard(host)
                     state.removed.discard(host)
         return outcomes
+
+
+def _ordered(hosts: list[str], order: Any) -> list[str]:
+    """The play's `order:` — inventory (default), reverse_inventory, sorted, reverse_sorted, shuffle."""
+    if order in (None, "inventory"):
+        return hosts
+    if order == "reverse_inventory":
+        return list(reversed(hosts))
+    if order == "sorted":
+        return sorted(hosts)
+    if order == "reverse_sorted":
+        return sorted(hosts, reverse=True)
+    if order == "shuffle":
+        import random
+
+        shuffled = list(hosts)
+        random.shuffle(shuffled)
+        return shuffled
+    raise MiniplayError(f"'order' must be one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle; "
+                        f"got {order!r}")
 
 
 def _is_flush(task: Task) -> bool:

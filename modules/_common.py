@@ -184,9 +184,10 @@ def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module:
             known[alias] = name
     unknown = sorted(k for k in args if k not in known and not k.startswith("_ansible_"))
     if unknown:
-        supported = sorted(set(known))
+        aliases = sorted(a for opts in spec.values() for a in opts.get("aliases", ()))
+        described = ", ".join(sorted(spec)) + (f" ({', '.join(aliases)})" if aliases else "")
         raise ModuleFailed(f"Unsupported parameters for ({module}) module: {', '.join(unknown)}. "
-                           f"Supported parameters include: {', '.join(supported)}.")
+                           f"Supported parameters include: {described}.")
     out: dict[str, Any] = {}
     for key, value in args.items():
         if key.startswith("_ansible_"):

@@ -150,3 +150,21 @@ def test_traceback_only_with_vvv(tmp_path: Path) -> None:
     playbook.write_text("- hosts: localhost\n  tasks:\n    - debugg: {}\n")
     assert "Traceback" not in miniplay("run", str(playbook)).stderr
     assert "Traceback" in miniplay("run", "-vvv", str(playbook)).stderr
+
+
+def test_unknown_handler_is_refused_before_running(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          handlers:
+            - name: restart web
+              debug: msg=restart
+          tasks:
+            - command: echo hi
+              notify: restart wbe
+        """)
+    result = miniplay("run", str(playbook))
+    assert result.rc == 1
+    assert "The requested handler 'restart wbe' was not found" in result.stderr
+    assert f"Origin: {playbook}:8:7" in result.stderr
+    assert "PLAY [" not in result.stdout

@@ -475,3 +475,22 @@ def test_list_and_selection_flags(tmp_path: Path) -> None:
     started = miniplay("run", str(playbook), "--start-at-task", "second task")
     assert '"msg": "one"' not in started.stdout and '"msg": "two"' in started.stdout
     assert miniplay("run", str(playbook), "--syntax-check").stdout == f"\nplaybook: {playbook}\n"
+
+
+def test_play_order_keyword(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", "b ansible_connection=local\nc ansible_connection=local\na ansible_connection=local\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: all
+          gather_facts: false
+          order: sorted
+          tasks:
+            - command: echo {{ inventory_hostname }}
+        - hosts: all
+          gather_facts: false
+          order: reverse_inventory
+          tasks:
+            - command: echo {{ inventory_hostname }}
+        """)
+    result = miniplay("run", "-i", str(inventory), "-f", "1", str(playbook))
+    changed = [line for line in result.lines() if line.startswith("changed:")]
+    assert changed == ["changed: [a]", "changed: [b]", "changed: [c]", "changed: [a]", "changed: [c]", "changed: [b]"]
