@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any
+from typing import Any, Optional
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
@@ -83,26 +83,27 @@ def load_yaml_file(path: str) -> Any:
     return load_yaml_text(text, path)
 
 
-def key_location(mapping: Any, key: Any, path: str) -> Location:
-    """Line and column of `key` inside a loaded mapping."""
+def _mapping_position(mapping: Any, key: Any, part: str) -> Optional[tuple[int, int]]:
+    """ruamel's remembered (line, column) of a key or of its value, 1-based; None if unknown."""
     if isinstance(mapping, CommentedMap):
         try:
-            line, column = mapping.lc.key(key)
-            return Location(path, line + 1, column + 1)
+            line, column = getattr(mapping.lc, part)(key)
+            return line + 1, column + 1
         except (KeyError, TypeError, AttributeError):
-            pass
-    return node_location(mapping, path)
+            return None
+    return None
+
+
+def key_location(mapping: Any, key: Any, path: str) -> Location:
+    """Line and column of `key` inside a loaded mapping."""
+    position = _mapping_position(mapping, key, "key")
+    return Location(path, *position) if position else node_location(mapping, path)
 
 
 def value_location(mapping: Any, key: Any, path: str) -> Location:
     """Line and column where the value of `key` starts."""
-    if isinstance(mapping, CommentedMap):
-        try:
-            line, column = mapping.lc.value(key)
-            return Location(path, line + 1, column + 1)
-        except (KeyError, TypeError, AttributeError):
-            pass
-    return key_location(mapping, key, path)
+    position = _mapping_position(mapping, key, "value")
+    return Location(path, *position) if position else key_location(mapping, key, path)
 
 
 def node_location(node: Any, path: str) -> Location:
