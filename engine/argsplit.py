@@ -21,7 +21,7 @@ _ESCAPE = re.compile(r"""\\(?:U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0
 
 
 def decode_escapes(word: str) -> str:
-    """Backslash escapes in a free-form word mean what they mean in Python (`\\d` → `\d`)."""
+    r"""Backslash escapes in a free-form word mean what they mean in Python (`\\d` → `\d`)."""
     import codecs
     import warnings
 

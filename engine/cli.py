@@ -3,6 +3,7 @@
 miniplay run PLAYBOOK...      run playbooks (ansible-playbook's flags)
 miniplay adhoc PATTERN ...    one module on many hosts (ansible's flags)
 miniplay jobs list|status|wait|kill|clean   the async jobs on the hosts
+miniplay graph|check|report|explain         plan, check, and look back at a run (visibility_cli.py)
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, Optional, Sequence
 
 from . import __version__
 from .errors import CliError, MiniplayError
+from .visibility_cli import COMMANDS as VISIBILITY_COMMANDS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .jobscli import add_parser as add_jobs_parser
 
     add_jobs_parser(sub, _add_common)
+    from .visibility_cli import add_parsers as add_visibility_parsers
+
+    add_visibility_parsers(sub)
     return parser
 
 
@@ -153,6 +158,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "adhoc": cmd_adhoc, "jobs": cmd_jobs}
+COMMANDS.update(VISIBILITY_COMMANDS)  # graph, check, report, explain
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

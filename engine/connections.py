@@ -27,7 +27,12 @@ CONNECTION_VARS = (
     "ansible_host_key_checking", "ansible_ssh_host_key_checking", "ansible_become", "ansible_become_user",
     "ansible_become_method", "ansible_become_password", "ansible_become_pass", "ansible_async_dir",
     "ansible_user_known_hosts_file", "ansible_ssh_known_hosts_file",
+    "ansible_ssh_host", "ansible_ssh_port", "ansible_ssh_user", "ansible_ssh_password", "ansible_ssh_args",
+    "ansible_become_flags", "ansible_become_exe",
 )
+
+# Play/block/task keywords that choose the connection, and the variable that wins over each.
+CONNECTION_KEYWORDS = (("remote_user", "ansible_user"), ("port", "ansible_port"), ("connection", "ansible_connection"))
 
 
 class Connections:
@@ -71,28 +76,52 @@ class Connections:
             raise MiniplayError(f"delegate_to: the host '{delegate}' is not in the inventory")
         return delegate, self.run.vars.view(delegate, None)
 
+    def _keywords(self, task: Optional["Task"], view: "VarsView") -> tuple:
+        """The task's remote_user/port/connection keywords, rendered (empty when none is set)."""
+        if task is None:
+            return ()
+        values = tuple(task.get(keyword) for keyword, _ in CONNECTION_KEYWORDS)
+        if all(value is None for value in values):
+            return ()
+        return tuple(None if value is None else self.run.templar.template(value, view) for value in values)
+
+    def _with_keywords(self, settings: dict[str, Any], keywords: tuple) -> dict[str, Any]:
+        """Keywords fill in what the host's variables leave open (ansible_user beats remote_user)."""
+        for (_, var), value in zip(CONNECTION_KEYWORDS, keywords):
+            if value is not None and var not in settings:
+                settings[var] = value
+        return settings
+
     def worker(self, host: str, view: "VarsView", task: Optional["Task"] = None) -> WorkerClient:
         target, target_view = self.target_for(host, view, task)
         become_user = self._become_user(task, view)
-        key = (target, become_user or "")
+        keywords = self._keywords(task, view)
+        key = (target, become_user or "", keywords) if keywords else (target, become_user or "")
         worker = self._workers.get(key)
-        if worker is not None and worker.alive:
+        if worker is not None and worker.alive and getattr(worker.connection, "alive", True):
             return worker
         with self._lock_for(target):
             worker = self._workers.get(key)
-            if worker is not None and worker.alive:
+            if worker is not None and worker.alive and getattr(worker.connection, "alive", True):
                 return worker
-            settings = self.settings(target, target_view)
-            connection = self._connection(target, settings)
+            if worker is not None:  # it died, or its connection dropped: start afresh (ssh re-opens once)
+                self._workers.pop(key, None)
+                try:
+                    worker.close()
+                except Exception:
+                    pass
+            settings = self._with_keywords(self.settings(target, target_view), keywords)
+            connection = self._connection(target, settings, keywords)
             python = settings.get("ansible_python_interpreter") or (
                 sys.executable if connection.transport == "local" else "python3")
-            prefix = ""
+            prefix, handshake = "", None
             if become_user is not None:
-                from .become import become_prefix
+                from .become import become_for
 
-                prefix = become_prefix(self.run, task, view, become_user, settings)
+                become = become_for(self.run, task, view, become_user, settings)
+                prefix, handshake = become.prefix, become.handshake
             worker = WorkerClient(connection, str(python), on_event=lambda msg, h=target: self.run.jobs.on_worker_event(h, msg),
-                                  command_prefix=prefix)
+                                  command_prefix=prefix, handshake=handshake)
             try:
                 worker.start()
             except WorkerError:
@@ -104,16 +133,22 @@ class Connections:
     def _become_user(self, task: Optional["Task"], view: "VarsView") -> Optional[str]:
         if task is None:
             return None
+        config = self.run.options.config or {}
         become = task.get("become")
         if become is None:
-            become = view.get("ansible_become", self.run.options.become)
-        if not self.run.templar.template(become, view):
+            become = view.get("ansible_become", self.run.options.become or config.get("become"))
+        become = self.run.templar.template(become, view)
+        if isinstance(become, str):  # "yes"/"false" from a variable or ansible.cfg
+            become = become.strip().lower() in ("yes", "y", "true", "t", "on", "1")
+        if not become:
             return None
-        user = task.get("become_user") or view.get("ansible_become_user") or self.run.options.become_user or "root"
+        user = task.get("become_user") or view.get("ansible_become_user") or self.run.options.become_user \
+            or config.get("become_user") or "root"
         return str(self.run.templar.template(user, view))
 
-    def _connection(self, host: str, settings: dict[str, Any]):
-        connection = self._connections.get(host)
+    def _connection(self, host: str, settings: dict[str, Any], keywords: tuple = ()):
+        key = (host, keywords) if keywords else host
+        connection = self._connections.get(key)
         if connection is None:
             connection = connection_for(host, settings)
             try:
@@ -122,14 +157,30 @@ class Connections:
                 raise
             except Exception as exc:  # a connection library error is still just "unreachable"
                 raise ConnectionFailed(f"Failed to connect to the host: {exc}") from None
-            self._connections[host] = connection
+            self._connections[key] = connection
         return connection
 
     def connection(self, host: str, view: "VarsView", task: Optional["Task"] = None):
         """The open connection to the host (for raw commands)."""
         target, target_view = self.target_for(host, view, task)
+        keywords = self._keywords(task, view)
         with self._lock_for(target):
-            return self._connection(target, self.settings(target, target_view))
+            return self._connection(target, self._with_keywords(self.settings(target, target_view), keywords),
+                                    keywords)
+
+    def become_plan(self, host: str, view: "VarsView", task: Optional["Task"] = None):
+        """How this task becomes another user (a `become.Become`), or None without become.
+
+        For callers that run commands themselves (`raw`): `plan.run(connection, command)`.
+        """
+        become_user = self._become_user(task, view)
+        if become_user is None:
+            return None
+        from .become import become_for
+
+        target, target_view = self.target_for(host, view, task)
+        settings = self._with_keywords(self.settings(target, target_view), self._keywords(task, view))
+        return become_for(self.run, task, view, become_user, settings)
 
     def close_all(self) -> None:
         for worker in list(self._workers.values()):

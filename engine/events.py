@@ -38,8 +38,8 @@ class EventBus:
         self._subscribers.append(subscriber)
 
     def emit(self, kind: str, host: Optional[str] = None, task: Optional[Task] = None, **data: Any) -> Event:
-        event = Event(kind=kind, time=time.time(), host=host, task=task, data=data)
-        with self._lock:
+        with self._lock:  # stamped under the lock: delivery order and time order agree
+            event = Event(kind=kind, time=time.time(), host=host, task=task, data=data)
             for subscriber in self._subscribers:
                 subscriber(event)
         return event

@@ -244,10 +244,11 @@ class TaskExecutor:
             shown.append(entry)
             if error is not None:
                 break
-        top = view.layers[0] if view.layers else None
         extra: dict[str, Any] = {"attempt": attempt} if attempt is not None else {}
-        if top is not None and top.label == "loop" and not self._flag(task, "no_log", view):
-            extra["item"] = top.values.get(top.values.get("ansible_loop_var", "item"))
+        loop = next((la.values for la in view.layers[:3] if la.label == "loop" and "ansible_loop_var" in la.values),
+                    None)
+        if loop is not None and not self._flag(task, "no_log", view):
+            extra["item"] = loop.get(loop["ansible_loop_var"])
         self.run.bus.emit("conditional", host=host or view.get("inventory_hostname"), task=task, keyword=keyword,
                           clauses=shown, result=holds and error is None, **extra)
         if error is not None:

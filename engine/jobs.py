@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 DEFAULT_ASYNC_DIR = "~/.ansible_async"
 CHECK_THREADS = 16
+CHECK_TIMEOUT = 60.0   # one status call over a hung connection must not hang the run
 
 
 def async_dir_for(run: "Run", view: Any) -> str:
@@ -233,7 +234,7 @@ class JobManager:
         executor = ctx.executor
         request = {"op": "async", "module": module, "args": args, "check": ctx.check_mode, "diff": ctx.diff,
                    "env": ctx.environment, "no_log": executor._flag(ctx.task, "no_log", ctx.vars),
-                   "async": async_seconds, "async_dir": directory,
+                   "async": async_seconds, "async_dir": directory, "watch": poll > 0,
                    "task": executor.play.task_name(ctx.task, ctx.vars)}
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
@@ -248,6 +249,7 @@ class JobManager:
         jid = str(launch["ansible_job_id"])
         with self._lock:
             self.launched.append((ctx.host, jid))
+        self.run.bus.emit("async_launch", host=ctx.host, task=ctx.task, jid=jid, limit=async_seconds, poll=poll)
         if poll == 0:
             return {**launch, "changed": True}
         job = JobHandle(ctx.host, jid, launch, ctx, worker, directory, async_seconds, poll, launched_at)
@@ -276,7 +278,7 @@ class JobManager:
         request = {"op": "run", "module": "async_status", "args": {"jid": job.jid, "mode": mode},
                    "check": job.ctx.check_mode, "env": job.ctx.environment, "async_dir": job.async_dir,
                    "no_invocation": True}
-        return self._worker_for(job).call(request)
+        return self._worker_for(job).call(request, timeout=CHECK_TIMEOUT)
 
     def finish_job(self, job: JobHandle, status: dict[str, Any]) -> dict[str, Any]:
         """The job is over: remove its file (as Ansible does) and hand back its result."""

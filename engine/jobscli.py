@@ -2,7 +2,7 @@
 
     miniplay jobs list   [PATTERN] [-i INV]            every job file on the hosts, with its state
     miniplay jobs status JID [-i INV] [-l PATTERN]     what async_status would say, and where
-    miniplay jobs wait   JID... [--timeout S]          wait until the jobs end; exit 2 if one failed
+    miniplay jobs wait   JID... [--max-wait S]         wait until the jobs end; exit 2 if one failed
     miniplay jobs kill   JID... [-i INV] [-l PATTERN]  stop a job and everything it started
     miniplay jobs clean  [PATTERN] [--older-than 1d]   remove the files of jobs that are over
 
@@ -56,7 +56,8 @@ def add_parser(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) 
     common(status)
     wait = actions.add_parser("wait", help="wait until the jobs end")
     wait.add_argument("jids", nargs="+", metavar="JID")
-    wait.add_argument("--timeout", type=float, default=None, help="give up after this many seconds (exit 1)")
+    wait.add_argument("--max-wait", type=float, default=None, metavar="SECONDS",
+                      help="give up after this many seconds (exit 1)")
     common(wait)
     kill = actions.add_parser("kill", help="stop jobs and everything they started")
     kill.add_argument("jids", nargs="+", metavar="JID")
@@ -156,7 +157,8 @@ def cmd_list(args: argparse.Namespace, hosts: JobHosts) -> int:
     trouble = _report_unreachable(results)
     rows: list[dict[str, Any]] = []
     for host in hosts.hosts:
-        for job in results[host].get("jobs", []) if not results[host].get("failed") else []:
+        found = results[host].get("jobs", []) if not results[host].get("failed") else []
+        for job in sorted(found, key=lambda j: (j.get("start") or j.get("mtime") or 0, j["jid"])):
             rows.append({"host": host, **job})
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True, default=str) + "\n")
@@ -216,7 +218,7 @@ def cmd_status(args: argparse.Namespace, hosts: JobHosts) -> int:
 
 def cmd_wait(args: argparse.Namespace, hosts: JobHosts) -> int:
     pending = list(dict.fromkeys(args.jids))
-    deadline = time.monotonic() + args.timeout if args.timeout else None
+    deadline = time.monotonic() + args.max_wait if args.max_wait else None
     done: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     first = True
     while pending:
@@ -240,7 +242,7 @@ def cmd_wait(args: argparse.Namespace, hosts: JobHosts) -> int:
         if not pending:
             break
         if deadline is not None and time.monotonic() >= deadline:
-            sys.stderr.write(f"gave up waiting after {args.timeout:g}s for: {', '.join(pending)}\n")
+            sys.stderr.write(f"gave up waiting after {args.max_wait:g}s for: {', '.join(pending)}\n")
             return 1
         time.sleep(0.2)
     if any(not found for found in done.values()):

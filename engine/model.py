@@ -34,6 +34,8 @@ class Task:
     @property
     def display_name(self) -> str:
         """The banner text before templating: the name, else the action as written."""
+        if not self.name and self.module == "include_role" and self.args.get("name"):
+            return f"{self.action} : {self.args['name']}"  # Ansible names it after the role, no prefix
         base = self.name if self.name else self.action
         return f"{self.role} : {base}" if self.role else base
 

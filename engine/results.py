@@ -26,9 +26,10 @@ def error_result(message: str, **extra: Any) -> dict[str, Any]:
 
 def normalize(result: dict[str, Any]) -> dict[str, Any]:
     """Ansible's defaults on an executed result: `failed` from rc, `changed` false."""
-    if "failed" not in result and not result.get("skipped"):
+    if "failed" not in result and not result.get("skipped") and "_miniplay_include" not in result:
         result["failed"] = bool("rc" in result and result["rc"] not in (0, None))
-    result.setdefault("changed", False)
+    if "_miniplay_include" not in result:  # an include's loop items have no `changed` in Ansible
+        result.setdefault("changed", False)
     for stream in ("stdout", "stderr"):
         if isinstance(result.get(stream), str) and f"{stream}_lines" not in result:
             result[f"{stream}_lines"] = result[stream].splitlines()

@@ -26,12 +26,26 @@ def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
         for shown, playbook in zip(args.playbooks, playbooks):
             list_playbook(playbook, shown, options, sys.stdout, args.list_hosts, args.list_tasks, args.list_tags)
         return 0
+    if args.check_plan:
+        from .visibility_cli import check_before_run
+
+        if check_before_run(args.playbooks, option_values):
+            return 2
     bus = EventBus()
-    bus.subscribe(ConsoleRenderer(sys.stdout, sys.stderr, verbosity=options.verbosity))
+    console: Any = ConsoleRenderer(sys.stdout, sys.stderr, verbosity=options.verbosity)
+    if sys.stdout.isatty():
+        from .output.live import LiveStatus
+
+        console = LiveStatus(console, sys.stdout)  # the status line; redirected output stays plain
+    bus.subscribe(console)
     if args.events:
         from .output.jsonlog import JsonLogWriter
 
         bus.subscribe(JsonLogWriter(args.events))
+    if args.trace:
+        from .output.trace import TraceWriter
+
+        bus.subscribe(TraceWriter(args.trace))
     exit_code = 0
     for playbook in playbooks:
         run = Run(options, bus, playbook_dir=playbook.basedir, loader=loader)

@@ -23,6 +23,7 @@ from .errors import MiniplayError, TemplateError
 from .executor import TaskExecutor
 from .model import Block, Node, Play, Task
 from .results import Outcome
+from .roles import ROLE_MARK, first_run_of_role
 from .run import PlayState
 
 if TYPE_CHECKING:
@@ -283,6 +284,8 @@ class LinearStrategy:
             if host in state.removed:
                 return True
             if isinstance(node, Block):
+                if ROLE_MARK in node.keywords and not first_run_of_role(self.run, state, host, node):
+                    continue  # this use of the role already ran on this host (Ansible's has_run)
                 ok = yield from self._walk_block(state, host, node, step_path, params)
                 if not ok:
                     return False

@@ -200,9 +200,26 @@ class Templar:
             return tuple(self.template(v, variables) for v in value)
         return value
 
-    def render_text(self, text: str, variables: Mapping[str, Any]) -> str:
-        """Render a whole file's text (the template module): always a string."""
-        template = self._compile(text, native=False)
+    def render_text(self, text: str, variables: Mapping[str, Any],
+                    options: Optional[dict[str, Any]] = None) -> str:
+        """Render a whole file's text (the template module): always a string.
+
+        `options` are Jinja environment settings for this one file (trim_blocks,
+        lstrip_blocks, newline_sequence, the delimiters, and `searchpath` for
+        `{% include %}`); with them the text is compiled exactly as written, with no
+        backslash escaping, as Ansible's template module does.
+        """
+        if options:
+            settings = dict(options)
+            searchpath = settings.pop("searchpath", None)
+            if searchpath:
+                settings["loader"] = jinja2.FileSystemLoader(searchpath)
+            try:
+                template = self.text_env.overlay(**settings).from_string(text)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(f"Syntax error in template: {exc.message}") from None
+        else:
+            template = self._compile(text, native=False)
         context = template.new_context(vars=_Scope(variables, template.environment.globals), shared=True)
         try:
             return "".join(template.root_render_func(context))

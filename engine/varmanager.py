@@ -90,6 +90,8 @@ class VariableManager:
                                Layer("magic", self.magic(host, play, task), lazy=False)]
         if params:
             layers.append(Layer("include/role params", params))
+        if task is not None and task.keywords.get("_role_params"):
+            layers.append(Layer(f"role {task.role} params", task.keywords["_role_params"]))
         layers.append(Layer("set_fact / register", state.registered, lazy=False))
         if state.include_vars:
             layers.append(Layer("include_vars", state.include_vars))
@@ -98,6 +100,8 @@ class VariableManager:
                 layers.append(Layer("task vars", task.keywords["vars"]))
             if task.keywords.get("_role_vars"):
                 layers.append(Layer(f"role {task.role} vars", task.keywords["_role_vars"]))
+        if play is not None and play.play.keywords.get("_role_export_vars"):
+            layers.append(Layer("vars of the play's roles", play.play.keywords["_role_export_vars"]))
         if play is not None:
             layers.extend(play.vars_files_layers(host))
             layers.append(Layer("play vars", play.play.vars))
@@ -105,6 +109,8 @@ class VariableManager:
         layers.extend(self.inventory_layers(host))
         if task is not None and task.keywords.get("_role_defaults"):
             layers.append(Layer(f"role {task.role} defaults", task.keywords["_role_defaults"]))
+        if play is not None and play.play.keywords.get("_role_export_defaults"):
+            layers.append(Layer("defaults of the play's roles", play.play.keywords["_role_export_defaults"]))
         return VarsView(layers, run.templar, search_paths=run.search_paths(task, play))
 
     def hostvars_view(self, play: "PlayState", host: str) -> VarsView:

@@ -15,6 +15,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from .connection.base import Connection, RemoteProcess
+from .errors import ConnectionFailed
 from .registry import modules_dir
 
 BOOTSTRAP = (
@@ -27,10 +28,12 @@ BOOTSTRAP = (
 class WorkerError(Exception):
     """The worker could not start or died; `detail` holds what it printed on stderr."""
 
-    def __init__(self, message: str, detail: str = "", rc: Optional[int] = None) -> None:
+    def __init__(self, message: str, detail: str = "", rc: Optional[int] = None,
+                 result: Optional[dict[str, Any]] = None) -> None:
         super().__init__(message)
         self.detail = detail
         self.rc = rc
+        self.result = result  # the task result to show instead of a MODULE FAILURE (become)
 
 
 @functools.lru_cache(maxsize=4)
@@ -56,8 +59,9 @@ class WorkerClient:
     """One worker process on one host, shared by every task of the run on that host."""
 
     def __init__(self, connection: Connection, python: str, on_event: Callable[[dict], None] | None = None,
-                 command_prefix: str = "") -> None:
+                 command_prefix: str = "", handshake: Optional[Callable[[RemoteProcess], None]] = None) -> None:
         self.connection = connection
+        self.handshake = handshake  # runs before the protocol starts (become's password prompt)
         self.python = python
         self.on_event = on_event
         self.command_prefix = command_prefix
@@ -75,6 +79,8 @@ class WorkerClient:
     def start(self) -> None:
         command = f"{self.command_prefix}{shlex.quote(self.python)} -u -c {shlex.quote(BOOTSTRAP)}"
         self._process = self.connection.start_process(command)
+        if self.handshake is not None:
+            self.handshake(self._process)
         threading.Thread(target=self._read_replies, name=f"worker-{self.connection.host}", daemon=True).start()
         threading.Thread(target=self._drain_stderr, name=f"worker-err-{self.connection.host}", daemon=True).start()
         try:
@@ -101,6 +107,9 @@ class WorkerClient:
         if not pending.event.wait(timeout):
             raise WorkerError(f"no reply from the worker within {timeout}s")
         if pending.reply is None:
+            dropped = getattr(self.connection, "dropped", None)
+            if dropped:  # the connection went away under the worker: the host is unreachable
+                raise ConnectionFailed(dropped)
             raise WorkerError(self._dead or "the worker stopped", self.stderr_text(),
                               self._process.poll() if self._process else None)
         return pending.reply.get("result", {})

@@ -46,7 +46,7 @@ import sys
 import time
 from typing import Any, Optional
 
-from miniplay.modules._common import ModuleContext, atomic_write
+from miniplay.modules._common import ModuleContext
 
 DEFAULT_ASYNC_DIR = "~/.ansible_async"
 META = "_miniplay"
@@ -73,7 +73,30 @@ def async_dir(configured: Optional[str]) -> str:
 
 
 def write_job_file(path: str, data: dict[str, Any]) -> None:
-    atomic_write(path, (json.dumps(data, default=str) + "\n").encode())
+    """Temp file beside it, then rename: a reader sees the old content or the new, never half.
+
+    No fsync: readers need atomicity, not durability across a power cut, and an fsync per
+    launch would cost more than the rest of the launch together.
+    """
+    directory, name = os.path.split(path)
+    tmp = os.path.join(directory, f"{TEMP_PREFIX}{name}.{os.getpid()}")
+    data_bytes = (json.dumps(data, default=str) + "\n").encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data_bytes)
+        while view:
+            view = view[os.write(fd, view):]
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def read_job_file(path: str) -> tuple[Optional[dict[str, Any]], bool]:
@@ -176,10 +199,10 @@ def launch(request: dict[str, Any], worker: Any) -> dict[str, Any]:
         why = reply[len("error:"):].strip() if reply.startswith("error:") else \
             f"the job did not start within {STARTUP_TIMEOUT:.0f}s" if reply == "" else reply
         return {"failed": True, "msg": f"could not start the async job: {why}"}
-    if worker is not None:
-        worker.watch_job(end_r, jid)
+    if worker is not None and request.get("watch", True):
+        worker.watch_job(end_r, jid)   # the worker reports the job's end at once (polled tasks)
     else:
-        os.close(end_r)
+        os.close(end_r)                # fire and forget: nobody waits, so hold no descriptor
     return {"failed": False, "started": True, "finished": False, "ansible_job_id": jid, "results_file": path}
 
 

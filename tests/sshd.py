@@ -107,10 +107,16 @@ class TestHost:
         return " ".join(parts)
 
     def session_pids(self) -> list[int]:
-        """PIDs of this host's per-connection sshd processes (children of the listener)."""
+        """PIDs of this host's per-connection sshd processes (the listener's sshd descendants)."""
         if self.pid is None:
             return []
-        return _children(self.pid)
+        found, queue = [], _children(self.pid)
+        while queue:
+            pid = queue.pop()
+            if _comm(pid) == "sshd":
+                found.append(pid)
+                queue.extend(_children(pid))
+        return found
 
     def drop_connections(self) -> None:
         """Cut every open SSH connection to this host (the listener keeps running)."""
@@ -129,6 +135,13 @@ def _children(pid: int) -> list[int]:
         except (OSError, ValueError):
             continue
     return found
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _pid_alive(pid: int) -> bool:

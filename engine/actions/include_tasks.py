@@ -39,10 +39,11 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     except TemplateError as exc:
         return {"failed": True, "changed": False, "msg": exc.message}
     apply = ctx.args.get("apply") or {}
-    inherited = {k: v for k, v in ctx.task.keywords.items() if k in kw.INHERITED}
+    inherited = {k: v for k, v in ctx.task.keywords.items() if k in kw.INHERITED or k.startswith("_role_")}
     inherited.update({k: v for k, v in apply.items() if k in kw.INHERITED})
     inherited["tags"] = list(apply.get("tags", [])) if isinstance(apply.get("tags"), list) else \
         ([apply["tags"]] if apply.get("tags") else [])
+    inherited["tags"] = list(ctx.task.keywords.get("_role_tags", [])) + inherited["tags"]  # a role's tags reach in
     inherited["when"] = list(apply.get("when", [])) if isinstance(apply.get("when"), list) else \
         ([apply["when"]] if apply.get("when") else [])
     try:
