@@ -18,6 +18,7 @@ from __future__ import annotations
 import getpass
 import os
 import pwd
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path):
     if host.pid is None or host.process is None or host.process.poll() is not None:
         lab.restart_host(host)
     entry = pwd.getpwnam(host.user)
-    workdir = host.workdir / request.node.name.replace("/", "_")[:80]
+    workdir = host.workdir / re.sub(r"[^\w.-]", "_", request.node.name)[:80]  # no glob characters in paths
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     os.chown(workdir, entry.pw_uid, entry.pw_gid)

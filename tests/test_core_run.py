@@ -40,35 +40,6 @@ def test_python_m_and_api(tmp_path: Path) -> None:
     assert result.stats["localhost"]["changed"] == 1
 
 
-def test_module_forms_fqcn_free_form_args_action(tmp_path: Path) -> None:
-    playbook = write(tmp_path / "site.yml", """
-        - hosts: localhost
-          gather_facts: false
-          tasks:
-            - ansible.builtin.command: echo fqcn
-              register: a
-            - command: cat data.txt
-              args:
-                chdir: "{{ playbook_dir }}/sub"
-              register: b
-            - action: shell echo action-form | tr a-z A-Z
-              register: c
-            - local_action: command echo local
-              register: d
-            - ansible.builtin.debug: msg="{{ [a.stdout, b.stdout, c.stdout, d.stdout] | join(',') }}"
-            - command:
-                argv: [echo, "two words"]
-              register: e
-            - debug: var=e.cmd
-        """)
-    write(tmp_path / "sub" / "data.txt", "in sub\n")
-    result = miniplay("run", str(playbook))
-    assert result.rc == 0, result.stdout
-    assert '"msg": "fqcn,in sub,ACTION-FORM,local"' in result.stdout
-    assert "TASK [ansible.builtin.command] ***" in result.stdout
-    assert result.debug_values()["e.cmd"] == ["echo", "two words"]
-
-
 def test_inventory_groups_vars_patterns_and_limit(tmp_path: Path) -> None:
     write(tmp_path / "inv" / "hosts.ini", """
         [web]
@@ -196,64 +167,6 @@ def test_omit_removes_an_argument(tmp_path: Path) -> None:
     assert target.is_dir()
 
 
-def test_until_retries_lines_and_attempts(tmp_path: Path) -> None:
-    counter = tmp_path / "count"
-    playbook = write(tmp_path / "site.yml", f"""
-        - hosts: localhost
-          gather_facts: false
-          tasks:
-            - name: wait for the third try
-              shell: echo x >> {counter}; wc -l < {counter}
-              register: r
-              until: r.stdout | int >= 3
-              retries: 5
-              delay: 0
-            - debug: var=r.attempts
-            - name: never good
-              command: "false"
-              register: bad
-              retries: 2
-              delay: 0
-              ignore_errors: true
-            - debug: var=bad.attempts
-        """)
-    result = miniplay("run", str(playbook))
-    lines = result.lines()
-    assert "FAILED - RETRYING: [localhost]: wait for the third try (5 retries left)." in lines
-    assert "FAILED - RETRYING: [localhost]: wait for the third try (4 retries left)." in lines
-    assert "FAILED - RETRYING: [localhost]: wait for the third try (3 retries left)." not in lines
-    assert "FAILED - RETRYING: [localhost]: never good (2 retries left)." in lines
-    values = result.debug_values()
-    assert values["r.attempts"] == 3
-    assert values["bad.attempts"] == 2
-    assert result.rc == 0
-
-
-def test_environment_no_log_and_verbose_output(tmp_path: Path) -> None:
-    playbook = write(tmp_path / "site.yml", """
-        - hosts: localhost
-          gather_facts: false
-          environment:
-            GREETING: from-play
-          tasks:
-            - shell: echo $GREETING $EXTRA
-              environment:
-                EXTRA: from-task
-              register: env_out
-            - debug: var=env_out.stdout
-            - command: echo secret-value
-              no_log: true
-              register: hidden
-            - debug: msg="{{ hidden.stdout | length }}"
-        """)
-    result = miniplay("run", "-v", str(playbook))
-    assert result.debug_values()["env_out.stdout"] == "from-play from-task"
-    assert "secret-value" not in result.stdout
-    assert "the output has been hidden due to the fact that 'no_log: true' was specified for this result" in result.stdout
-    assert '"msg": 12' in result.stdout, "a lone expression keeps its native type"
-    assert 'changed: [localhost] => {"changed": true, "cmd": "echo $GREETING $EXTRA"' in result.stdout
-
-
 def test_failed_host_leaves_the_play_and_later_plays(tmp_path: Path) -> None:
     inventory = write(tmp_path / "hosts.ini", "a ansible_connection=local\nb ansible_connection=local\n")
     playbook = write(tmp_path / "site.yml", """
@@ -311,72 +224,6 @@ def test_forks_run_hosts_side_by_side(tmp_path: Path) -> None:
     assert serial - parallel > 2.0, (serial, parallel)
 
 
-def test_changed_when_failed_when_register_shapes(tmp_path: Path) -> None:
-    playbook = write(tmp_path / "site.yml", """
-        - hosts: localhost
-          gather_facts: false
-          tasks:
-            - shell: echo out; echo err >&2; exit 3
-              register: r
-              failed_when: r.rc not in [0, 3]
-              changed_when: "'out' in r.stdout"
-            - debug: var=r
-            - command: echo never
-              when: false
-              register: r
-            - debug: var=r
-        """)
-    result = miniplay("run", str(playbook))
-    blocks = result.stdout.split("TASK [debug] ")
-    shapes = [json.loads(block[block.index("{"):block.index("\n}\n") + 2]) for block in blocks[1:]]
-    first = shapes[0]["r"]
-    assert first["rc"] == 3 and first["stdout_lines"] == ["out"] and first["stderr"] == "err"
-    assert first["failed"] is False and first["failed_when_result"] is False and first["changed"] is True
-    assert "invocation" not in first
-    assert shapes[1]["r"] == {"changed": False, "false_condition": False,
-                              "skip_reason": "Conditional result was False", "skipped": True}
-
-
-def test_modules_write_files_on_the_target(tmp_path: Path) -> None:
-    conf = tmp_path / "app.conf"
-    playbook = write(tmp_path / "site.yml", f"""
-        - hosts: localhost
-          gather_facts: false
-          tasks:
-            - copy:
-                content: "port=80\\nhost=a\\n"
-                dest: {conf}
-                mode: "0640"
-            - lineinfile:
-                path: {conf}
-                regexp: '^port='
-                line: port=8080
-            - blockinfile:
-                path: {conf}
-                block: "extra=1"
-            - replace:
-                path: {conf}
-                regexp: 'host=a'
-                replace: 'host=b'
-            - stat:
-                path: {conf}
-              register: st
-            - debug: msg="{{{{ st.stat.mode }}}} {{{{ st.stat.size }}}}"
-            - slurp:
-                src: {conf}
-              register: content
-            - debug: msg="{{{{ content.content | b64decode | regex_search('port=\\\\d+') }}}}"
-        """)
-    result = miniplay("run", str(playbook))
-    assert result.rc == 0, result.stdout
-    text = conf.read_text()
-    assert text.startswith("port=8080\nhost=b\n")
-    assert "# BEGIN ANSIBLE MANAGED BLOCK\nextra=1\n# END ANSIBLE MANAGED BLOCK" in text
-    assert oct(conf.stat().st_mode & 0o777) == "0o640"
-    assert '"msg": "port=8080"' in result.stdout
-    assert "ok=8    changed=4 " in result.stdout
-
-
 def test_setup_facts_for_labs(tmp_path: Path) -> None:
     playbook = write(tmp_path / "site.yml", """
         - hosts: localhost
@@ -409,27 +256,6 @@ def test_include_vars_add_host_group_by(tmp_path: Path) -> None:
     result = miniplay("run", str(playbook))
     assert result.rc == 0, result.stdout
     assert "\"msg\": \"dynamic1 green ['localhost']\"" in result.stdout
-
-
-def test_command_creates_removes_and_check_mode(tmp_path: Path) -> None:
-    marker = tmp_path / "marker"
-    playbook = write(tmp_path / "site.yml", f"""
-        - hosts: localhost
-          gather_facts: false
-          tasks:
-            - command: touch {marker}
-              args:
-                creates: {marker}
-              register: r
-            - debug: var=r.msg
-        """)
-    checked = miniplay("run", "-C", str(playbook))
-    assert not marker.exists(), "check mode must not run commands"
-    assert "skipping: [localhost]" in checked.stdout
-    first = miniplay("run", str(playbook))
-    assert marker.exists() and "changed: [localhost]" in first.stdout
-    second = miniplay("run", str(playbook))
-    assert f"Did not run command since '{marker}' exists" in second.stdout
 
 
 def test_module_argument_errors_use_ansible_wording(tmp_path: Path) -> None:
