@@ -91,31 +91,52 @@ def _split_tags(values: list[str]) -> list[str]:
     return [t.strip() for value in values for t in value.split(",") if t.strip()]
 
 
+def _inventory_sources(value: Any) -> list[str]:
+    """-i values as given; from ANSIBLE_INVENTORY or ansible.cfg, a comma list of paths ("h1,h2," stays a host list)."""
+    if not value:
+        return []
+    if isinstance(value, list):
+        return value
+    text = str(value)
+    if "," in text and not text.endswith(",") and all(os.path.exists(p) for p in text.split(",")):
+        return text.split(",")
+    return [text]
+
+
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for Options from the parsed flags (config file values underneath)."""
     from .config import load_config
     from .extravars import parse_extra_vars
 
     config, config_file = load_config()
+
+    def setting(flag: Any, env: str, key: str) -> Any:
+        """Ansible's order: the command line, then ANSIBLE_* in the environment, then ansible.cfg."""
+        if flag:
+            return flag
+        return os.environ.get(env) or config.get(key)
+
+    inventory = setting(args.inventory, "ANSIBLE_INVENTORY", "inventory")
+    timeout = setting(args.timeout, "ANSIBLE_TIMEOUT", "timeout")
     values: dict[str, Any] = {
-        "inventory": args.inventory or ([config["inventory"]] if config.get("inventory") else []),
+        "inventory": _inventory_sources(inventory),
         "extra_vars": parse_extra_vars(args.extra_vars),
         "limit": args.limit,
         "verbosity": args.verbose,
         "check": args.check,
         "diff": args.diff,
-        "remote_user": args.remote_user or config.get("remote_user"),
-        "private_key_file": args.private_key_file or config.get("private_key_file"),
+        "remote_user": setting(args.remote_user, "ANSIBLE_REMOTE_USER", "remote_user"),
+        "private_key_file": setting(args.private_key_file, "ANSIBLE_PRIVATE_KEY_FILE", "private_key_file"),
         "become": args.become,
         "become_user": args.become_user,
         "become_method": args.become_method,
-        "timeout": args.timeout or (int(config["timeout"]) if config.get("timeout") else None),
+        "timeout": int(timeout) if timeout else None,
         "ssh_common_args": args.ssh_common_args,
         "ssh_extra_args": args.ssh_extra_args,
         "config": config,
         "config_file": config_file,
     }
-    forks = args.forks if args.forks is not None else config.get("forks")
+    forks = args.forks if args.forks is not None else (os.environ.get("ANSIBLE_FORKS") or config.get("forks"))
     if forks is not None:
         values["forks"] = int(forks)
         if values["forks"] < 1:

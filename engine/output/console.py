@@ -115,7 +115,8 @@ class ConsoleRenderer:
             if sep:
                 cause = "Error while resolving value for " + cause
         elif message:
-            kind = "Module failed" if event.data.get("target_module") else "Action failed"
+            kind = "Module failed" if event.data.get("target_module") and not result.get("_miniplay_cause") \
+                else "Action failed"
             text = f"Task failed: {kind}: {message}"
         else:
             text = "Task failed: Action failed."
@@ -124,6 +125,11 @@ class ConsoleRenderer:
             return
         self._errors_shown.add(key)
         lines = [f"[ERROR]: {text}"]
+        if result.get("_miniplay_cause"):  # an action that failed for an underlying reason
+            lines += ["", "Task failed: Action failed."] + self.origin(task.location)
+            lines += ["", "<<< caused by >>>", "", result["_miniplay_cause"]]
+            self.line("\n".join(lines) + "\n", "failed")
+            return
         if cause:
             lines += ["", head + " failed."]
         lines += self.origin(task.location)
@@ -177,6 +183,7 @@ class ConsoleRenderer:
         status = event.data["status"]
         is_loop = event.data.get("loop", False) and "results" in result
         if status == "unreachable":
+            self.error_block(event, result)
             self.line(f"fatal: {tag}: UNREACHABLE! => {self.result_json(result)}", "unreachable")
             if event.data.get("ignored"):
                 self.line("...ignoring", "skipped")
