@@ -91,7 +91,7 @@ class TaskExecutor:
         shown = censored(result) if no_log else result
         self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
                           ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
-                          target_module=task.module in target_modules() and not result.get("_miniplay_early_failure")
+                          target_module=self._is_target_module(task, result)
                           and not result.get("_miniplay_action_failure"))
         return outcome
 
@@ -146,7 +146,7 @@ class TaskExecutor:
             shown = censored(result) if no_log else result
             self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
                               label=label, index=index,
-                              target_module=task.module in target_modules() and not result.get("_miniplay_early_failure")
+                              target_module=self._is_target_module(task, result)
                               and not result.get("_miniplay_action_failure"))
             if control.get("break_when"):
                 stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
@@ -314,6 +314,12 @@ class TaskExecutor:
             return {"unreachable": True, "changed": False, "msg": exc.message}
         except TemplateError as exc:
             return error_result(exc.message)
+
+    @staticmethod
+    def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
+        """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
+        return task.module in target_modules() and task.module not in controller_actions() \
+            and not result.get("_miniplay_early_failure")
 
     def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
         """Render each argument, naming the one that failed as Ansible does."""

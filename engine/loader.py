@@ -32,7 +32,12 @@ class HandlerNotFound(MiniplayError):
 
 
 def check_notified_handlers(play: Play) -> None:
-    """Refuse, before running, a `notify:` naming no handler or listen topic of the play."""
+    """Refuse, before running, a `notify:` naming no handler or listen topic of the play.
+
+    Skipped when the play includes roles at run time: their handlers are only known then.
+    """
+    if any(t.module == "include_role" for section in play.sections() for t in iter_tasks(section)):
+        return
     known: set[str] = set()
     for handler in play.handlers:
         known.update(n for n in (handler.name, handler.display_name) if n)

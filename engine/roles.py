@@ -97,14 +97,6 @@ class RoleInstance:
         return merged
 
 
-@dataclass
-class Compiled:
-    """A role turned into nodes (dependencies first) and its handlers."""
-
-    nodes: list[Node]
-    handlers: list[Task]
-
-
 # --------------------------------------------------------------------------- search paths
 def configured_roles_path(config: Optional[dict[str, Any]] = None, config_file: Optional[str] = None) -> list[str]:
     """roles_path from $ANSIBLE_ROLES_PATH or ansible.cfg, else Ansible's default list."""

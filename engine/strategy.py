@@ -350,12 +350,16 @@ class LinearStrategy:
 
     @staticmethod
     def _handlers_for(play: Play, name: str) -> list[Task]:
-        found = []
+        """Handlers a notify reaches: the last one defined under that name, and every listener of it."""
+        named = None
+        listening = []
         for handler in play.handlers:
             names = {handler.name, handler.display_name, f"{handler.role} : {handler.name}" if handler.role else None}
-            if name in names or name in handler.listen:
-                found.append(handler)
-        return found
+            if name in names:
+                named = handler
+            if name in handler.listen:
+                listening.append(handler)
+        return ([named] if named is not None and named not in listening else []) + listening
 
     def flush_handlers(self, state: PlayState, executor: TaskExecutor, hosts: list[str]) -> None:
         force = self.run.options.force_handlers or self._truthy(state.play.get("force_handlers"))

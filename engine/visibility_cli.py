@@ -120,7 +120,7 @@ def check_before_run(paths: list[str], options: dict[str, Any]) -> int:
     for plan, findings in results:
         if findings:
             sys.stderr.write(report(plan, findings))
-    sys.stderr.write("ERROR! --check-plan found async mistakes: nothing was run (fix them, or run without "
+    sys.stderr.write("[ERROR]: --check-plan found async mistakes: nothing was run (fix them, or run without "
                      "--check-plan)\n")
     return 2
 

@@ -25,7 +25,8 @@ format (Ansible skips it for tar archives). Members with absolute paths lose the
 fails the task.
 
 Returns: changed, dest, src, handler (TgzArchive, TarArchive, TarBzipArchive, TarXzArchive
-or ZipArchive), extract_results {cmd, rc, out, err} when it unpacked, files (with
+or ZipArchive), extract_results {cmd, rc, out, err} when it unpacked (cmd names the Python
+reader, e.g. ["python:tarfile", "extract", "-C", DEST, SRC]: no program runs), files (with
 list_files), and dest's uid, gid, owner, group, mode, state, size.
 
 Example:

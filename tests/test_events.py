@@ -139,11 +139,14 @@ def test_loop_items_and_polled_jobs(tmp_path):
     assert len(jobs) == 1 and jobs[0]["dur"] >= 150_000 and jobs[0]["tid"] >= 10
 
 
-def test_an_unwritable_events_file_is_a_clear_error(tmp_path):
-    result = miniplay("run", str(REPO / "playbooks" / "hello.yml"), "--events", str(tmp_path / "no" / "x.jsonl"),
-                      cwd=tmp_path)
-    assert result.rc != 0
-    assert "Traceback" not in result.stderr
+def test_an_unwritable_events_or_trace_file_is_a_clear_error_before_running(tmp_path):
+    hello = str(REPO / "playbooks" / "hello.yml")
+    result = miniplay("run", hello, "--events", str(tmp_path / "no" / "x.jsonl"), cwd=tmp_path)
+    assert result.rc == 5 and result.stdout == ""
+    assert f"cannot write the events file {tmp_path / 'no' / 'x.jsonl'}: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr and "bug" not in result.stderr
+    result = miniplay("run", hello, "--trace", str(tmp_path / "no" / "t.json"), cwd=tmp_path)
+    assert result.rc == 5 and result.stdout == "" and "cannot write the trace file" in result.stderr
 
 
 # ---------------------------------------------------------------------- the trace

@@ -273,3 +273,17 @@ def test_role_not_found_names_the_line_and_the_paths(tmp_path: Path) -> None:
     broken = miniplay("run", str(missing_file), cwd=tmp_path)
     assert broken.rc == 4
     assert "[ERROR]: Could not find specified file in role: tasks/nope" in broken.stderr
+
+
+def test_roles_example_playbook_runs(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    result = miniplay("run", "playbooks/roles-example.yml", "-e", f"workdir={tmp_path}/work", cwd=repo)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert banners(result.stdout) == [
+        "TASK [workdir : Make the work folder]", "TASK [motd : Render the message of the day]",
+        "TASK [motd : Add the extra tasks]", "TASK [motd : Say which role this is]",
+        "TASK [Use the role again, other tasks file]", "TASK [motd : Say which role this is]", "TASK [debug]",
+        "RUNNING HANDLER [motd : Show the motd]", "RUNNING HANDLER [motd : Print it]"]
+    assert (tmp_path / "work" / "motd").read_text() == "# Ansible managed (motd.j2)\nWelcome\nto miniplay\n" \
+                                                      "-- the admins\n"
+    assert "localhost                  : ok=9    changed=2 " in result.stdout

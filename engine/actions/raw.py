@@ -7,7 +7,8 @@ Arguments:
 Meant for hosts without Python (bootstrapping) and network gear. The result,
 as in Ansible: rc, stdout, stderr (not stripped) and their _lines; always
 changed; failed with "non-zero return code" when rc is not 0. In check mode the
-task is skipped. The `environment` keyword does not apply (a warning says so).
+task is skipped. The `environment` keyword does not apply (a warning says so);
+`become` does: the command runs as the become user.
 
 Example:
   - name: Bootstrap Python
@@ -18,6 +19,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from ..workerclient import WorkerError
 from . import ActionContext
 from .copy import fail
 
@@ -35,7 +37,11 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     if executable:
         command = f"{executable} -c {shlex.quote(command)}"
     connection = ctx.run.connections.connection(ctx.host, ctx.vars, ctx.task)
-    done = connection.exec_command(command)
+    try:
+        plan = ctx.run.connections.become_plan(ctx.host, ctx.vars, ctx.task)
+        done = plan.run(connection, command) if plan is not None else connection.exec_command(command)
+    except WorkerError as exc:  # become failed (wrong or missing password, ...)
+        return dict(exc.result) if exc.result is not None else fail(str(exc))
     stdout = done.stdout.decode("utf-8", errors="replace")
     stderr = done.stderr.decode("utf-8", errors="replace")
     result: dict[str, Any] = {"changed": True, "rc": done.rc, "stdout": stdout, "stdout_lines": stdout.splitlines(),

@@ -108,6 +108,8 @@ class ConsoleRenderer:
         if task is None or task.uid < 0:
             return
         message = str(result.get("msg", "") or "")
+        if not message and result.get("reason"):
+            return  # include failures: Ansible reports these on stderr only
         cause = None
         if message.startswith("Task failed: "):
             text = message

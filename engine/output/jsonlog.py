@@ -16,6 +16,7 @@ import os
 from typing import IO, Any, Optional
 
 from .. import __version__
+from ..errors import CliError
 from ..events import Event
 from ..model import Play, Task
 
@@ -100,7 +101,10 @@ class JsonLogWriter:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._file: IO[str] = open(path, "w", encoding="utf-8", buffering=1 << 16)
+        try:
+            self._file: IO[str] = open(path, "w", encoding="utf-8", buffering=1 << 16)
+        except OSError as exc:
+            raise CliError(f"cannot write the events file {path}: {exc.strerror}") from None
         self._seq = 0
         self._refs: dict[int, tuple[Task, dict[str, Any]]] = {}
         self._pending: list[tuple[int, Event]] = []

@@ -352,6 +352,12 @@ class TraceWriter:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        try:  # find out now, not after the whole run, that the file cannot be written
+            open(path, "w").close()
+        except OSError as exc:
+            from ..errors import CliError
+
+            raise CliError(f"cannot write the trace file {path}: {exc.strerror}") from None
         self.records: list[dict[str, Any]] = []
         self._refs: dict[int, tuple[Any, dict[str, Any]]] = {}
         self._pending: list[Event] = []
