@@ -63,7 +63,9 @@ class _Cursor:
 class LinearStrategy:
     def __init__(self, run: "Run") -> None:
         self.run = run
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="fork")
+        # one thread per host, so hosts waiting on async jobs never keep others from launching theirs
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(64, len(run.inventory.hosts) + 1),
+                                                          thread_name_prefix="fork")
 
     # ------------------------------------------------------------------ plays
     def run_play(self, play: Play) -> bool:
