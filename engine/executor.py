@@ -338,9 +338,12 @@ class TaskExecutor:
                    "no_log": self._flag(ctx.task, "no_log", ctx.vars), **options}
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
-            return worker.call(request)
+            result = worker.call(request)
         except WorkerError as exc:
             return module_failure(exc)
+        if "failed" not in result:  # a module's own result always says (even a skip in check mode)
+            result["failed"] = bool(result.get("rc") not in (0, None) and "rc" in result)
+        return result
 
     # ------------------------------------------------------------------ keyword helpers
     def _flag(self, task: "Task", key: str, view: "VarsView") -> bool:

@@ -26,9 +26,8 @@ def error_result(message: str, **extra: Any) -> dict[str, Any]:
 
 def normalize(result: dict[str, Any]) -> dict[str, Any]:
     """Ansible's defaults on an executed result: `failed` from rc, `changed` false."""
-    if "failed" not in result and "skip_reason" not in result and "_miniplay_include" not in result:
-        # every executed result says whether it failed; only a `when` skip has no `failed`
-        result["failed"] = bool("rc" in result and result["rc"] not in (0, None) and not result.get("skipped"))
+    if "failed" not in result and not result.get("skipped") and "_miniplay_include" not in result:
+        result["failed"] = bool("rc" in result and result["rc"] not in (0, None))
     if "_miniplay_include" not in result:  # an include's loop items have no `changed` in Ansible
         result.setdefault("changed", False)
     for stream in ("stdout", "stderr"):

@@ -35,7 +35,6 @@ Example:
 """
 from __future__ import annotations
 
-import base64
 import email.message
 import email.utils
 import gzip
@@ -51,6 +50,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Optional
 
+from miniplay.modules._http import prepare
 from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._files import (FILE_COMMON_SPEC, FileAttrs, apply_attrs, digest_file, make_backup,
                                      md5_or_none, path_info)
@@ -105,33 +105,7 @@ class _Response:
 
 def _request(args: dict[str, Any], url: str, method: str = "GET",
              modified_since: Optional[float] = None) -> _Response:
-    parts = urllib.parse.urlsplit(url)
-    user, password = args["url_username"], args["url_password"]
-    if parts.username is not None:  # credentials in the URL win, and leave it
-        user, password = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
-        url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-    handlers: list[Any] = []
-    if not args["use_proxy"]:
-        handlers.append(urllib.request.ProxyHandler({}))
-    if parts.scheme == "https":
-        context = ssl.create_default_context()
-        if not args["validate_certs"]:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if args["client_cert"]:
-            context.load_cert_chain(args["client_cert"], args["client_key"])
-        if args["ciphers"]:
-            context.set_ciphers(":".join(args["ciphers"]))
-        handlers.append(urllib.request.HTTPSHandler(context=context))
-    headers = {"User-Agent": args["http_agent"]}
-    if user is not None and password is not None:
-        if args["force_basic_auth"]:
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
-        else:
-            manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            manager.add_password(None, url, user, password)
-            handlers.append(urllib.request.HTTPBasicAuthHandler(manager))
+    url, handlers, headers, _ = prepare(args, url)
     for key, value in (args["headers"] or {}).items():
         headers[str(key)] = str(value)
     if modified_since is not None and not args["force"]:

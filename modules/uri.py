@@ -62,7 +62,6 @@ import netrc
 import os
 import re
 import shutil
-import ssl
 import tempfile
 import time
 import urllib.error
@@ -71,6 +70,7 @@ import urllib.request
 import uuid
 from typing import Any, Optional
 
+from miniplay.modules._http import prepare
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._files import FILE_COMMON_SPEC, FileAttrs, apply_attrs, path_info
 
@@ -235,34 +235,9 @@ def _cookies(headers: list[tuple[str, str]]) -> tuple[dict[str, str], str]:
 def request(args: dict[str, Any], url: str, method: str, data: Any, headers: dict[str, str],
             modified_since: Optional[float]) -> Reply:
     parts = urllib.parse.urlsplit(url)
-    user, password = args["url_username"], args["url_password"]
-    if parts.username is not None:  # credentials written in the URL
-        user = urllib.parse.unquote(parts.username)
-        password = urllib.parse.unquote(parts.password or "")
-        url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-    handlers: list[Any] = [_Redirects(args["follow_redirects"], args["unredirected_headers"])]
-    if not args["use_proxy"]:
-        handlers.append(urllib.request.ProxyHandler({}))
-    if parts.scheme == "https":
-        context = ssl.create_default_context(cafile=args["ca_path"])
-        if not args["validate_certs"]:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if args["client_cert"]:
-            context.load_cert_chain(args["client_cert"], args["client_key"])
-        if args["ciphers"]:
-            context.set_ciphers(":".join(args["ciphers"]))
-        handlers.append(urllib.request.HTTPSHandler(context=context))
-    all_headers = {"User-Agent": args["http_agent"]}
-    if user is not None and password is not None:
-        if args["force_basic_auth"]:
-            all_headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-        else:
-            manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            manager.add_password(None, url, user, password)
-            handlers.append(urllib.request.HTTPBasicAuthHandler(manager))
-            handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
-    elif args["use_netrc"] and parts.hostname:
+    url, handlers, all_headers, credentials = prepare(args, url, cafile=args["ca_path"], digest=True)
+    handlers.insert(0, _Redirects(args["follow_redirects"], args["unredirected_headers"]))
+    if not credentials and args["use_netrc"] and parts.hostname:
         auth = _netrc_auth(parts.hostname)
         if auth:
             all_headers["Authorization"] = auth
