@@ -208,7 +208,6 @@ class TaskExecutor:
         return result
 
     def _changed_failed_when(self, task: "Task", result: dict[str, Any], view: "VarsView") -> None:
-        templar = self.run.templar
         if task.get("changed_when") is not None and not result.get("skipped"):
             result["changed"] = self._conditions(None, task, "changed_when", task.get("changed_when"), view)[0]
         if task.get("failed_when") is not None and not result.get("skipped"):

@@ -63,6 +63,8 @@ class _Cursor:
 class LinearStrategy:
     def __init__(self, run: "Run") -> None:
         self.run = run
+        self.last_failure: dict[str, Outcome] = {}   # per host: what a rescue sees as ansible_failed_*
+        self.play_failed = False
         # one thread per host, so hosts waiting on async jobs never keep others from launching theirs
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(64, len(run.inventory.hosts) + 1),
                                                           thread_name_prefix="fork")
@@ -124,8 +126,6 @@ class LinearStrategy:
         return bool(value)
 
     def _facts_task(self, play: Play) -> Task:
-        from .errors import Location
-
         return Task(action="gather_facts", module="setup", args={}, location=play.location, name="Gathering Facts",
                     keywords={"when": [], "tags": ["always"], "_facts": True}, uid=-1)
 
@@ -301,7 +301,6 @@ class LinearStrategy:
                 self.run.dead_hosts.add(host)
                 return False
             if outcome.fatal:
-                self.last_failure = getattr(self, "last_failure", {})
                 self.last_failure[host] = outcome
                 return False
             for number, (sub_nodes, sub_params) in enumerate(outcome.extra.get("includes", [])):
@@ -317,7 +316,7 @@ class LinearStrategy:
         ok = yield from self._walk(state, host, block.block, path + (0,), params)
         if not ok and block.rescue and host not in self.run.unreachable_hosts:
             self.run.count(host, "rescued")
-            failure = getattr(self, "last_failure", {}).get(host)
+            failure = self.last_failure.get(host)
             if failure is not None:
                 registered = self.run.host_state(host).registered
                 registered["ansible_failed_task"] = {"name": failure.task.name or failure.task.action,
@@ -337,7 +336,7 @@ class LinearStrategy:
         if not names or not outcome.changed or outcome.failed:
             return
         view = self.run.vars.view(outcome.host, state, outcome.task)
-        pending = self.run.host_state(outcome.host).__dict__.setdefault("notified", set())
+        pending = self.run.host_state(outcome.host).notified
         for name in names:
             try:
                 rendered = self.run.templar.template(name, view)
@@ -368,13 +367,13 @@ class LinearStrategy:
         for handler in state.play.handlers:
             targets = []
             for host in hosts:
-                notified = self.run.host_state(host).__dict__.get("notified", set())
+                notified = self.run.host_state(host).notified
                 if handler.uid in notified and (host not in state.removed or force):
                     targets.append(host)
             if not targets:
                 continue
             for host in targets:
-                self.run.host_state(host).__dict__["notified"].discard(handler.uid)
+                self.run.host_state(host).notified.discard(handler.uid)
             outcomes = self.run_task(state, executor, handler, {h: {} for h in targets}, handler=True)
             for host, outcome in outcomes.items():
                 if outcome.fatal:

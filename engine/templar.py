@@ -129,7 +129,7 @@ class Templar:
     def _make_env(self, cls: type) -> jinja2.Environment:
         env = cls(undefined=StrictChainableUndefined, keep_trailing_newline=True,
                   extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
-        from . import filters, jinja_tests, lookups
+        from . import filters, jinja_tests
 
         env.filters.update(filters.FILTERS)
         env.tests.update(jinja_tests.TESTS)

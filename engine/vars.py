@@ -105,6 +105,7 @@ class HostState:
     fact_vars: dict[str, Any] = field(default_factory=dict)      # injected ansible_* names from facts
     registered: dict[str, Any] = field(default_factory=dict)     # register: and set_fact (same layer)
     include_vars: dict[str, Any] = field(default_factory=dict)
+    notified: set[int] = field(default_factory=set)              # handler uids waiting for a flush
 
 
 class HostVars(Mapping[str, Any]):

@@ -42,7 +42,6 @@ import os
 import random
 import select
 import signal
-import sys
 import time
 from typing import Any, Optional
 

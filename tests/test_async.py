@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from async_helpers import (PYTHON, inventory, job_files, pid_alive, read_job, run_playbook, stop_jobs, stop_pids,
+from async_helpers import (inventory, job_files, pid_alive, read_job, run_playbook, stop_jobs, stop_pids,
                            timed_miniplay)
 from helpers import REPO, miniplay, write
 

@@ -5,8 +5,6 @@ output lines, registered values (printed with debug), files written, exit codes.
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 

@@ -26,6 +26,5 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             return {"failed": True, "changed": False,
                     "msg": f"The variable name '{name}' is not valid. Variables must start with a letter or "
                            "underscore character, and contain only letters, numbers and underscores."}
-    if not ctx.check_mode or True:
-        ctx.state.registered.update(facts)
+    ctx.state.registered.update(facts)  # set_fact acts in check mode too, as in Ansible
     return {"changed": False, "ansible_facts": facts, "failed": False}
