@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from .actions import ActionContext, get_action
 from .errors import ConnectionFailed, MiniplayError, TemplateError
 from .registry import controller_actions, target_modules
-from .results import Outcome, error_result, loop_total, normalize, registered, skip_result
+from .results import Outcome, add_lines, error_result, loop_total, normalize, registered, skip_result
 from .templar import remove_omitted
 from .workerclient import WorkerError
 
@@ -342,7 +342,7 @@ class TaskExecutor:
             return module_failure(exc)
         if "failed" not in result:  # a module's own result always says (even a skip in check mode)
             result["failed"] = bool(result.get("rc") not in (0, None) and "rc" in result)
-        return result
+        return add_lines(result)
 
     # ------------------------------------------------------------------ keyword helpers
     def _flag(self, task: "Task", key: str, view: "VarsView") -> bool:

@@ -30,6 +30,11 @@ def normalize(result: dict[str, Any]) -> dict[str, Any]:
         result["failed"] = bool("rc" in result and result["rc"] not in (0, None))
     if "_miniplay_include" not in result:  # an include's loop items have no `changed` in Ansible
         result.setdefault("changed", False)
+    return result
+
+
+def add_lines(result: dict[str, Any]) -> dict[str, Any]:
+    """A module's stdout/stderr also come as lists of lines (Ansible adds these to module results only)."""
     for stream in ("stdout", "stderr"):
         if isinstance(result.get(stream), str) and f"{stream}_lines" not in result:
             result[f"{stream}_lines"] = result[stream].splitlines()

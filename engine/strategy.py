@@ -178,8 +178,11 @@ class LinearStrategy:
             outcomes[outcome.host] = outcome
             self._count(outcome)
             self._notify(state, outcome)
-            if outcome.task.get("_facts") and not outcome.failed:
-                self._store_facts(outcome.host, outcome.result)
+            if outcome.result.get("ansible_facts") and not outcome.failed \
+                    and task.module not in ("set_fact", "include_vars"):  # those two store their own
+                holder = outcome.delegated_to if outcome.delegated_to and self._truthy(task.get("delegate_facts")) \
+                    else outcome.host
+                self._store_facts(holder, outcome.result)
         if task.module in ("include_tasks", "include_role"):
             self._announce_includes(task, [outcomes[h] for h in targets if h in outcomes])
         if run_once:

@@ -51,7 +51,7 @@ def ansible_playbook(*args: str, cwd: Path, env: Optional[dict[str, str]] = None
 
 
 VOLATILE = [
-    (re.compile(r'"(start|end)": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+"'), r'"\1": "<time>"'),
+    (re.compile(r'"(start|end|stop)": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+"'), r'"\1": "<time>"'),
     (re.compile(r'"delta": "\d+:\d\d:\d\d\.\d+"'), '"delta": "<delta>"'),
     (re.compile(r"\bj\d+\.\d+\b"), "<jid>"),
     (re.compile(r"/tmp/[^\s\"']*"), "<tmp>"),

@@ -318,3 +318,20 @@ def test_play_order_keyword(tmp_path: Path) -> None:
     result = miniplay("run", "-i", str(inventory), "-f", "1", str(playbook))
     changed = [line for line in result.lines() if line.startswith("changed:")]
     assert changed == ["changed: [a]", "changed: [b]", "changed: [c]", "changed: [a]", "changed: [c]", "changed: [b]"]
+
+
+def test_setup_task_and_delegate_facts(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", "web ansible_connection=local\ndb ansible_connection=local\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: web
+          gather_facts: false
+          tasks:
+            - setup:
+            - set_fact:
+                role_of_db: database
+              delegate_to: db
+              delegate_facts: true
+            - debug: msg="{{ ansible_hostname is string }} {{ role_of_db | default('not here') }} {{ hostvars['db'].role_of_db }}"
+        """)
+    result = miniplay("run", "-i", str(inventory), str(playbook))
+    assert '"msg": "True not here database"' in result.stdout, result.stdout

@@ -19,12 +19,15 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         return {"failed": True, "changed": False,
                 "msg": "miniplay's pause needs seconds or minutes: interactive prompts are not supported"}
     try:
-        duration = float(seconds) if seconds is not None else float(minutes) * 60
+        amount = float(seconds) if seconds is not None else float(minutes)
     except (TypeError, ValueError):
         return {"failed": True, "changed": False, "msg": f"non-integer value given for prompt duration: {seconds or minutes}"}
+    unit = "seconds" if seconds is not None else "minutes"
+    duration = amount if seconds is not None else amount * 60
+    ctx.run.bus.emit("display", host=ctx.host, task=ctx.task, text=f"Pausing for {int(duration)} seconds")
     start = datetime.datetime.now()
     time.sleep(max(0.0, duration))
     stop = datetime.datetime.now()
     return {"changed": False, "rc": 0, "start": str(start), "stop": str(stop),
-            "delta": int((stop - start).total_seconds()), "stdout": f"Paused for {duration:g} seconds",
+            "delta": int((stop - start).total_seconds()), "stdout": f"Paused for {amount} {unit}", "stderr": "",
             "echo": True, "user_input": ""}

@@ -26,5 +26,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             return {"failed": True, "changed": False,
                     "msg": f"The variable name '{name}' is not valid. Variables must start with a letter or "
                            "underscore character, and contain only letters, numbers and underscores."}
-    ctx.state.registered.update(facts)  # set_fact acts in check mode too, as in Ansible
+    holder = ctx.state
+    delegate = ctx.task.get("delegate_to")
+    if delegate and ctx.task.get("delegate_facts"):  # the facts belong to the delegated host
+        holder = ctx.run.host_state(str(ctx.templar.template(delegate, ctx.vars)))
+    holder.registered.update(facts)  # set_fact acts in check mode too, as in Ansible
     return {"changed": False, "ansible_facts": facts, "failed": False}

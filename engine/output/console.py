@@ -152,6 +152,9 @@ class ConsoleRenderer:
         prefix = "RUNNING HANDLER" if event.data.get("handler") else "TASK"
         self.banner(f"{prefix} [{event.data['name']}]")
 
+    def on_display(self, event: Event) -> None:
+        self.line(event.data["text"])
+
     def on_no_more_hosts(self, event: Event) -> None:
         self.banner("NO MORE HOSTS LEFT")
 
