@@ -20,6 +20,7 @@ import sys
 from typing import Any, Optional, TextIO
 
 from .argsplit import parse_kv
+from .config import config_banner
 from .errors import CliError, Location
 from .events import EventBus
 from .model import Play, Playbook, Task
@@ -61,6 +62,9 @@ def build_play(pattern: str, written: str, args: dict[str, Any], background: int
 
 def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: Optional[TextIO] = None) -> int:
     """Run one module on the hosts matching args.pattern; return `ansible`'s exit code."""
+    if option_values.get("verbosity"):
+        (stdout or sys.stdout).write(config_banner(option_values.get("config_file"), option_values["verbosity"],
+                                                   "miniplay adhoc"))
     written = args.module_name
     module = canonical_name(written)
     if module is None:

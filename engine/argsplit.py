@@ -17,11 +17,12 @@ RAW_OPTION_KEYS = frozenset(
     {"creates", "removes", "chdir", "executable", "warn", "stdin", "stdin_add_newline", "strip_empty_ends"}
 )
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
-_ESCAPE = re.compile(r"""\\(?:U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{1,3}|N\{[^}]+\}|[\\'"abfnrtv])""")
+_ESCAPE = re.compile(r"""\\(?:U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|N\{[^}]+\}|[\\'"abfnrtv])""")
 
 
 def decode_escapes(word: str) -> str:
-    r"""Backslash escapes in a free-form word mean what they mean in Python (`\\d` → `\d`)."""
+    r"""Backslash escapes in a free-form word mean what they mean in Python (`\\d` → `\d`), except
+    octal ones: `\1` stays a regex backreference, as Ansible keeps it."""
     import codecs
     import warnings
 

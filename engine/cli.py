@@ -192,7 +192,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if verbosity >= 3:
             traceback.print_exc()
         sys.stdout.flush()
-        sys.stderr.write(exc.describe() + "\n")
+        sys.stderr.write(exc.describe() + "\n\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("[ERROR]: User interrupted execution\n")

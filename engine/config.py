@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import sys
 from typing import Any, Optional
 
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
@@ -44,3 +45,22 @@ def load_config() -> tuple[dict[str, Any], Optional[str]]:
                             value = os.path.join(os.path.dirname(path), value)
                     values[key] = value
     return values, path
+
+
+def config_banner(config_file: Optional[str], verbosity: int, program: str = "miniplay run") -> str:
+    """What `-v` prints first, as Ansible does: which config file is used; `-vv` adds the
+    versions that explain a run (ours, not Ansible's)."""
+    import platform
+
+    import jinja2
+    from ruamel.yaml import __version__ as ruamel_version
+
+    from . import __version__
+
+    lines = []
+    if verbosity >= 2:
+        lines += [f"{program} [miniplay {__version__}]", f"  config file = {config_file}",
+                  f"  python version = {platform.python_version()} ({sys.executable})",
+                  f"  jinja version = {jinja2.__version__}", f"  ruamel.yaml version = {ruamel_version}"]
+    lines.append(f"Using {config_file} as config file" if config_file else "No config file found; using defaults")
+    return "\n".join(lines) + "\n"

@@ -42,7 +42,10 @@ class Location:
 
 
 def source_excerpt(path: str, line: int, column: int, before: int = 2) -> list[str]:
-    """The offending line and two before it, numbered, with a caret under the column."""
+    """The offending line and two before it, numbered, with a caret under the column.
+
+    Tabs are shown as one space each so the caret stays under the right character; a line
+    past the end of the file (an error at end of input) says so instead, as Ansible does."""
     if not line:
         return []
     try:
@@ -51,13 +54,20 @@ def source_excerpt(path: str, line: int, column: int, before: int = 2) -> list[s
     except OSError:
         return []
     if line > len(text):
-        return []
+        return ["(source not shown: file truncated)"]
     first = max(1, line - before)
     width = len(str(line))
-    shown = [f"{n:>{width}} {text[n - 1]}".rstrip() for n in range(first, line + 1)]
-    if column:
+    shown = [_cut(f"{n:>{width}} {text[n - 1]}".replace("\t", " ").rstrip()) for n in range(first, line + 1)]
+    if column and width + 1 + column <= EXCERPT_WIDTH - len(" ..."):
         shown.append(" " * (width + column) + f"^ column {column}")
     return shown
+
+
+EXCERPT_WIDTH = 120  # Ansible cuts longer source lines, and drops a caret that would fall past the cut
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= EXCERPT_WIDTH else line[:EXCERPT_WIDTH - len(" ...")] + " ..."
 
 
 class MiniplayError(Exception):
@@ -65,19 +75,23 @@ class MiniplayError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, location: Optional[Location] = None) -> None:
+    def __init__(self, message: str, location: Optional[Location] = None, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.location = location
+        self.hint = hint  # a worked example of the fix, shown under the source lines
 
     def describe(self) -> str:
-        """Ansible 2.19's form: the message, `Origin: file:line:col`, and the source lines."""
+        """Ansible 2.19's form: the message, `Origin: file:line:col`, the source lines, then
+        the hint, if any. The caller ends it with a blank line, as Ansible does."""
         text = f"[ERROR]: {self.message}"
         if self.location is not None:
             text += f"\nOrigin: {self.location}"
             excerpt = source_excerpt(self.location.path, self.location.line, self.location.column)
             if excerpt:
                 text += "\n\n" + "\n".join(excerpt)
+        if self.hint:
+            text += "\n\n\n" + self.hint
         return text
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .actions import ActionContext, get_action
-from .errors import ConnectionFailed, MiniplayError, TemplateError
+from .errors import ConnectionFailed, MiniplayError, TemplateError, source_excerpt
+from .filters import PluginFailed, user_message
 from .registry import controller_actions, target_modules
-from .results import Outcome, add_lines, error_result, loop_total, normalize, registered, skip_result
-from .templar import remove_omitted
+from .results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
+from .templar import has_embedded_template, remove_omitted
 from .workerclient import WorkerError
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ class TaskExecutor:
     def __init__(self, run: "Run", play: "PlayState") -> None:
         self.run = run
         self.play = play
+        # called with each outcome before its result is shown (the strategy queues handlers here,
+        # so -vv's "Notification ... saved" comes before the result line, as in Ansible)
+        self.before_result: Optional[Callable[[Outcome], None]] = None
 
     # ------------------------------------------------------------------ entry point
     def execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
@@ -57,22 +61,26 @@ class TaskExecutor:
             return Outcome(host=host, task=task, result=result)
 
     def _execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
-        view = self.run.vars.view(host, self.play, task, params)
+        view = self._with_delegate_address(task, self.run.vars.view(host, self.play, task, params))
         self.run.bus.emit("host_start", host=host, task=task)
         self._emit_var_sources(host, task, view)
         no_log = self._flag(task, "no_log", view)
         if task.get("loop") is not None:
             try:
                 items = self._loop_items(task, view)
+            except NotAList as exc:
+                result = {**error_result(exc.message), "_miniplay_error_at": _loop_where(task),
+                          "_miniplay_help": "Provide a list of items/templates, or a template resolving to a list."}
+            except PluginFailed as exc:
+                result = {**error_result(exc.full_message), "_miniplay_error_at": _loop_where(task)}
             except TemplateError as exc:
-                result = error_result(f"Error rendering template: {exc.message}" if "loop" not in exc.message
-                                      else exc.message)
+                result = keyword_failure(exc.message, _loop_where(task))
             else:
                 result = self._run_loop(host, task, view, items, no_log)
         else:
             result = self._run_with_retries(host, task, view)
         ignored = False
-        if result.get("failed") and not result.get("unreachable"):
+        if result.get("failed") and not result.get("unreachable") and not result.get("_miniplay_unignorable"):
             ignored = self._flag(task, "ignore_errors", view)
         if result.get("unreachable"):
             ignored = self._flag(task, "ignore_unreachable", view)
@@ -88,6 +96,8 @@ class TaskExecutor:
                           delegated_to=self._delegate(task, view))
         if task.module in ("include_tasks", "include_role"):
             outcome.extra["includes"], outcome.extra["included"] = _take_includes(task, result)
+        if self.before_result is not None:
+            self.before_result(outcome)
         shown = censored(result) if no_log else result
         self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
                           ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
@@ -105,7 +115,7 @@ class TaskExecutor:
             return list(self.run.templar.run_lookup(lookup, terms, view, {}, wantlist=True))
         if isinstance(value, (list, tuple)) or _is_generator(value):
             return list(value)
-        raise TemplateError(f"The `loop` value must resolve to a 'list', not '{type(value).__name__}'.")
+        raise NotAList(f"The `loop` value must resolve to a 'list', not '{type(value).__name__}'.")
 
     def _run_loop(self, host: str, task: "Task", view: "VarsView", items: list[Any], no_log: bool) -> dict[str, Any]:
         control = task.get("loop_control") or {}
@@ -140,12 +150,14 @@ class TaskExecutor:
                     label = templar.template(control["label"], item_view)
                 except TemplateError:
                     label = control["label"]
+            if "label" in control and "_miniplay_include" in result:
+                result["_miniplay_include"]["label"] = label  # names the `included:` line, as in Ansible
             results.append(result)
             status = "failed" if result.get("failed") else "skipped" if result.get("skipped") else \
                 "changed" if result.get("changed") else "ok"
             shown = censored(result) if no_log else result
             self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
-                              label=label, index=index,
+                              label=label, index=index, delegated_to=self._delegate(task, item_view),
                               target_module=self._is_target_module(task, result)
                               and not result.get("_miniplay_action_failure"))
             if control.get("break_when"):
@@ -165,7 +177,7 @@ class TaskExecutor:
         try:
             holds, false_condition = self._conditions(host, task, "when", task.when, view)
         except TemplateError as exc:
-            return error_result(exc.message)
+            return keyword_failure(exc.message, task.value_where("when"))
         if not holds:
             return skip_result(false_condition)
         until = task.get("until") or []
@@ -188,14 +200,15 @@ class TaskExecutor:
             if retrying:
                 result["attempts"] = attempt
             reg_view = view.child({task.register: registered(result)}) if task.register else view
+            if not self._changed_failed_when(task, result, reg_view):
+                return result
+            if not retrying:
+                break
             try:
-                self._changed_failed_when(task, result, reg_view)
-                if not retrying:
-                    break
                 done = self._conditions(host, task, "until", until, reg_view, attempt)[0] if until \
                     else not result.get("failed")
             except TemplateError as exc:
-                return {**result, **error_result(exc.message)}
+                return keyword_failure(exc.message, task.value_where("until"))
             if done:
                 break
             if attempt < runs:
@@ -207,15 +220,39 @@ class TaskExecutor:
                 result["attempts"] = retries
         return result
 
-    def _changed_failed_when(self, task: "Task", result: dict[str, Any], view: "VarsView") -> None:
-        if task.get("changed_when") is not None and not result.get("skipped"):
-            result["changed"] = self._conditions(None, task, "changed_when", task.get("changed_when"), view)[0]
-        if task.get("failed_when") is not None and not result.get("skipped"):
-            failed = self._conditions(None, task, "failed_when", task.get("failed_when"), view)[0]
-            if result.get("failed") and not failed:
+    def _changed_failed_when(self, task: "Task", result: dict[str, Any], view: "VarsView") -> bool:
+        """Apply changed_when, then failed_when. If one cannot be evaluated, the task fails
+        keeping the module's result, with the error as `<keyword>_result` (Ansible's shape);
+        returns False then."""
+        if result.get("skipped"):
+            return True
+        for keyword in ("changed_when", "failed_when"):
+            if task.get(keyword) is None:
+                continue
+            try:
+                value = self._conditions(None, task, keyword, task.get(keyword), view)[0]
+            except TemplateError as exc:
+                result.update({f"{keyword}_result": exc.message, "failed": True, "_miniplay_action_failure": True})
+                return False
+            if keyword == "changed_when":
+                result["changed"] = value
+                continue
+            if result.get("failed") and not value:
                 result["failed_when_suppressed_exception"] = "(traceback unavailable)"
-            result["failed_when_result"] = failed
-            result["failed"] = failed
+            result["failed_when_result"] = value
+            result["failed"] = value
+        return True
+
+    def _warn_embedded_template(self, host: Optional[str], task: "Task", keyword: str) -> None:
+        """`when: "'{{ x }}' == 'y'"` still works (rendered first), with Ansible 2.19's warning."""
+        where = task.value_where(keyword)
+        excerpt = "\n".join(source_excerpt(where.path, where.line, where.column))
+        self.run.bus.emit("warning", host=host, task=task, text=(
+            "Jinja constant strings should not contain embedded templates. miniplay renders them first, as "
+            f"ansible-core 2.19 does, but the form is on its way out.\nOrigin: {where}"
+            + (f"\n\n{excerpt}" if excerpt else "")
+            + f"\n\nWrite the expression inline: `{keyword}: \"'{{{{ env }}}}' == 'prod'\"` becomes "
+              f"`{keyword}: env == 'prod'`\n"))
 
     def _conditions(self, host: Optional[str], task: "Task", keyword: str, clauses: list[Any], view: "VarsView",
                     attempt: Optional[int] = None) -> tuple[bool, Any]:
@@ -231,6 +268,8 @@ class TaskExecutor:
         holds, first_false, error = True, None, None
         for clause in clauses:
             entry: dict[str, Any] = {"expr": str(clause)}
+            if has_embedded_template(clause):
+                self._warn_embedded_template(host or view.get("inventory_hostname"), task, keyword)
             try:
                 entry["value"] = templar.conditional(clause, view)
             except TemplateError as exc:
@@ -284,23 +323,20 @@ class TaskExecutor:
 
     # ------------------------------------------------------------------ the action itself
     def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
-        templar = self.run.templar
         try:
             args = remove_omitted(self._template_args(task, view))
             defaults = self._module_defaults(task, view)
             if defaults:
                 args = {**defaults, **args}
-            environment = self._environment(task, view)
-            check_mode = self._check_mode(task, view)
-            diff = bool(templar.template(task.get("diff", self.run.options.diff), view))
-            async_seconds = int(templar.template(task.get("async", 0), view) or 0)
-            poll_value = task.get("poll")
-            poll = int(templar.template(poll_value, view)) if poll_value is not None else self.run.options.poll_interval
-        except TemplateError as exc:
-            return error_result(f"Task failed: Finalization of task args for 'ansible.builtin.{task.module}' "
-                                f"failed: {exc.message}")
-        except (TypeError, ValueError) as exc:
-            return error_result(f"Task failed: {exc}")
+        except TemplateError as exc:  # shown with `changed`, as Ansible does
+            return {"changed": False, "failed": True,
+                    "msg": f"Task failed: Finalization of task args for 'ansible.builtin.{task.module}' failed: "
+                           f"{exc.message}"}
+        settings = self._keyword_settings(task, view)
+        if "failed" in settings:
+            return settings
+        environment, check_mode, diff = settings["environment"], settings["check_mode"], settings["diff"]
+        async_seconds, poll = settings["async"], settings["poll"]
         ctx = ActionContext(executor=self, host=host, task=task, args=args, vars=view, check_mode=check_mode,
                             diff=diff, environment=environment)
         try:
@@ -313,6 +349,29 @@ class TaskExecutor:
             return {"unreachable": True, "changed": False, "msg": exc.message}
         except TemplateError as exc:
             return error_result(exc.message)
+
+    def _keyword_settings(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+        """The keywords that shape how the action runs, templated; a keyword that cannot be
+        evaluated gives the task's failure result instead (it has `failed`)."""
+        templar = self.run.templar
+        poll = task.get("poll")
+        evaluators = {
+            "environment": lambda: self._environment(task, view),
+            "check_mode": lambda: self._check_mode(task, view),
+            "diff": lambda: bool(templar.template(task.get("diff", self.run.options.diff), view)),
+            "async": lambda: int(templar.template(task.get("async", 0), view) or 0),
+            "poll": lambda: int(templar.template(poll, view)) if poll is not None else self.run.options.poll_interval,
+        }
+        settings: dict[str, Any] = {}
+        for keyword, evaluate in evaluators.items():
+            try:
+                settings[keyword] = evaluate()
+            except TemplateError as exc:
+                name = "async_val" if keyword == "async" else keyword  # Ansible's attribute name
+                return keyword_failure(f"Error processing keyword '{name}': {exc.message}", task.value_where(keyword))
+            except (TypeError, ValueError) as exc:
+                return error_result(f"Task failed: {exc}")
+        return settings
 
     @staticmethod
     def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
@@ -327,13 +386,17 @@ class TaskExecutor:
             try:
                 rendered[key] = self.run.templar.template(value, view)
             except TemplateError as exc:
-                raise TemplateError(f"Error while resolving value for '{key}': {exc.message}") from None
+                raise TemplateError(f"Error while resolving value for '{key}': {user_message(exc)}") from None
         return rendered
 
     def call_module(self, ctx: ActionContext, name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:
         """Send one module run to the host's worker; turn worker trouble into results."""
+        # the name Ansible's messages use: an action plugin runs its module as ansible.legacy.X,
+        # anything else is named as the task wrote it (file, ansible.builtin.file)
+        label = f"ansible.legacy.{name}" if name in ACTION_BACKED_MODULES else \
+            ctx.task.action if ctx.task.module == name else name
         request = {"op": options.pop("op", "run"), "module": name, "args": args, "check": ctx.check_mode,
-                   "diff": ctx.diff, "env": ctx.environment,
+                   "diff": ctx.diff, "env": ctx.environment, "label": label,
                    "no_log": self._flag(ctx.task, "no_log", ctx.vars), **options}
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
@@ -391,6 +454,18 @@ class TaskExecutor:
                 return dict(self.run.templar.template(table[key], view) or {})
         return {}
 
+    def _with_delegate_address(self, task: "Task", view: "VarsView") -> "VarsView":
+        """Under delegate_to, `ansible_host` is the delegated host's address, as in Ansible."""
+        if not task.get("delegate_to") or "ansible_host" in view.layers[0].values:
+            return view
+        try:
+            delegate = str(self.run.templar.template(task.get("delegate_to"), view))
+        except TemplateError:
+            return view  # depends on the loop item: settled per item
+        address = self.run.vars.hostvars_view(self.play, delegate).get("ansible_host", delegate) \
+            if delegate in self.run.inventory.hosts else delegate
+        return view.child({"ansible_host": address}, label="delegation")
+
     def _delegate(self, task: "Task", view: "VarsView") -> Optional[str]:
         value = task.get("delegate_to")
         if not value:
@@ -399,6 +474,10 @@ class TaskExecutor:
             return str(self.run.templar.template(value, view))
         except TemplateError:
             return str(value)
+
+
+# Modules that Ansible runs through an action plugin of the same name (shell goes through command).
+ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri"})
 
 
 def module_failure(exc: WorkerError) -> dict[str, Any]:
@@ -424,9 +503,19 @@ def _take_includes(task: "Task", result: dict[str, Any]) -> tuple[list, list]:
         loaded = part.pop("_miniplay_include", None)
         if loaded:
             includes.append((loaded["nodes"], loaded["params"]))
-            label = part.get(part.get("ansible_loop_var", "item")) if "ansible_loop_var" in part else None
+            label = loaded.get("label", part.get(part.get("ansible_loop_var", "item"))) \
+                if "ansible_loop_var" in part else None
             shown.append((loaded["path"], label, "ansible_loop_var" in part))
     return includes, shown
+
+
+class NotAList(TemplateError):
+    """`loop:` gave something other than a list (Ansible adds a hint and no `changed`)."""
+
+
+def _loop_where(task: "Task") -> Any:
+    """Where the loop's value is written: `loop:` or the `with_<lookup>:` it came from."""
+    return task.value_where("loop", *(key for key in task.value_locations if key.startswith("with_")))
 
 
 def _is_generator(value: Any) -> bool:

@@ -36,6 +36,7 @@ import math
 import os.path
 import random as _random
 import re
+import secrets
 import shlex
 import time
 import uuid
@@ -53,8 +54,9 @@ from ruamel.yaml.resolver import BaseResolver
 from ruamel.yaml.util import RegExp
 
 from .errors import MiniplayError, TemplateError
+from .shacrypt import ALPHABET as SALT_ALPHABET, SCHEMES, sha_crypt
 
-__all__ = ["FILTERS", "PluginFailed", "is_list_like", "plugin", "require_defined", "to_bool_loose"]
+__all__ = ["FILTERS", "PluginFailed", "is_list_like", "plugin", "require_defined", "to_bool_loose", "user_message"]
 
 
 # ---------------------------------------------------------------------------
@@ -74,6 +76,11 @@ class PluginFailed(TemplateError):
     def full_message(self) -> str:
         """Ansible 2.19's wording: "The filter plugin 'ansible.builtin.x' failed: ..."."""
         return f"The {self.plugin_kind} plugin '{self.plugin_name}' failed: {self.message}"
+
+
+def user_message(exc: MiniplayError) -> str:
+    """What the user reads for a template failure: a plugin's own failure names the plugin."""
+    return exc.full_message if isinstance(exc, PluginFailed) else exc.message
 
 
 def require_defined(value: Any) -> None:
@@ -1045,6 +1052,22 @@ def hash_text(value: Any, hashtype: str = "sha1") -> str:
         raise TemplateError(f"unsupported hash type {hashtype}") from None
     digest.update(_to_bytes(value))
     return digest.hexdigest()
+
+
+@_filter("password_hash")
+def password_hash(value: Any, hashtype: str = "sha512", salt: Optional[str] = None, salt_size: Optional[int] = None,
+                  rounds: Optional[int] = None, ident: Optional[str] = None) -> str:
+    """A crypt(3) hash for /etc/shadow and the `user` module: `$6$…` (sha512) or `$5$…` (sha256).
+    `ident` only matters for bcrypt in Ansible; it is accepted and ignored."""
+    scheme = str(hashtype).removesuffix("_crypt")
+    if scheme not in SCHEMES:
+        raise TemplateError(f"password_hash: unsupported hash type '{hashtype}' (miniplay supports sha512 and sha256)")
+    if salt is None and salt_size is not None:
+        salt = "".join(secrets.choice(SALT_ALPHABET) for _ in range(int(salt_size)))
+    if salt is not None and (not str(salt) or set(str(salt)) - set(SALT_ALPHABET)):
+        raise TemplateError(f"invalid characters in {scheme}_crypt salt")
+    return sha_crypt(str(value), scheme, None if salt is None else str(salt),
+                     None if rounds is None else int(rounds))
 
 
 @_filter("checksum")

@@ -62,8 +62,8 @@ class Loader:
 
     # ------------------------------------------------------------------ playbooks
     def load_playbook(self, path: str) -> Playbook:
-        path = os.path.abspath(path)
-        return Playbook(path=path, plays=self._load_plays(path, {}))
+        full = os.path.abspath(path)
+        return Playbook(path=full, plays=self._load_plays(full, {}), written_path=path)
 
     def _load_plays(self, path: str, extra_vars: dict[str, Any]) -> list[Play]:
         real = os.path.realpath(path)
@@ -173,6 +173,10 @@ class Loader:
         if "block" in data:
             return [self._load_block(data, path, inherited, role, role_path, handlers)]
         task = self._load_task(data, path, inherited, role, role_path, handlers)
+        if task.module in ("import_tasks", "import_role") and task.get("loop") is not None:
+            dynamic = task.module.replace("import_", "include_")
+            raise ParseError(f"You cannot use loops on '{task.module}' statements. You should use '{dynamic}' "
+                             "instead.", task.location)
         if task.module == "import_tasks":
             return self._import_tasks(task, inherited, role, role_path, handlers)
         if task.module == "import_role":
@@ -294,9 +298,22 @@ class Loader:
                     name=None if data.get("name") in (None, "") else str(to_plain(data.get("name"), path)),
                     keywords=keywords,
                     keyword_locations={**{str(k): key_location(data, k, path) for k in data},
-                                       "_args": value_location(data, action_key, path)},
+                                       "_args": value_location(data, action_key, path),
+                                       "_action": key_location(data, action_key, path)},
+                    value_locations={**{str(k): value_location(data, k, path) for k in data},
+                                     **self._arg_value_locations(data, action_key, path)},
                     role=role, role_path=role_path, is_handler=handler, uid=self._take_uid())
         return task
+
+    @staticmethod
+    def _arg_value_locations(data: Any, action_key: Any, path: str) -> dict[str, Location]:
+        """`arg:<name>` → where each module argument's value starts (from `args:` too), so
+        an error in one argument points at that argument."""
+        found: dict[str, Location] = {}
+        for holder in (data.get("args"), data.get(action_key)):
+            if isinstance(holder, dict):
+                found.update({f"arg:{k}": value_location(holder, k, path) for k in holder})
+        return found
 
     def _take_uid(self) -> int:
         self._next_uid += 1

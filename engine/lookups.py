@@ -51,7 +51,9 @@ class LookupContext:
     variables: Mapping[str, Any]  # the host's variables (lazy mapping)
     search_paths: list[str]  # role dir, task file dir, playbook dir: where relative files are found
     render: Callable[[str, Mapping[str, Any]], Any]  # renders template text with variables
+    render_file: Optional[Callable[[str, Mapping[str, Any]], str]] = None  # a template file, as the module does
     warn: Optional[Callable[[str], None]] = None  # shows a warning (errors=warn); silent when None
+    select_hosts: Optional[Callable[[str], list[str]]] = None  # inventory host pattern → host names
 
 
 LookupFn = Callable[[list, LookupContext, dict], list]
@@ -168,7 +170,7 @@ def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
                 raise OSError("not a file")
             text = _read_text(path)
         except OSError:
-            raise TemplateError(f"The 'file' lookup had an issue accessing the file '{term}'") from None
+            raise TemplateError(f"Unable to access the file '{term}': File not found.") from None
         if lstrip:
             text = text.lstrip()
         if rstrip:
@@ -180,14 +182,17 @@ def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
 @_lookup("template")
 def lookup_template(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     """Controller template files rendered with the host's variables (+ template_vars)."""
-    extra = kwargs.get("template_vars") or {}
-    variables: Mapping[str, Any] = ChainMap(dict(extra), ctx.variables) if extra else ctx.variables
+    extra = dict(kwargs.get("template_vars") or {})
+    if "ansible_managed" not in ctx.variables:  # as for the template module
+        extra.setdefault("ansible_managed", "Ansible managed")
+    variables: Mapping[str, Any] = ChainMap(extra, ctx.variables) if extra else ctx.variables
     rendered = []
     for term in terms:
         path = find_file(ctx, term, "templates")
         if path is None or not os.path.isfile(path):
             raise TemplateError(f"the template file {term} could not be found for the lookup")
-        rendered.append(ctx.render(_read_text(path), variables))
+        render = ctx.render_file or ctx.render
+        rendered.append(render(_read_text(path), variables))
     return rendered
 
 
@@ -291,6 +296,31 @@ def lookup_first_found(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     if skip:
         return []
     raise TemplateError("No file was found when using first_found.")
+
+
+@_lookup("varnames")
+def lookup_varnames(terms: list, ctx: LookupContext, kwargs: dict) -> list:
+    """Names of the variables that match regular expressions (searched anywhere in the name)."""
+    names: list[str] = []
+    for term in terms:
+        try:
+            pattern = re.compile(str(term))
+        except re.error as exc:
+            raise TemplateError(f"Unable to use \"{term}\" as a search parameter: {exc}") from None
+        names += [name for name in ctx.variables if isinstance(name, str) and pattern.search(name)
+                  and name not in names]
+    return names
+
+
+@_lookup("inventory_hostnames")
+def lookup_inventory_hostnames(terms: list, ctx: LookupContext, kwargs: dict) -> list:
+    """Inventory hosts matching host patterns (`web:&prod`, `all:!db`), in inventory order."""
+    if ctx.select_hosts is None:
+        raise TemplateError("the inventory_hostnames lookup needs an inventory")
+    hosts: list[str] = []
+    for term in terms:
+        hosts += [host for host in ctx.select_hosts(str(term)) if host not in hosts]
+    return hosts
 
 
 @_lookup("fileglob")

@@ -23,6 +23,7 @@ class Task:
     name: Optional[str] = None
     keywords: dict[str, Any] = field(default_factory=dict)
     keyword_locations: dict[str, Location] = field(default_factory=dict)
+    value_locations: dict[str, Location] = field(default_factory=dict)  # where each keyword's value starts
     role: Optional[str] = None       # role name, for "TASK [role : name]"
     role_path: Optional[str] = None  # role directory, for files/ and templates/ lookups
     is_handler: bool = False
@@ -55,6 +56,14 @@ class Task:
         """Location of a keyword when known, else of the task."""
         if key and key in self.keyword_locations:
             return self.keyword_locations[key]
+        return self.location
+
+    def value_where(self, *keys: str) -> Location:
+        """Where the value of the first of `keys` written on this task starts (Ansible's Origin
+        for an error in that value), else the task itself."""
+        for key in keys:
+            if key in self.value_locations:
+                return self.value_locations[key]
         return self.location
 
 
@@ -105,6 +114,7 @@ class Play:
 class Playbook:
     path: str
     plays: list[Play]
+    written_path: str = ""  # as given on the command line, for Ansible's `N plays in site.yml`
 
     @property
     def basedir(self) -> str:

@@ -24,6 +24,12 @@ def error_result(message: str, **extra: Any) -> dict[str, Any]:
     return {"changed": False, "failed": True, "msg": message, "_miniplay_early_failure": True, **extra}
 
 
+def keyword_failure(cause: str, where: Any) -> dict[str, Any]:
+    """A task keyword (when, until, loop, async, ...) that could not be evaluated. Ansible
+    fails the task with `Task failed: <cause>` and shows the keyword's value as the cause."""
+    return {"changed": False, "failed": True, "msg": f"Task failed: {cause}", "_miniplay_cause_at": where}
+
+
 def normalize(result: dict[str, Any]) -> dict[str, Any]:
     """Ansible's defaults on an executed result: `failed` from rc, `changed` false."""
     if "failed" not in result and not result.get("skipped") and "_miniplay_include" not in result:
@@ -52,6 +58,8 @@ def loop_total(results: list[dict[str, Any]]) -> dict[str, Any]:
     total["skipped"] = False
     if any(r.get("failed") for r in results):
         total.update(failed=True, msg="One or more items failed")
+        if any(r.get("_miniplay_unignorable") for r in results):
+            total["_miniplay_unignorable"] = True
     else:
         total["msg"] = "All items completed"
     return total

@@ -374,6 +374,7 @@ def load_play_roles(loader: "Loader", roles_data: Any, path: str, inherited: dic
     handlers += state.handlers
     state.exports, state.handlers = [], []
     play.handlers = _add_handlers(handlers, play.handlers)
+    play.keywords["_role_names"] = list(dict.fromkeys(role.name for role in exports))  # role_names magic
     if exports:
         defaults: dict[str, Any] = {}
         role_vars: dict[str, Any] = {}

@@ -25,6 +25,7 @@ from .options import Options
 from .templar import Templar
 from .varmanager import VariableManager, resolve_vars_files
 from .vars import HostState, Layer
+from .yamlfile import drain_warnings
 
 STAT_KEYS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
 
@@ -116,6 +117,7 @@ class Run:
         self.playbook_dir = os.path.abspath(playbook_dir)
         self.inventory_sources = list(options.inventory)
         self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.templar.select_hosts = lambda pattern: [host.name for host in self.inventory.select(pattern)]
         self.vars = VariableManager(self)
         self.connections = Connections(self)
         self._host_states: dict[str, HostState] = {}
@@ -126,6 +128,7 @@ class Run:
         self.failed_any = False
         self._groups_cache: Optional[dict[str, list[str]]] = None
         self._start_reached = False
+        self._inventory_warnings_shown = 0
         self._slots = FairSlots(max(1, options.forks))
         self._tickets = itertools.count()
         self._holding = threading.local()
@@ -253,7 +256,9 @@ class Run:
     def run_playbook(self, playbook: Playbook) -> RunResult:
         from .strategy import LinearStrategy
 
-        self.bus.emit("playbook_start", path=playbook.path)
+        self.announce_load_warnings()
+        self.bus.emit("playbook_start", path=playbook.path, plays=len(playbook.plays),
+                      written=playbook.written_path or playbook.path)
         try:
             strategy = LinearStrategy(self)
             for play in playbook.plays:
@@ -265,6 +270,13 @@ class Run:
         self.bus.emit("recap", stats=self.stats)
         return RunResult(stats=self.stats, exit_code=self.exit_code(),
                          registered={h: dict(s.registered) for h, s in self._host_states.items()})
+
+    def announce_load_warnings(self) -> None:
+        """Show what loading found but did not refuse (duplicate YAML keys, inventory oddities),
+        once each, before the output that follows the load."""
+        for text in self.inventory.warnings[self._inventory_warnings_shown:] + drain_warnings():
+            self.bus.emit("warning", text=text)
+        self._inventory_warnings_shown = len(self.inventory.warnings)
 
     def exit_code(self) -> int:
         if self.unreachable_hosts:

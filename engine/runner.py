@@ -5,6 +5,7 @@ import argparse
 import sys
 from typing import Any
 
+from .config import config_banner
 from .events import EventBus
 from .loader import Loader
 from .options import Options
@@ -14,6 +15,8 @@ from .run import Run
 
 def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
     options = Options(**option_values)
+    if options.verbosity:
+        sys.stdout.write(config_banner(option_values.get("config_file"), options.verbosity))
     loader = Loader()
     playbooks = [loader.load_playbook(path) for path in args.playbooks]
     if args.syntax_check:

@@ -104,6 +104,7 @@ class LinearStrategy:
 
     def _run_batch(self, state: PlayState) -> bool:
         executor = TaskExecutor(self.run, state)
+        executor.before_result = lambda outcome: self._notify(state, outcome)
         play = state.play
         self.play_failed = False
         try:
@@ -132,6 +133,11 @@ class LinearStrategy:
     # ------------------------------------------------------------------ the lockstep loop
     def _run_nodes(self, state: PlayState, executor: TaskExecutor, nodes: list[Node]) -> None:
         cursors = {host: _Cursor(self._walk(state, host, nodes, (), {})) for host in state.active_hosts()}
+        self._run_cursors(state, executor, cursors)
+
+    def _run_cursors(self, state: PlayState, executor: TaskExecutor, cursors: dict[str, "_Cursor"],
+                     handler: bool = False) -> None:
+        """The linear strategy: each step runs on every host whose walk is at it, then the next."""
         while True:
             for host, cursor in list(cursors.items()):
                 if cursor.finished or host in state.removed:
@@ -142,21 +148,31 @@ class LinearStrategy:
                 return
             path, task, _ = min((c.current for c in cursors.values()), key=lambda step: (step[0], step[1].uid))
             group = [h for h, c in cursors.items() if c.current[1] is task and c.current[0] == path]
-            outcomes = self.run_task(state, executor, task, {h: cursors[h].current[2] for h in group})
-            for host in group:
+            outcomes = self.run_task(state, executor, task, {h: cursors[h].current[2] for h in group}, handler)
+            failing = [host for host in group if outcomes[host].fatal]
+            for host in failing:
                 cursors[host].send(outcomes[host])
-            self._after_task(state, task, outcomes)
+            rescued = [host for host in failing if not cursors[host].finished]
+            # any_errors_fatal and a rescue took a failure over: Ansible fails the whole batch at this
+            # task, so every other host leaves the block too (into its rescue, if it has one)
+            peer_failed = bool(rescued) and self._fatal_on_error(state, task)
+            for host in group:
+                if host not in failing:
+                    cursors[host].send(_peer_failure(host, task) if peer_failed else outcomes[host])
+            # a failure that a rescue took over is not a failure for any_errors_fatal/max_fail_percentage
+            self._after_task(state, task, {host: outcome for host, outcome in outcomes.items()
+                                           if host not in rescued})
 
     def run_task(self, state: PlayState, executor: TaskExecutor, task: Task,
                  params: dict[str, dict[str, Any]], handler: bool = False) -> dict[str, Outcome]:
         hosts = list(params)
         first_view = self.run.vars.view(hosts[0], state, task, params[hosts[0]])
-        banners = len(hosts) if _is_flush(task) else 1  # Ansible runs (and announces) flush_handlers per host
-        for _ in range(banners):
-            self.run.bus.emit("task_start", task=task, name=state.task_name(task, first_view), handler=handler,
-                              hosts=hosts)
+        self.run.announce_load_warnings()
+        name = state.task_name(task, first_view)
+        if not _is_flush(task):  # Ansible runs (and announces) flush_handlers host by host
+            self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=hosts)
         if task.module == "meta":
-            return self._meta(state, executor, task, params)
+            return self._meta(state, executor, task, params, name)
         run_once = executor._flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
         throttle = task.get("throttle")
@@ -177,7 +193,6 @@ class LinearStrategy:
             outcome = future.result()
             outcomes[outcome.host] = outcome
             self._count(outcome)
-            self._notify(state, outcome)
             if outcome.result.get("ansible_facts") and not outcome.failed \
                     and task.module not in ("set_fact", "include_vars"):  # those two store their own
                 holder = outcome.delegated_to if outcome.delegated_to and self._truthy(task.get("delegate_facts")) \
@@ -189,7 +204,21 @@ class LinearStrategy:
             first = outcomes[targets[0]]
             for host in hosts[1:]:
                 outcomes[host] = Outcome(host=host, task=task, result=first.result, ignored=first.ignored)
+                self._share_run_once_facts(task, host, first)
         return outcomes
+
+    def _share_run_once_facts(self, task: Task, host: str, first: Outcome) -> None:
+        """A run_once task's facts (set_fact, include_vars, a module's ansible_facts) reach every
+        host of the batch, as in Ansible."""
+        facts = first.result.get("ansible_facts")
+        if not facts or first.failed or self._truthy(task.get("delegate_facts")):
+            return
+        if task.module == "set_fact":
+            self.run.host_state(host).registered.update(facts)
+        elif task.module == "include_vars":
+            self.run.host_state(host).include_vars.update(facts)
+        else:
+            self._store_facts(host, first.result)
 
     def _announce_includes(self, task: Task, outcomes: list[Outcome]) -> None:
         """One `included: FILE for h1, h2` line per distinct file (and item), like Ansible."""
@@ -246,7 +275,7 @@ class LinearStrategy:
             for outcome in failures:
                 if not outcome.unreachable:
                     self._host_failed(state, outcome.host)
-        if self._truthy(task.get("any_errors_fatal")) or self._truthy(state.play.get("any_errors_fatal")):
+        if self._fatal_on_error(state, task):
             for host in state.active_hosts():
                 if host not in outcomes or not outcomes[host].fatal:
                     state.removed.add(host)
@@ -265,6 +294,9 @@ class LinearStrategy:
                     self.run.dead_hosts.add(host)
                 self.play_failed = True
                 raise _StopPlay()
+
+    def _fatal_on_error(self, state: PlayState, task: Task) -> bool:
+        return self._truthy(task.get("any_errors_fatal")) or self._truthy(state.play.get("any_errors_fatal"))
 
     @staticmethod
     def _truthy(value: Any) -> bool:
@@ -314,12 +346,22 @@ class LinearStrategy:
                 return True
         return True
 
+    def _walk_includes(self, state: PlayState, host: str, includes: list, path: tuple[int, ...]) -> Walker:
+        for number, (sub_nodes, sub_params) in enumerate(includes):
+            ok = yield from self._walk(state, host, sub_nodes, path + (number,), sub_params)
+            if not ok:
+                return False
+        return True
+
     def _walk_block(self, state: PlayState, host: str, block: Block, path: tuple[int, ...],
                     params: dict[str, Any]) -> Walker:
         ok = yield from self._walk(state, host, block.block, path + (0,), params)
         if not ok and block.rescue and host not in self.run.unreachable_hosts:
-            self.run.count(host, "rescued")
             failure = self.last_failure.get(host)
+            if failure is not None and failure.result.get("_miniplay_peer_failed"):
+                failure = None  # failed with the batch, not by itself: no rescued count, no ansible_failed_*
+            else:
+                self.run.count(host, "rescued")
             if failure is not None:
                 registered = self.run.host_state(host).registered
                 registered["ansible_failed_task"] = {"name": failure.task.name or failure.task.action,
@@ -350,7 +392,9 @@ class LinearStrategy:
                 if not matches:
                     raise MiniplayError(f"The requested handler '{entry}' was not found in either the main handlers "
                                         "list nor in the listening handlers list", outcome.task.location)
-                pending.update(h.uid for h in matches)
+                for handler in matches:
+                    pending.setdefault(handler.uid, handler.display_name)
+                    self.run.bus.emit("notify", host=outcome.host, task=outcome.task, handler=handler.display_name)
 
     @staticmethod
     def _handlers_for(play: Play, name: str) -> list[Task]:
@@ -365,8 +409,18 @@ class LinearStrategy:
                 listening.append(handler)
         return ([named] if named is not None and named not in listening else []) + listening
 
-    def flush_handlers(self, state: PlayState, executor: TaskExecutor, hosts: list[str]) -> None:
+    def announce_notified(self, host: str) -> None:
+        """The handlers waiting on this host, in the order they were notified (Ansible's -vv
+        `NOTIFIED HANDLER` lines, shown when a flush takes them)."""
+        for name in self.run.host_state(host).notified.values():
+            self.run.bus.emit("notified", host=host, handler=name)
+
+    def flush_handlers(self, state: PlayState, executor: TaskExecutor, hosts: list[str],
+                       announced: bool = False) -> None:
         force = self.run.options.force_handlers or self._truthy(state.play.get("force_handlers"))
+        if not announced:
+            for host in hosts:
+                self.announce_notified(host)
         for handler in state.play.handlers:
             targets = []
             for host in hosts:
@@ -376,7 +430,7 @@ class LinearStrategy:
             if not targets:
                 continue
             for host in targets:
-                self.run.host_state(host).notified.discard(handler.uid)
+                self.run.host_state(host).notified.pop(handler.uid, None)
             outcomes = self.run_task(state, executor, handler, {h: {} for h in targets}, handler=True)
             for host, outcome in outcomes.items():
                 if outcome.fatal:
@@ -386,10 +440,16 @@ class LinearStrategy:
                         self.run.dead_hosts.add(host)
                     else:
                         self._host_failed(state, host)
+            included = {host: outcome.extra["includes"] for host, outcome in outcomes.items()
+                        if outcome.extra.get("includes") and not outcome.fatal}
+            if included:  # a handler that is an include_tasks/include_role runs what it included, as handlers
+                self._run_cursors(state, executor, {
+                    host: _Cursor(self._walk_includes(state, host, includes, (handler.uid,)))
+                    for host, includes in included.items()}, handler=True)
 
     # ------------------------------------------------------------------ meta
     def _meta(self, state: PlayState, executor: TaskExecutor, task: Task,
-              params: dict[str, dict[str, Any]]) -> dict[str, Outcome]:
+              params: dict[str, dict[str, Any]], name: str) -> dict[str, Outcome]:
         action = str(task.args.get("_raw_params", "")).strip()
         if action not in META_ACTIONS:
             raise MiniplayError(f"invalid meta action requested: {action}", task.location)
@@ -397,6 +457,8 @@ class LinearStrategy:
         hosts = list(params)
         runnable = []
         for host in hosts:
+            if action == "flush_handlers":
+                self.run.bus.emit("task_start", task=task, name=name, handler=False, hosts=[host])
             view = self.run.vars.view(host, state, task, params[host])
             holds, _ = self.run.templar.all_true(task.when, view)
             result = {"changed": False, "skipped": not holds}
@@ -405,8 +467,12 @@ class LinearStrategy:
             outcomes[host] = Outcome(host=host, task=task, result=result)
             if holds:
                 runnable.append(host)
+                if action == "flush_handlers":
+                    self.announce_notified(host)
+                    self.run.bus.emit("verbose", host=host, task=task, level=2,
+                                      text=f"META: triggered running handlers for {host}")
         if action == "flush_handlers":
-            self.flush_handlers(state, executor, runnable)
+            self.flush_handlers(state, executor, runnable, announced=True)
         elif action in ("end_play", "end_batch"):
             for host in state.active_hosts():
                 state.removed.add(host)
@@ -439,6 +505,12 @@ def _ordered(hosts: list[str], order: Any) -> list[str]:
         return shuffled
     raise MiniplayError(f"'order' must be one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle; "
                         f"got {order!r}")
+
+
+def _peer_failure(host: str, task: Task) -> Outcome:
+    """What a host's walk sees when any_errors_fatal fails it along with another host."""
+    return Outcome(host=host, task=task, result={"failed": True, "_miniplay_peer_failed": True,
+                                                 "msg": "another host failed and any_errors_fatal is set"})
 
 
 def _is_flush(task: Task) -> bool:

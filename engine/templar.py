@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import jinja2
 from jinja2 import nativetypes
@@ -85,8 +85,40 @@ def _native_concat(chunks: Iterable[Any]) -> Any:
         value = head[0]
         if isinstance(value, Undefined):
             value._fail_with_undefined_error()
-        return value
-    return "".join(str(v) for v in itertools.chain(head, chunks))
+        return _plain_output(value)
+    return "".join(_as_text(v) for v in itertools.chain(head, chunks))
+
+
+def _lists_for_tuples(value: Any) -> Any:
+    """Tuples (dictsort, zip, items()) become lists, as everything Ansible hands on does."""
+    if isinstance(value, (tuple, list)):
+        return [_lists_for_tuples(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _lists_for_tuples(v) for k, v in value.items()}
+    return value
+
+
+def _plain_output(value: Any) -> Any:
+    """A lone expression's value as a task sees it: a lazy variable mapping (`hostvars[h]`,
+    `vars`) becomes a plain dict of what renders, a tuple a list."""
+    if isinstance(value, tuple):
+        return _lists_for_tuples(value)
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        resolved = getattr(value, "resolved", None)
+        return resolved() if resolved is not None else {k: _plain_output(value[k]) for k in value}
+    return value
+
+
+def _as_text(value: Any) -> str:
+    """One piece of a template with text around it: None is empty (Ansible's rule), and
+    containers print with lists for tuples (`[['a', 1]]`, not `[('a', 1)]`)."""
+    if value is None:
+        return ""
+    if isinstance(value, (tuple, list, dict)):
+        return str(_lists_for_tuples(value))
+    if isinstance(value, Mapping):
+        return str(_plain_output(value))
+    return str(value)
 
 
 def is_template(value: Any) -> bool:
@@ -125,14 +157,20 @@ class Templar:
         self.text_env = self._make_env(jinja2.Environment)
         self._compiled: dict[tuple[bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
+        self.select_hosts: Optional[Callable[[str], list[str]]] = None  # set by the run: host patterns
 
     def _make_env(self, cls: type) -> jinja2.Environment:
         env = cls(undefined=StrictChainableUndefined, keep_trailing_newline=True,
                   extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
+        if cls is jinja2.Environment:  # text output (template files): the same rules as text around `{{ }}`
+            env.finalize = _as_text
         from . import filters, jinja_tests
 
         env.filters.update(filters.FILTERS)
         env.tests.update(jinja_tests.TESTS)
+        for plugins in (env.filters, env.tests):  # Jinja's own ones answer to `ansible.builtin.` too
+            plugins.update({f"ansible.builtin.{name}": plugin for name, plugin in list(plugins.items())
+                            if "." not in name and f"ansible.builtin.{name}" not in plugins})
         env.globals.update(lookup=self._lookup, query=self._query, q=self._query, now=_now, omit=OMIT)
         return env
 
@@ -143,7 +181,9 @@ class Templar:
         from .lookups import LookupContext, run_lookup
 
         context = LookupContext(variables=variables, search_paths=list(getattr(variables, "search_paths", [])),
-                                render=self.render_string)
+                                render=self.render_string,
+                                render_file=lambda text, values: self.render_text(text, values, {"trim_blocks": True}),
+                                select_hosts=self.select_hosts)
         return run_lookup(name, list(terms), context, kwargs, wantlist)
 
     def _lookup_impl(self, context: Any, name: str, *terms: Any, **kwargs: Any) -> Any:
@@ -235,9 +275,9 @@ class Templar:
         """Value of a bare expression (`until: r.rc == 0`); `{{ }}` around it is tolerated."""
         if isinstance(expression, bool) or expression is None or isinstance(expression, (int, float)):
             return expression
-        text = str(expression).strip()
-        if text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1:
-            text = text[2:-2].strip()
+        text = _bare_expression(expression)
+        if is_template(text):  # embedded `{{ }}` inside the expression: render those first (Ansible 2.19)
+            text = str(self.render_string(text, variables, native=False))
         return self.render_string("{{ (" + text + ") }}", variables)
 
     def conditional(self, expression: Any, variables: Mapping[str, Any]) -> bool:
@@ -245,6 +285,10 @@ class Templar:
         try:
             value = self.evaluate(expression, variables)
         except TemplateError as exc:
+            from .filters import PluginFailed  # filters import the templar's helpers
+
+            if isinstance(exc, PluginFailed):  # Ansible names the plugin, without the conditional wording
+                raise TemplateError(exc.full_message) from None
             raise TemplateError(f"Error while evaluating conditional: {exc.message}") from None
         if isinstance(value, bool):
             return value
@@ -259,6 +303,19 @@ class Templar:
             if not self.conditional(expression, variables):
                 return False, expression
         return True, None
+
+
+def _bare_expression(expression: Any) -> str:
+    """A conditional's text without one `{{ }}` wrapped around all of it."""
+    text = str(expression).strip()
+    if text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1:
+        text = text[2:-2].strip()
+    return text
+
+
+def has_embedded_template(expression: Any) -> bool:
+    """`"'{{ x }}' == 'y'"`: a template inside a conditional expression (deprecated in Ansible)."""
+    return isinstance(expression, str) and is_template(_bare_expression(expression))
 
 
 def _now(utc: bool = False, fmt: Optional[str] = None) -> Any:

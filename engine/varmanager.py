@@ -9,6 +9,7 @@ include params < magic variables < extra vars (-e).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -61,8 +62,13 @@ class VariableManager:
             "ansible_skip_tags": run.options.skip_tags,
             "playbook_dir": run.playbook_dir,
             "ansible_facts": state.facts,
-            "ansible_config_file": run.options.config_file,
+            "ansible_config_file": run.options.config_file or "",
+            "ansible_playbook_python": sys.executable,
+            "ansible_inventory_sources": [os.path.abspath(source) if os.path.exists(source) else source
+                                          for source in run.inventory_sources],
         }
+        if run.options.limit:
+            values["ansible_limit"] = run.options.limit
         if run.inventory_sources:
             first = os.path.abspath(run.inventory_sources[0])
             values["inventory_file"] = first
@@ -70,11 +76,16 @@ class VariableManager:
         if play is not None:
             values.update(
                 hostvars=play.hostvars,
-                ansible_play_hosts=play.active_hosts(),
+                # the whole play (serial does not narrow it) minus the failed; the batch is the batch
+                ansible_play_hosts=[h for h in play.all_hosts if h not in run.dead_hosts],
                 ansible_play_batch=play.active_hosts(),
                 play_hosts=play.active_hosts(),
                 ansible_play_hosts_all=list(play.all_hosts),
                 ansible_play_name=play.play.display_name,
+                role_names=play.play.keywords.get("_role_names", []),
+                ansible_role_names=play.play.keywords.get("_role_names", []),
+                ansible_play_role_names=play.play.keywords.get("_role_names", []),
+                ansible_dependent_role_names=[],
             )
         if task is not None and task.role:
             values["role_name"] = task.role
@@ -111,10 +122,14 @@ class VariableManager:
             layers.append(Layer(f"role {task.role} defaults", task.keywords["_role_defaults"]))
         if play is not None and play.play.keywords.get("_role_export_defaults"):
             layers.append(Layer("defaults of the play's roles", play.play.keywords["_role_export_defaults"]))
+        if play is not None:  # the address defaults to the name (not in hostvars, as in Ansible)
+            layers.append(Layer("connection defaults", {"ansible_host": host}, lazy=False))
         return VarsView(layers, run.templar, search_paths=run.search_paths(task, play))
 
     def hostvars_view(self, play: "PlayState", host: str) -> VarsView:
-        return self.view(host, play, None)
+        """`hostvars[host]`: what belongs to the host (inventory, facts, registered values,
+        include_vars, -e and the per-host magic), not the play's own vars, as in Ansible."""
+        return self.view(host, None, None)
 
     def make_hostvars(self, play: "PlayState") -> HostVars:
         return HostVars(lambda host: self.hostvars_view(play, host), lambda: list(self.run.inventory.hosts))

@@ -61,6 +61,8 @@ class VarsView(Mapping[str, Any]):
                 if layer.lazy and contains_template(value):
                     return self._render(key, value)
                 return value
+        if key == "vars":  # Ansible's `vars` magic variable: this very view (`vars['name_' ~ x]`)
+            return self
         raise KeyError(key)
 
     def _render(self, key: str, value: Any) -> Any:
@@ -73,7 +75,7 @@ class VarsView(Mapping[str, Any]):
             self._resolving.discard(key)
 
     def __contains__(self, key: object) -> bool:
-        return any(key in layer.values for layer in self.layers)
+        return key == "vars" or any(key in layer.values for layer in self.layers)
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()
@@ -105,7 +107,7 @@ class HostState:
     fact_vars: dict[str, Any] = field(default_factory=dict)      # injected ansible_* names from facts
     registered: dict[str, Any] = field(default_factory=dict)     # register: and set_fact (same layer)
     include_vars: dict[str, Any] = field(default_factory=dict)
-    notified: set[int] = field(default_factory=set)              # handler uids waiting for a flush
+    notified: dict[int, str] = field(default_factory=dict)       # handler uid → name, in notification order
 
 
 class HostVars(Mapping[str, Any]):

@@ -82,15 +82,17 @@ class WorkerClient:
         if self.handshake is not None:
             self.handshake(self._process)
         threading.Thread(target=self._read_replies, name=f"worker-{self.connection.host}", daemon=True).start()
-        threading.Thread(target=self._drain_stderr, name=f"worker-err-{self.connection.host}", daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._drain_stderr, name=f"worker-err-{self.connection.host}",
+                                               daemon=True)
+        self._stderr_reader.start()
         try:
             self._write(_payload(modules_dir()))
         except OSError:
             pass  # the reader notices the death and reports it below
         if not self._ready.wait(self.start_timeout) or self._dead is not None:
-            detail = self.stderr_text()
-            raise WorkerError(self._dead or f"the worker did not start within {self.start_timeout}s", detail,
-                              self._process.poll() if self._process else None)
+            rc = self._exit_status() if self._dead is not None else None
+            raise WorkerError(self._dead or f"the worker did not start within {self.start_timeout}s",
+                              self.stderr_text(), rc)
 
     def call(self, request: dict[str, Any], timeout: Optional[float] = None) -> dict[str, Any]:
         """Send one request and wait for its reply's result."""
@@ -110,9 +112,20 @@ class WorkerClient:
             dropped = getattr(self.connection, "dropped", None)
             if dropped:  # the connection went away under the worker: the host is unreachable
                 raise ConnectionFailed(dropped)
-            raise WorkerError(self._dead or "the worker stopped", self.stderr_text(),
-                              self._process.poll() if self._process else None)
+            rc = self._exit_status()
+            raise WorkerError(self._dead or "the worker stopped", self.stderr_text(), rc)
         return pending.reply.get("result", {})
+
+    def _exit_status(self) -> Optional[int]:
+        """The dead worker's exit code, once it is reaped and its stderr read to the end (the
+        cause, e.g. `python3: not found` with 127, comes from both)."""
+        if self._process is None:
+            return None
+        rc = self._process.wait(timeout=5)
+        reader = getattr(self, "_stderr_reader", None)
+        if reader is not None:
+            reader.join(timeout=5)
+        return rc
 
     @property
     def alive(self) -> bool:

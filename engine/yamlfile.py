@@ -1,8 +1,12 @@
 """Read YAML files the way Ansible does (YAML 1.1 booleans) while keeping file:line.
 
-ruamel.yaml's round-trip loader remembers the line and column of every mapping
-key, which is what lets every later error point at the user's line. Values are
-handed on as plain Python types so nothing downstream sees ruamel classes.
+ruamel.yaml's round-trip constructor remembers the line and column of every
+mapping key, which is what lets every later error point at the user's line.
+Parsing goes through libyaml (ruamel.yaml.clib) when it is installed: it is
+several times faster than the pure-Python scanner and gives the same marks and
+the same wording of syntax errors that Ansible (which also uses libyaml) shows.
+Values are handed on as plain Python types so nothing downstream sees ruamel
+classes.
 """
 from __future__ import annotations
 
@@ -11,13 +15,28 @@ import warnings
 from typing import Any, Optional
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.comments import CommentedKeyMap, CommentedKeySeq, CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 
-from .errors import Location, ParseError
+from .errors import Location, ParseError, source_excerpt
+
+try:
+    from _ruamel_yaml import CParser
+except ImportError:  # no wheel for this platform: the pure-Python parser does the same, slower
+    CParser = None
 
 warnings.filterwarnings("ignore", module="ruamel")
+
+_pending_warnings: list[str] = []
+
+
+def drain_warnings() -> list[str]:
+    """Warnings found while loading YAML since the last call (duplicate keys), oldest first."""
+    taken = _pending_warnings[:]
+    del _pending_warnings[:len(taken)]
+    return taken
 
 
 class UnsafeText(str):
@@ -46,29 +65,127 @@ class _AnsibleResolver(VersionedResolver):
 _BOOL_1_1 = re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
 
 
-def _new_parser() -> YAML:
-    parser = YAML(typ="rt")
+class _AnsibleConstructor(RoundTripConstructor):
+    """Round-trip construction with Ansible's rules for keys: the last duplicate wins (with
+    a warning), and a mapping or list used as a key is an error (usually an unquoted `{{ }}`)."""
+
+    comment_handling = None  # read by RoundTripConstructor when it is its own loader
+    source_path = "<yaml>"
+
+    def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
+        if isinstance(key, (CommentedKeyMap, CommentedKeySeq)):
+            raise ConstructorError("while constructing a mapping", node.start_mark,
+                                   "found unhashable key", key_node.start_mark)
+        if key not in mapping:
+            return True
+        line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+        excerpt = "\n".join(source_excerpt(self.source_path, line, column))
+        _pending_warnings.append(f"Found duplicate mapping key {key!r}.\nOrigin: {self.source_path}:{line}:{column}"
+                                 + (f"\n\n{excerpt}" if excerpt else "") + "\n\nUsing last defined value only.\n")
+        mapping[key] = value
+        if isinstance(mapping, CommentedMap):
+            value_mark = getattr(node.value[-1][1], "start_mark", key_node.start_mark)
+            for key_n, value_n in node.value:
+                if key_n is key_node:
+                    value_mark = value_n.start_mark
+            mapping.lc.add_kv_line_col(key, [line - 1, column - 1, value_mark.line, value_mark.column])
+        return False
+
+
+if CParser is not None:
+    class _LibyamlLoader(CParser, _AnsibleConstructor, _AnsibleResolver):  # type: ignore[misc,valid-type]
+        """libyaml's reader, scanner, parser and composer under our constructor and resolver."""
+
+        def __init__(self, text: str, path: str) -> None:
+            CParser.__init__(self, text)
+            self._parser = self._composer = self
+            _AnsibleConstructor.__init__(self, loader=self)
+            self.allow_duplicate_keys = True
+            self.source_path = path
+            _AnsibleResolver.__init__(self, version=(1, 1), loadumper=self)
+
+
+def _parse(text: str, path: str, pure: bool = False) -> Any:
+    """Build the document; `pure` forces the pure-Python parser (used when libyaml is absent)."""
+    if CParser is not None and not pure:
+        loader = _LibyamlLoader(text, path)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    parser = YAML(typ="rt", pure=True)
     parser.Resolver = _AnsibleResolver
+    parser.Constructor = type("_PathConstructor", (_AnsibleConstructor,), {"source_path": path})
     parser.version = (1, 1)  # Ansible reads YAML 1.1: yes/no/on/off are booleans
-    parser.allow_duplicate_keys = True  # Ansible warns and keeps the last one
-    return parser
+    parser.allow_duplicate_keys = True
+    return parser.load(text)
 
 
-def load_yaml_text(text: str, path: str) -> Any:
-    """Parse YAML text; syntax errors become a ParseError at the right line."""
+def load_yaml_text(text: str, path: str, pure: bool = False) -> Any:
+    """Parse YAML text; syntax errors become a ParseError in Ansible's words, at the right line."""
     try:
-        return _new_parser().load(text)
+        return _parse(text, path, pure)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        column = mark.column + 1 if mark else 0
-        problem = exc.problem or exc.context or "invalid YAML"
-        hint = ""
-        if "\t" in (text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""):
-            hint = " (a tab character is used for indentation; YAML allows only spaces)"
-        raise ParseError(f"Syntax Error while loading YAML: {problem}{hint}", Location(path, line, column)) from None
-    except YAMLError as exc:
-        raise ParseError(f"Syntax Error while loading YAML: {exc}", Location(path)) from None
+        message, line, column = describe_yaml_error(exc, text)
+        raise ParseError(f"YAML parsing failed: {message}", Location(path, line, column),
+                         hint=_FIXES.get(message, "")) from None
+    except (YAMLError, ValueError, TypeError) as exc:  # e.g. `!!int x`: the tag's own constructor failed
+        raise ParseError(f"YAML parsing failed: {exc}", Location(path)) from None
+
+
+def describe_yaml_error(exc: MarkedYAMLError, text: str) -> tuple[str, int, int]:
+    """(message, line, column) for a YAML error: the hint Ansible gives for the usual
+    mistakes on the offending line (tabs, an unquoted template, a colon in an unquoted
+    value, unbalanced quotes), else the parser's own context and problem as a sentence."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    column = mark.column + 1 if mark else 0
+    lines = text.splitlines()
+    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in source:
+        return "Tabs are usually invalid in YAML.", line, source.index("\t") + 1
+    hint = _value_hint(source)
+    if hint is not None:
+        message, hint_column = hint
+        return message, line, hint_column or column
+    sentence = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+    return sentence[0].upper() + sentence[1:] + ".", line, column
+
+
+_TEMPLATE_HINT = "This may be an issue with missing quotes around a template block."
+_COLON_HINT = "Colons in unquoted values must be followed by a non-space character."
+_QUOTE_HINT = "Values starting with a quote must end with the same quote."
+_INNER_QUOTE_HINT = "Values starting with a quote must end with the same quote, and not contain that quote."
+
+_FIXES = {
+    _TEMPLATE_HINT: "A value that starts with {{ must be quoted as a whole. Instead of:\n\n"
+                    "    dest: {{ base_dir }}/app.conf\n\nwrite:\n\n    dest: \"{{ base_dir }}/app.conf\"",
+    _COLON_HINT: "Quote a value that holds a colon followed by a space. Instead of:\n\n"
+                 "    cmd: logger note: deploy done\n\nwrite:\n\n    cmd: \"logger note: deploy done\"",
+    _QUOTE_HINT: "A quote that opens a value must close it. Instead of:\n\n"
+                 "    when: \"web\" in group_names\n\nwrite:\n\n    when: '\"web\" in group_names'",
+}
+_FIXES[_INNER_QUOTE_HINT] = _FIXES[_QUOTE_HINT]
+
+
+def _value_hint(source: str) -> Optional[tuple[str, int]]:
+    """Ansible's hint for the value on an offending `key: value` line, with the column to
+    show (0: keep the parser's); None when the value does not look like a usual mistake."""
+    match = re.match(r"^(\s*(?:-\s+)*[^\s:#'\"][^:#]*?:\s+)(\S.*?)\s*$", source)
+    if not match:
+        return None
+    value, start = match.group(2), len(match.group(1)) + 1
+    if value.startswith("{{"):
+        return _TEMPLATE_HINT, start
+    quote = value[0] if value[0] in "'\"" else ""
+    properly_quoted = bool(quote) and len(value) > 1 and value.endswith(quote) and quote not in value[1:-1]
+    if ": " in value and not properly_quoted:
+        return _COLON_HINT, start + value.index(": ")
+    if quote and (len(value) == 1 or not value.endswith(quote)):
+        return _QUOTE_HINT, start
+    if quote and not properly_quoted:
+        return _INNER_QUOTE_HINT, start
+    return None
 
 
 def load_yaml_file(path: str) -> Any:

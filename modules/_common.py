@@ -184,8 +184,9 @@ def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module:
             known[alias] = name
     unknown = sorted(k for k in args if k not in known and not k.startswith("_ansible_"))
     if unknown:
-        aliases = sorted(a for opts in spec.values() for a in opts.get("aliases", ()))
-        described = ", ".join(sorted(spec)) + (f" ({', '.join(aliases)})" if aliases else "")
+        public = {name: opts for name, opts in spec.items() if not name.startswith("_miniplay")}
+        aliases = sorted(a for opts in public.values() for a in opts.get("aliases", ()))
+        described = ", ".join(sorted(public)) + (f" ({', '.join(aliases)})" if aliases else "")
         raise ModuleFailed(f"Unsupported parameters for ({module}) module: {', '.join(unknown)}. "
                            f"Supported parameters include: {described}.")
     out: dict[str, Any] = {}

@@ -84,12 +84,14 @@ def run_module(request: dict[str, Any]) -> dict[str, Any]:
             module = load_module(name)
         except ImportError:
             return {"failed": True, "msg": f"The module {name} was not found on the target"}
-        params = common.validate_args(module.ARGUMENT_SPEC, args, name,
+        params = common.validate_args(module.ARGUMENT_SPEC, args, request.get("label") or name,
                                       getattr(module, "MUTUALLY_EXCLUSIVE", ()),
                                       getattr(module, "REQUIRED_ONE_OF", ()))
         if ctx.check_mode and not getattr(module, "SUPPORTS_CHECK_MODE", False):
-            return {"changed": False, "skipped": True,
-                    "msg": f"remote module ({name}) does not support check mode"}
+            label = request.get("label") or name
+            reason = f"This action ({name}) does not support check mode." if label.startswith("ansible.legacy.") \
+                else f"remote module ({label}) does not support check mode"
+            return {"changed": False, "skipped": True, "msg": reason}
         result = module.main(params, ctx)
         if not isinstance(result, dict):
             result = {"failed": True, "msg": f"module {name} returned {type(result).__name__}, not a result"}

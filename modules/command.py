@@ -83,11 +83,14 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
         found = bool(glob.glob(base))
         if found == wanted:
             state = "exists" if wanted else "does not exist"
-            result.update(msg=f"Did not run command since '{path}' {state}",
-                          stdout=f"skipped, since {path} {state}")
+            verb = "Would not run" if ctx.check_mode else "Did not run"
+            result.update(msg=f"{verb} command since '{path}' {state}", stdout=f"skipped, since {path} {state}")
             return result
     if ctx.check_mode:
-        result.update(msg="Command would have run if not in check mode", skipped=True)
+        # with creates/removes the module can tell it would change something; without, it cannot know
+        guarded = args["creates"] is not None or args["removes"] is not None
+        result.update(msg="Command would have run if not in check mode",
+                      **({"changed": True} if guarded else {"skipped": True}))
         return result
 
     data = args["stdin"]
@@ -102,12 +105,10 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ctx.environ(),
         )
         rc, out, err = proc.returncode, proc.stdout, proc.stderr
-    except FileNotFoundError as exc:
-        ended = datetime.datetime.now()
-        ctx.fail(f"[Errno 2] No such file or directory: b'{exc.filename}'", rc=2, cmd=shown_cmd,
-                 stdout="", stderr="")
-    except PermissionError as exc:
-        ctx.fail(f"[Errno 13] Permission denied: b'{exc.filename}'", rc=13, cmd=shown_cmd, stdout="", stderr="")
+    except (FileNotFoundError, PermissionError) as exc:
+        # Ansible's shape: the command as written, a short msg, the OS error in the [ERROR] header only
+        ctx.fail("Error executing command.", rc=exc.errno, cmd=command_line or argv, stdout="", stderr="",
+                 _miniplay_exception=f"[Errno {exc.errno}] {exc.strerror}: b'{exc.filename}'")
     ended = datetime.datetime.now()
     result.update(
         stdout=_strip(out.decode("utf-8", errors="replace"), args["strip_empty_ends"]),

@@ -165,9 +165,9 @@ def _touch(run: _Run, path: str) -> dict[str, Any]:
         if run.ctx.check_mode:
             return {"dest": path, "changed": True}
         try:
-            open(path, "ab").close()
+            open(os.fsencode(path), "ab").close()
         except OSError as exc:
-            run.fail("Error, could not touch target.", path=path, details=str(exc))
+            run.fail("Error, could not touch target.", path=path, _miniplay_exception=str(exc))
         changed = True
     diff = _initial_diff(path, "touch", prev)
     try:

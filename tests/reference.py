@@ -55,7 +55,11 @@ VOLATILE = [
     (re.compile(r'"delta": "\d+:\d\d:\d\d\.\d+"'), '"delta": "<delta>"'),
     (re.compile(r"\bj\d+\.\d+\b"), "<jid>"),
     (re.compile(r"/tmp/[^\s\"']*"), "<tmp>"),
+    (re.compile(r"Paused for \d+(\.\d+)? (seconds|minutes)"), r"Paused for <n> \2"),
     (re.compile(r'"(epoch|epoch_int|date|time|iso8601\w*)": "[^"]*"'), r'"\1": "<clock>"'),
+    # -vv opens with each tool's own version block (and Ansible's callback notes): not compared
+    (re.compile(r"^(ansible-playbook \[core .*|miniplay run \[miniplay .*|  [a-z. ]+ = .*|Skipping callback .*)\n",
+                re.M), ""),
 ]
 
 

@@ -9,8 +9,8 @@ from helpers import miniplay, write
 
 LOAD_ERRORS = [
     # (name, playbook text, expected message part, line:col)
-    ("tab", "- hosts: localhost\n  tasks:\n\t- debug: msg=hi\n", "tab character", "3:1"),
-    ("malformed", "- hosts: localhost\n  tasks: [\n", "Syntax Error while loading YAML", "3:1"),
+    ("tab", "- hosts: localhost\n  tasks:\n\t- debug: msg=hi\n", "Tabs are usually invalid in YAML.", "3:1"),
+    ("malformed", "- hosts: localhost\n  tasks: [\n", "YAML parsing failed: While parsing a flow node", "3:1"),
     ("unknown keyword", "- hosts: localhost\n  tasks:\n    - debug: msg=hi\n      whn: true\n",
      "'whn' is not a valid attribute for a Task. Did you mean 'when'?", "4:7"),
     ("unknown module", "- hosts: localhost\n  tasks:\n    - debugg: msg=hi\n",
@@ -31,6 +31,8 @@ LOAD_ERRORS = [
      "'poll' must be a non-negative integer", "5:7"),
     ("unsupported keyword", "- hosts: localhost\n  vars_prompt: [{name: x}]\n  tasks: []\n",
      "miniplay does not support 'vars_prompt'", "2:3"),
+    ("loop on import_tasks", "- hosts: localhost\n  tasks:\n    - import_tasks: other.yml\n      loop: [1]\n",
+     "You cannot use loops on 'import_tasks' statements. You should use 'include_tasks' instead.", "3:7"),
     ("loop_control typo", "- hosts: localhost\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      loop_control: {loopvar: y}\n",
      "'loopvar' is not a valid attribute for a LoopControl", "5:7"),
 ]

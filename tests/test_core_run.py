@@ -335,3 +335,39 @@ def test_setup_task_and_delegate_facts(tmp_path: Path) -> None:
         """)
     result = miniplay("run", "-i", str(inventory), str(playbook))
     assert '"msg": "True not here database"' in result.stdout, result.stdout
+
+
+def test_verbose_runs_say_which_config_file_they_use(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - ping:
+        """)
+    plain = miniplay("run", str(playbook), cwd=tmp_path, env={"HOME": str(tmp_path)})
+    assert "config file" not in plain.stdout
+    verbose = miniplay("run", "-v", str(playbook), cwd=tmp_path, env={"HOME": str(tmp_path)})
+    assert verbose.stdout.startswith("No config file found; using defaults\n\nPLAY [localhost]")
+    config = write(tmp_path / "ansible.cfg", "[defaults]\nforks = 2\n")
+    chatty = miniplay("run", "-vv", str(playbook), cwd=tmp_path, env={"HOME": str(tmp_path)})
+    assert chatty.stdout.startswith(f"miniplay run [miniplay 0.1.0]\n  config file = {config}\n")
+    assert f"\nUsing {config} as config file\n" in chatty.stdout
+    adhoc = miniplay("adhoc", "localhost", "-v", "-m", "ping", cwd=tmp_path, env={"HOME": str(tmp_path)})
+    assert adhoc.stdout.startswith(f"Using {config} as config file\nlocalhost | SUCCESS")
+
+
+def test_free_form_arguments_keep_regex_backreferences(tmp_path: Path) -> None:
+    """`line='x \\1'` in key=value form is a backreference, not an octal escape."""
+    conf = write(tmp_path / "sshd.conf", "ListenAddress 0.0.0.0\nport=22\n")
+    playbook = write(tmp_path / "site.yml", f"""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - lineinfile: path={conf} regexp='^ListenAddress (\\S+)' line='ListenAddress \\1:8080' backrefs=yes
+            - replace: path={conf} regexp='^port=(\\d+)' replace='port=1\\1'
+            - debug: msg="a\\1b \\t"
+        """)
+    result = miniplay("run", str(playbook))
+    assert result.rc == 0, result.stdout + result.stderr
+    assert conf.read_text() == "ListenAddress 0.0.0.0:8080\nport=122\n"
+    assert '"msg": "a\\\\1b \\t"' in result.stdout

@@ -172,8 +172,11 @@ def test_command_creates_removes_and_check_mode(target) -> None:
         """
     checked = target.run(playbook, "-C")
     assert not marker.exists(), "check mode must not run commands"
-    assert "skipping: [target1]" in checked.stdout
+    # guarded by creates, the command can tell it would change something (Ansible reports changed)
+    assert "changed: [target1]" in checked.stdout
+    assert '"r.msg": "Command would have run if not in check mode"' in checked.stdout
     first = target.run(playbook)
     assert marker.exists() and "changed: [target1]" in first.stdout
     second = target.run(playbook)
     assert f"Did not run command since '{marker}' exists" in second.stdout
+    assert f"Would not run command since '{marker}' exists" in target.run(playbook, "-C").stdout

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import shutil
+import subprocess
 import time
 from typing import Any
 
@@ -691,7 +693,7 @@ def test_file_paths_come_back_absolute(lookup_env) -> None:
 
 
 LOOKUP_ERROR_CASES = [
-    ("lookup('file', 'nope.txt')", "The 'file' lookup had an issue accessing the file 'nope.txt'"),
+    ("lookup('file', 'nope.txt')", "Unable to access the file 'nope.txt': File not found."),
     ("lookup('pipe', 'exit 3')", "lookup_plugin.pipe(exit 3) returned 3"),
     ("query('lines', 'exit 2')", "lookup_plugin.lines(exit 2) returned 2"),
     ("lookup('template', 'nope.j2')", "the template file nope.j2 could not be found for the lookup"),
@@ -738,7 +740,7 @@ def test_errors_warn_reports_and_returns_none(lookup_env) -> None:
     assert lookup_env("lookup('file', 'nope.txt', errors='warn')") is None
     assert lookup_env.warnings == [
         "An error occurred while running the lookup plugin 'file': "
-        "The 'file' lookup had an issue accessing the file 'nope.txt'"
+        "Unable to access the file 'nope.txt': File not found."
     ]
 
 
@@ -761,3 +763,40 @@ def test_lookup_names() -> None:
     assert expected <= set(LOOKUPS)
     for name in expected:
         assert LOOKUPS[f"ansible.builtin.{name}"] is LOOKUPS[name]
+
+
+# ---- password_hash: checked against openssl's own SHA-crypt -------------------------------
+
+OPENSSL = shutil.which("openssl")
+
+
+@pytest.mark.parametrize("scheme,flag", [("sha512", "-6"), ("sha256", "-5")])
+@pytest.mark.parametrize("password,salt", [("secret", "saltsalt"), ("a", "x"), ("pässwörd €" * 9, "./09AZaz"),
+                                           ("long salt is cut", "abcdefghijklmnopqrstuvwxyz")])
+def test_password_hash_matches_openssl(scheme: str, flag: str, password: str, salt: str) -> None:
+    if OPENSSL is None:
+        pytest.skip("openssl is not installed: it is the reference for SHA-crypt")
+    want = subprocess.run([OPENSSL, "passwd", flag, "-salt", salt, "-stdin"], input=password, text=True,
+                          capture_output=True, check=True).stdout.strip()
+    assert evaluate(f"password | password_hash('{scheme}', '{salt}')", {"password": password}) == want
+
+
+def test_password_hash_rounds_and_random_salt() -> None:
+    with_rounds = evaluate("'secret' | password_hash('sha512', 'abc', rounds=6000)")
+    assert with_rounds.startswith("$6$rounds=6000$abc$") and len(with_rounds.rsplit("$", 1)[1]) == 86
+    first, second = evaluate("'secret' | password_hash"), evaluate("'secret' | password_hash")
+    assert first != second, "each call draws a new salt"
+    ident, salt, digest = first.split("$")[1:]
+    assert ident == "6" and len(salt) == 16 and len(digest) == 86
+    assert evaluate("'secret' | password_hash('sha256', salt_size=8)").split("$")[2].__len__() == 8
+
+
+@pytest.mark.parametrize("expression,message", [
+    ("'x' | password_hash('md5')", "password_hash: unsupported hash type 'md5'"),
+    ("'x' | password_hash('sha512', 'bad$salt')", "invalid characters in sha512_crypt salt"),
+])
+def test_password_hash_refuses_what_it_cannot_do(expression: str, message: str) -> None:
+    with pytest.raises(PluginFailed) as caught:
+        evaluate(expression)
+    assert message in caught.value.message
+    assert caught.value.full_message.startswith("The filter plugin 'ansible.builtin.password_hash' failed: ")

@@ -715,7 +715,7 @@ def test_group_by_moves_host_out_of_ungrouped_and_reads_group_vars(tmp_path: Pat
         ("a.yml", "web:\n  hosts:\n    h1: 5\n", "Invalid entry for host 'h1' in group 'web'", 3),
         ("a.yml", "all:\n  children:\n    g:\n      children:\n        all:\n", "recursive dependency loop", 5),
         ("a.yml", "all:\n  hosts:\n    w[1:]:\n", "must specify end value", 3),
-        ("a.yml", "all:\n  hosts: {\n", "Syntax Error while loading YAML", 3),
+        ("a.yml", "all:\n  hosts: {\n", "YAML parsing failed", 3),
         ("noext", "all:\n  hosts: [a]\n", 'Invalid "hosts" entry for "all" group', 2),
         ("noext", "[web]\nh1 x\n", "Expected key=value host variable assignment", 2),
         ("a.json", '{"all": {"hosts": {"h1": 1}}}', "Invalid entry for host 'h1'", 0),  # JSON: no lines

@@ -27,7 +27,14 @@ def resolve(ctx: ActionContext, name: str) -> str:
     for candidate in candidates:
         if os.path.exists(candidate):
             return candidate
-    raise TemplateError(f"Could not find or access '{name}' on the Ansible Controller.")
+    raise MissingFile(candidates[-2] if task.role_path else candidates[0])
+
+
+class MissingFile(TemplateError):
+    """The file to include is not there: the host fails, whatever ignore_errors says (as in Ansible)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"Could not find or access '{path}' on the Ansible Controller.")
 
 
 def run(ctx: ActionContext) -> dict[str, Any]:
@@ -36,6 +43,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         return {"failed": True, "changed": False, "msg": "No file specified for include_tasks"}
     try:
         path = resolve(ctx, str(name))
+    except MissingFile as exc:
+        return {"failed": True, "changed": False, "include": str(name), "reason": exc.message,
+                "_miniplay_unignorable": True, "_miniplay_show_reason": True}
     except TemplateError as exc:
         return {"failed": True, "changed": False, "msg": exc.message}
     apply = ctx.args.get("apply") or {}
@@ -46,6 +56,8 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     inherited["tags"] = list(ctx.task.keywords.get("_role_tags", [])) + inherited["tags"]  # a role's tags reach in
     inherited["when"] = list(apply.get("when", [])) if isinstance(apply.get("when"), list) else \
         ([apply["when"]] if apply.get("when") else [])
+    if isinstance(apply.get("vars"), dict):  # task vars of every included task
+        inherited["vars"] = dict(apply["vars"])
     try:
         nodes = ctx.run.load_include(path, inherited, ctx.task.role, ctx.task.role_path)
     except MiniplayError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import MiniplayError
 from ..varmanager import load_vars_file
+from ..yamlfile import drain_warnings
 from . import ActionContext
 
 
@@ -50,8 +51,16 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         for path in files:
             loaded.update(load_vars_file(path))
     except MiniplayError as exc:
+        _announce_load_warnings(ctx)
         return {"failed": True, "changed": False, "msg": exc.message}
+    _announce_load_warnings(ctx)
     if args.get("name"):
         loaded = {str(args["name"]): loaded}
     ctx.state.include_vars.update(loaded)
     return {"changed": False, "ansible_facts": loaded, "ansible_included_var_files": files, "failed": False}
+
+
+def _announce_load_warnings(ctx: ActionContext) -> None:
+    """Duplicate keys in the files just read are reported while the task runs, as Ansible does."""
+    for text in drain_warnings():
+        ctx.warn(text)

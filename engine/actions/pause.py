@@ -26,8 +26,12 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     duration = amount if seconds is not None else amount * 60
     ctx.run.bus.emit("display", host=ctx.host, task=ctx.task, text=f"Pausing for {int(duration)} seconds")
     start = datetime.datetime.now()
+    began = time.monotonic()
     time.sleep(max(0.0, duration))
+    waited = time.monotonic() - began
     stop = datetime.datetime.now()
+    # Like Ansible, report the time actually waited (rounded), not the time asked for.
+    shown = round(waited / 60.0, 2) if unit == "minutes" else round(waited, 2)
     return {"changed": False, "rc": 0, "start": str(start), "stop": str(stop),
-            "delta": int((stop - start).total_seconds()), "stdout": f"Paused for {amount} {unit}", "stderr": "",
+            "delta": int(waited), "stdout": f"Paused for {shown} {unit}", "stderr": "",
             "echo": True, "user_input": ""}

@@ -30,6 +30,10 @@ class RemoteProcess(abc.ABC):
         """The exit status if the process has ended, else None."""
 
     @abc.abstractmethod
+    def wait(self, timeout: float) -> Optional[int]:
+        """The exit status once the process has ended; None if it is still running after `timeout`."""
+
+    @abc.abstractmethod
     def terminate(self) -> None:
         """Stop the process (and close its streams)."""
 

@@ -18,6 +18,12 @@ class LocalProcess(RemoteProcess):
     def poll(self) -> Optional[int]:
         return self.popen.poll()
 
+    def wait(self, timeout: float) -> Optional[int]:
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def terminate(self) -> None:
         for stream in (self.stdin,):
             try:

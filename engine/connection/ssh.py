@@ -421,6 +421,10 @@ class SSHProcess(RemoteProcess):
             return 255  # like ssh when the connection is gone
         return None
 
+    def wait(self, timeout: float) -> Optional[int]:
+        self.channel.status_event.wait(timeout)
+        return self.poll()
+
     def terminate(self, grace: float = 2.0) -> None:
         """Close stdin (the worker ends on EOF), give it a moment, then close the channel."""
         self.stdin.close()

@@ -7,6 +7,8 @@ spaces included) so scripts that parse ansible-playbook output keep working.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import sys
 from typing import Any, Optional, TextIO
@@ -67,7 +69,8 @@ class ConsoleRenderer:
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.color = self.tty if color is None else color
         self.columns = max(79, shutil.get_terminal_size().columns - 1) if self.tty else 79
-        self._errors_shown: set[tuple[str, str]] = set()
+        self._errors_shown: set[Any] = set()
+        self._warned: set[str] = set()
         self.diff_always = False
 
     # ------------------------------------------------------------------ helpers
@@ -87,7 +90,9 @@ class ConsoleRenderer:
         indent = 4 if (always_verbose or self.verbosity > 2) else None
         return dump(shown, indent)
 
-    def wants_json(self, result: dict[str, Any]) -> bool:
+    def wants_json(self, result: dict[str, Any], action: str = "") -> bool:
+        if action == "setup":  # facts are never dumped on the console, whatever -v says (as in Ansible)
+            return False
         return self.verbosity > 0 or bool(result.get("_ansible_verbose_always"))
 
     # ------------------------------------------------------------------ dispatch
@@ -95,6 +100,23 @@ class ConsoleRenderer:
         handler = getattr(self, f"on_{event.kind}", None)
         if handler is not None:
             handler(event)
+
+    def on_playbook_start(self, event: Event) -> None:
+        if self.verbosity >= 2:  # Ansible's -vv header
+            self.banner(f"PLAYBOOK: {os.path.basename(event.data['path'])}")
+            self.line(f"{event.data.get('plays', 0)} plays in {event.data.get('written', event.data['path'])}")
+
+    def on_notify(self, event: Event) -> None:
+        if self.verbosity >= 2:
+            self.line(f"Notification for handler {event.data['handler']} has been saved.")
+
+    def on_notified(self, event: Event) -> None:
+        if self.verbosity >= 2:
+            self.line(f"NOTIFIED HANDLER {event.data['handler']} for {event.host}")
+
+    def on_verbose(self, event: Event) -> None:
+        if self.verbosity >= event.data.get("level", 1):
+            self.line(event.data["text"])
 
     def on_play_start(self, event: Event) -> None:
         self.banner(f"PLAY [{event.data['name']}]")
@@ -108,10 +130,15 @@ class ConsoleRenderer:
         if task is None or task.uid < 0:
             return
         message = str(result.get("msg", "") or "")
+        if result.get("_miniplay_exception"):  # the OS error behind a module's short message (Ansible's header)
+            message = f"{message.rstrip('.')}: {result['_miniplay_exception']}"
         if not message and result.get("reason"):
-            return  # include failures: Ansible reports these on stderr only
+            if result.get("_miniplay_show_reason") and result["reason"] not in self._errors_shown:
+                self._errors_shown.add(result["reason"])  # a missing include file: the reason alone, once
+                self.line(f"[ERROR]: {result['reason']}\n", "failed")
+            return  # other include failures: Ansible reports these on stderr only
         cause = None
-        if message.startswith("Task failed: "):
+        if message.startswith("Task failed: ") or result.get("_miniplay_error_at"):
             text = message
             head, sep, cause = message.partition(" failed: Error while resolving value for ")
             if sep:
@@ -127,16 +154,35 @@ class ConsoleRenderer:
             return
         self._errors_shown.add(key)
         lines = [f"[ERROR]: {text}"]
+        if result.get("_miniplay_cause_at"):  # a keyword that could not be evaluated: its value is the cause
+            lines += ["", "Task failed."] + self.origin(task.location)
+            lines += ["", "<<< caused by >>>", "", text.removeprefix("Task failed: ")]
+            lines += self.origin(result["_miniplay_cause_at"])
+            self.line("\n".join(lines) + "\n", "failed")
+            return
+        if result.get("_miniplay_error_at"):  # an error in one keyword's value, with a hint
+            lines += self.origin(result["_miniplay_error_at"])
+            lines += ["", result["_miniplay_help"]] if result.get("_miniplay_help") else []
+            self.line("\n".join(lines) + "\n", "failed")
+            return
         if result.get("_miniplay_cause"):  # an action that failed for an underlying reason
             lines += ["", "Task failed: Action failed."] + self.origin(task.location)
             lines += ["", "<<< caused by >>>", "", result["_miniplay_cause"]]
             self.line("\n".join(lines) + "\n", "failed")
             return
+        if not cause:
+            lines += self.origin(task.location)
+        elif task.where("_action") == task.location:  # the module is the task's first key
+            lines += ["", head + " failed."] + self.origin(task.location)
+        else:
+            lines += ["", "Task failed."] + self.origin(task.location)
+            lines += ["", "<<< caused by >>>", "", head.removeprefix("Task failed: ") + " failed."]
+            lines += self.origin(task.where("_action"))
         if cause:
-            lines += ["", head + " failed."]
-        lines += self.origin(task.location)
-        if cause:
-            lines += ["", "<<< caused by >>>", "", cause] + self.origin(task.where("_args"))
+            argument = re.match(r"Error while resolving value for '([^']*)'", cause)
+            lines += ["", "<<< caused by >>>", "", cause]
+            written = task.value_locations.get(f"arg:{argument.group(1)}") if argument else None
+            lines += self.origin(written or task.where("_args"))  # free-form args: where the string starts
         self.line("\n".join(lines) + "\n", "failed")
 
     @staticmethod
@@ -151,6 +197,9 @@ class ConsoleRenderer:
         self._errors_shown = set()
         prefix = "RUNNING HANDLER" if event.data.get("handler") else "TASK"
         self.banner(f"{prefix} [{event.data['name']}]")
+        task = event.task
+        if self.verbosity >= 2 and task is not None and task.location.line:
+            self.line(f"task path: {task.location.path}:{task.location.line}")
 
     def on_display(self, event: Event) -> None:
         self.line(event.data["text"])
@@ -159,6 +208,9 @@ class ConsoleRenderer:
         self.banner("NO MORE HOSTS LEFT")
 
     def on_warning(self, event: Event) -> None:
+        if event.data["text"] in self._warned:  # Ansible shows a warning once per run
+            return
+        self._warned.add(event.data["text"])
         text = f"[WARNING]: {event.data['text']}"
         if self.color:
             text = f"{COLORS['warning']}{text}{RESET}"
@@ -214,7 +266,7 @@ class ConsoleRenderer:
             return  # the item lines (or the `included:` line) said it all
         self.show_diff(result)
         text = f"{status}: {tag}"
-        if self.wants_json(result):
+        if self.wants_json(result, self.action(event)):
             text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
         self.line(text, status)
 
@@ -232,7 +284,8 @@ class ConsoleRenderer:
         status = event.data["status"]
         if status == "failed" or status == "unreachable":
             self.error_block(event, result)
-            self.line(f"failed: {tag} (item={label}) => {self.result_json(result)}", "failed")
+            if not result.get("_miniplay_show_reason"):  # Ansible shows a looped missing include once, no item line
+                self.line(f"failed: {tag} (item={label}) => {self.result_json(result)}", "failed")
             return
         if status == "skipped":
             text = f"skipping: {tag} => (item={label}) "
