@@ -36,7 +36,6 @@ import math
 import os.path
 import random as _random
 import re
-import secrets
 import shlex
 import time
 import uuid
@@ -54,7 +53,7 @@ from ruamel.yaml.resolver import BaseResolver
 from ruamel.yaml.util import RegExp
 
 from .errors import MiniplayError, TemplateError
-from .shacrypt import ALPHABET as SALT_ALPHABET, SCHEMES, sha_crypt
+from .cryptscheme import crypt_hash
 
 __all__ = ["FILTERS", "PluginFailed", "is_list_like", "plugin", "require_defined", "to_bool_loose", "user_message"]
 
@@ -1057,17 +1056,14 @@ def hash_text(value: Any, hashtype: str = "sha1") -> str:
 @_filter("password_hash")
 def password_hash(value: Any, hashtype: str = "sha512", salt: Optional[str] = None, salt_size: Optional[int] = None,
                   rounds: Optional[int] = None, ident: Optional[str] = None) -> str:
-    """A crypt(3) hash for /etc/shadow and the `user` module: `$6$…` (sha512) or `$5$…` (sha256).
-    `ident` only matters for bcrypt in Ansible; it is accepted and ignored."""
-    scheme = str(hashtype).removesuffix("_crypt")
-    if scheme not in SCHEMES:
-        raise TemplateError(f"password_hash: unsupported hash type '{hashtype}' (miniplay supports sha512 and sha256)")
-    if salt is None and salt_size is not None:
-        salt = "".join(secrets.choice(SALT_ALPHABET) for _ in range(int(salt_size)))
-    if salt is not None and (not str(salt) or set(str(salt)) - set(SALT_ALPHABET)):
-        raise TemplateError(f"invalid characters in {scheme}_crypt salt")
-    return sha_crypt(str(value), scheme, None if salt is None else str(salt),
-                     None if rounds is None else int(rounds))
+    """A crypt(3) hash for /etc/shadow and the `user` module: `$6$…`, `$5$…` or `$1$…`.
+
+    The same password, salt and rounds give the string Ansible gives (with passlib), so a
+    `user: password=` stays unchanged when a playbook moves between the two. `ident` only
+    matters for bcrypt, which miniplay does not do."""
+    return crypt_hash(str(value), str(hashtype), salt=None if salt is None else str(salt),
+                      salt_size=None if salt_size is None else int(salt_size),
+                      rounds=None if rounds is None else int(rounds))
 
 
 @_filter("checksum")

@@ -40,6 +40,7 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 
 from .errors import MiniplayError, TemplateError, UndefinedVariableError
 from .filters import PluginFailed, is_list_like
+from .password_lookup import lookup_password
 
 __all__ = ["LOOKUPS", "LookupContext", "run_lookup"]
 
@@ -420,6 +421,9 @@ def lookup_together(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     if not terms:
         raise TemplateError("with_together requires at least one element in each list")
     return [list(group) for group in itertools.zip_longest(*(_as_list(term) for term in terms))]
+
+
+_lookup("password")(lookup_password)
 
 
 @_lookup("random_choice")

@@ -38,6 +38,16 @@ def require_ansible() -> str:
     return path
 
 
+def require_reference_module(module: str) -> None:
+    """Skip unless the Python that runs ansible-playbook can import `module` (passlib, say)."""
+    python = Path(require_ansible()).parent / "python"
+    found = python.exists() and subprocess.run([str(python), "-c", f"import {module}"],
+                                               capture_output=True).returncode == 0
+    if not found:
+        pytest.skip(f"ansible-core's venv lacks {module}, which this case needs there: "
+                    f"run .ci/run, or pip install {module} into that venv")
+
+
 def ansible_playbook(*args: str, cwd: Path, env: Optional[dict[str, str]] = None, timeout: float = 300) -> CliRun:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     full_env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOST_KEY_CHECKING": "False",

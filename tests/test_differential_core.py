@@ -2,7 +2,9 @@
 
 Each `tests/differential/*.yml` runs under both engines against the same inventory
 (this machine, local connection); stdout must match line for line once timestamps
-and temp paths are normalised, and the exit codes must be equal.
+and temp paths are normalised, and the exit codes must be equal. A case's first line may
+be `# args: ...` (extra command-line arguments); a `# needs: passlib` line names Python
+modules ansible-core's own venv must have for that case.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reference import TARGET_PYTHON, compare, require_ansible
+from reference import TARGET_PYTHON, compare, require_ansible, require_reference_module
 
 CASES = sorted((Path(__file__).parent / "differential").glob("*.yml"))
 
@@ -34,6 +36,11 @@ def test_same_output_as_ansible(playbook: Path, tmp_path: Path) -> None:
     own_inventory = work / f"{playbook.stem}.ini"  # a case may bring its own inventory
     if own_inventory.exists():
         inventory = own_inventory
+    header = [line for line in playbook.read_text().splitlines() if line.startswith("#")]
+    for line in header:
+        if line.startswith("# needs:"):  # modules ansible-core itself must import, e.g. passlib
+            for module in line.split(":", 1)[1].split():
+                require_reference_module(module)
     first = playbook.read_text().splitlines()[0]
     extra = first.split("# args:", 1)[1].split() if first.startswith("# args:") else []
     compare(work / playbook.name, inventory, "-f", "1", *extra)
