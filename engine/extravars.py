@@ -6,12 +6,19 @@ import os
 from typing import Any
 
 from .argsplit import parse_kv
-from .errors import MiniplayError
-
-
-class ExtraVarsError(MiniplayError):
-    """A bad -e value (ansible-playbook exits 1)."""
+from .errors import CliError, MiniplayError
 from .yamlfile import load_yaml_file, load_yaml_text, to_plain
+
+
+CLI_ORIGIN = "<CLI option '-e'>"  # where Ansible says a bad inline -e value came from
+
+
+class ExtraVarsError(CliError):
+    """An -e value that is not a mapping (ansible-playbook exits 5; bad YAML exits 4, a missing file 1)."""
+
+
+def _not_a_mapping(shown: str) -> ExtraVarsError:
+    return ExtraVarsError(f"Invalid extra vars data supplied. '{shown}' could not be made into a dictionary")
 
 
 def parse_extra_vars(values: list[str]) -> dict[str, Any]:
@@ -24,30 +31,28 @@ def parse_extra_vars(values: list[str]) -> dict[str, Any]:
 def _one(raw: str) -> dict[str, Any]:
     text = raw.strip()
     if text.startswith("@"):
-        path = os.path.expanduser(text[1:])
-        if not os.path.exists(path):
-            raise ExtraVarsError(f"the file_name '{os.path.abspath(path)}' does not exist, or is not readable")
-        data = to_plain(load_yaml_file(path), path)
+        path = os.path.abspath(os.path.expanduser(text[1:]))
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise MiniplayError(f"Unable to retrieve file contents. Could not find or access '{path}' "
+                                "on the Ansible Controller.")
+        data = to_plain(load_yaml_file(path), path)  # a syntax error is a ParseError: exit 4
         if data is None:
             return {}
         if not isinstance(data, dict):
-            raise ExtraVarsError(f"Invalid extra vars data in '{path}': it must be a mapping, got a {type(data).__name__}")
+            raise _not_a_mapping(f"@{path}")
         return data
     if text.startswith("{") or text.startswith("["):
         try:
             data = json.loads(text)
         except ValueError:
-            try:
-                data = to_plain(load_yaml_text(text, "<extra vars>"))
-            except MiniplayError:
-                raise ExtraVarsError(f"Invalid extra vars data supplied: '{raw}' is neither JSON nor YAML") from None
+            data = to_plain(load_yaml_text(text, CLI_ORIGIN))  # a syntax error is a ParseError: exit 4
         if not isinstance(data, dict):
-            raise ExtraVarsError(f"Invalid extra vars data supplied. '{raw}' could not be made into a dictionary")
+            raise _not_a_mapping(raw)
         return data
     if not text:
         return {}
     parsed = parse_kv(text, raw_params=False)
     if "_raw_params" in parsed:
         raise ExtraVarsError(f"Invalid extra vars data supplied. '{raw}' could not be made into a dictionary "
-                       "(use key=value, @file.yml or a JSON object)")
+                             "(use key=value, @file.yml or a JSON object)")
     return parsed

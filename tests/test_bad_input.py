@@ -106,16 +106,25 @@ def test_a_template_error_on_one_host_leaves_the_others_running(tmp_path: Path) 
     assert 'ok: [b] => {\n    "msg": "after"\n}' in result.stdout
 
 
-@pytest.mark.parametrize("value,message", [
-    ("{bad", "Invalid extra vars data supplied"),
-    ("@missing.yml", "does not exist, or is not readable"),
-    ("justaword", "could not be made into a dictionary"),
+# Exit codes as ansible-playbook's: 4 for YAML it cannot parse, 5 for data that is not a
+# mapping, 1 for a file it cannot read.
+@pytest.mark.parametrize("value,code,message", [
+    ("{bad", 4, "YAML parsing failed: While parsing a flow mapping did not find expected ',' or '}}'.\n"
+                "Origin: <CLI option '-e'>:2:1"),
+    ("@broken.yml", 4, "YAML parsing failed: While parsing a flow node did not find expected node content.\n"
+                       "Origin: {tmp}/broken.yml:2:1"),
+    ("[1, 2]", 5, "Invalid extra vars data supplied. '[1, 2]' could not be made into a dictionary"),
+    ("@list.yml", 5, "Invalid extra vars data supplied. '@{tmp}/list.yml' could not be made into a dictionary"),
+    ("@missing.yml", 1, "Unable to retrieve file contents. Could not find or access '{tmp}/missing.yml'"),
+    ("justaword", 5, "'justaword' could not be made into a dictionary"),
 ])
-def test_bad_extra_vars(tmp_path: Path, value: str, message: str) -> None:
+def test_bad_extra_vars(tmp_path: Path, value: str, code: int, message: str) -> None:
     playbook = write(tmp_path / "site.yml", "- hosts: localhost\n  tasks: []\n")
+    write(tmp_path / "broken.yml", "a: [\n")
+    write(tmp_path / "list.yml", "- 1\n- 2\n")
     result = miniplay("run", "-e", value, str(playbook), cwd=tmp_path)
-    assert result.rc == 1
-    assert message in result.stderr
+    assert result.rc == code, result.stderr
+    assert message.format(tmp=tmp_path) in result.stderr
     assert "Traceback" not in result.stderr
 
 
