@@ -1015,6 +1015,39 @@ def quote(value: Any) -> str:
     return shlex.quote("" if value is None else str(value))
 
 
+# Each style's opening line, decoration before every line of text, and closing line.
+COMMENT_STYLES: dict[str, dict[str, str]] = {
+    "plain": {"decoration": "# "},
+    "erlang": {"decoration": "% "},
+    "c": {"decoration": "// "},
+    "cblock": {"beginning": "/*", "decoration": " * ", "end": " */"},
+    "xml": {"beginning": "<!--", "decoration": " - ", "end": "-->"},
+}
+
+
+@_filter("comment")
+def comment(value: Any, style: str = "plain", **options: Any) -> str:
+    """Text as a comment block for a config file: `{{ ansible_managed | comment }}`.
+
+    Options as Ansible names them: decoration, beginning, end, prefix/prefix_count (lines
+    above the text, default the bare decoration), postfix/postfix_count (below), newline."""
+    if style not in COMMENT_STYLES:
+        raise TemplateError(f"Invalid style '{style}'.")
+    settings = {"beginning": "", "end": "", "newline": "\n", "prefix_count": 1, "postfix_count": 1,
+                **COMMENT_STYLES[style], **options}
+    decoration, newline = str(settings["decoration"]), str(settings["newline"])
+    bare = settings.get("prefix", decoration), settings.get("postfix", decoration)
+    prefix, postfix = (str(part).rstrip() for part in bare)
+    text = str(value).split(newline)
+    last = len(text) - 1  # Ansible strips the decoration of empty lines, except the last one
+    lines = [f"{decoration}{line}" if line or number == last else decoration.rstrip()
+             for number, line in enumerate(text)]
+    block = ([settings["beginning"]] if settings["beginning"] else []) + [prefix] * int(settings["prefix_count"])
+    block += lines + [postfix] * int(settings["postfix_count"])
+    block += [settings["end"]] if settings["end"] else []
+    return newline.join(str(line) for line in block)
+
+
 # ---------------------------------------------------------------------------
 # Encoding and hashing
 # ---------------------------------------------------------------------------

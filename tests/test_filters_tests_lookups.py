@@ -765,6 +765,28 @@ def test_lookup_names() -> None:
         assert LOOKUPS[f"ansible.builtin.{name}"] is LOOKUPS[name]
 
 
+# ---- comment: vectors printed by ansible-core 2.19 ------------------------------------------
+
+@pytest.mark.parametrize("expression,want", [
+    ("'a\nb' | comment", "#\n# a\n# b\n#"),
+    ("'a\nb' | comment('cblock')", "/*\n *\n * a\n * b\n *\n */"),
+    ("'a' | comment('xml')", "<!--\n -\n - a\n -\n-->"),
+    ("'a' | comment('c')", "//\n// a\n//"),
+    ("'a' | comment('erlang')", "%\n% a\n%"),
+    ("'a\n\nb\n' | comment", "#\n# a\n#\n# b\n# \n#"),
+    ("'x' | comment(decoration='! ')", "!\n! x\n!"),
+    ("'x' | comment('plain', prefix='#####', prefix_count=2, postfix_count=0)", "#####\n#####\n# x"),
+])
+def test_comment_styles(expression: str, want: str) -> None:
+    assert evaluate(expression) == want
+
+
+def test_comment_refuses_an_unknown_style() -> None:
+    with pytest.raises(PluginFailed) as caught:
+        evaluate("'x' | comment('bogus')")
+    assert caught.value.full_message == "The filter plugin 'ansible.builtin.comment' failed: Invalid style 'bogus'."
+
+
 # ---- password_hash: checked against openssl's own SHA-crypt and MD5-crypt ---------------
 
 OPENSSL = shutil.which("openssl")
