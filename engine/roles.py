@@ -426,11 +426,14 @@ def _from_files(args: dict[str, Any]) -> dict[str, str]:
 
 
 def _parent_context(task: Task) -> Optional[dict[str, Any]]:
-    """A role used from inside another role sees that role's vars, params and defaults beneath its own."""
+    """A role used from inside another role sees that role's vars, params and defaults beneath its own,
+    and, as in Ansible, `ansible_parent_role_names`/`_paths`: the including role first, then its own parents."""
     if not task.role:
         return None
-    return {"vars": task.get("_role_vars") or {}, "params": task.get("_role_params") or {},
-            "defaults": task.get("_role_defaults") or {}}
+    params = dict(task.get("_role_params") or {})
+    params["ansible_parent_role_names"] = [task.role, *params.get("ansible_parent_role_names", [])]
+    params["ansible_parent_role_paths"] = [task.role_path, *params.get("ansible_parent_role_paths", [])]
+    return {"vars": task.get("_role_vars") or {}, "params": params, "defaults": task.get("_role_defaults") or {}}
 
 
 # --------------------------------------------------------------------------- run time (include_role)
