@@ -106,10 +106,7 @@ class Connections:
                 return worker
             if worker is not None:  # it died, or its connection dropped: start afresh (ssh re-opens once)
                 self._workers.pop(key, None)
-                try:
-                    worker.close()
-                except Exception:
-                    pass
+                _close_quietly(worker)
             settings = self._with_keywords(self.settings(target, target_view), keywords)
             connection = self._connection(target, settings, keywords)
             python = settings.get("ansible_python_interpreter") or (
@@ -182,16 +179,31 @@ class Connections:
         settings = self._with_keywords(self.settings(target, target_view), self._keywords(task, view))
         return become_for(self.run, task, view, become_user, settings)
 
+    def reset(self, host: str) -> bool:
+        """Close the host's workers and connection (`meta: reset_connection`), so the next task
+        logs in afresh: new group memberships, a changed shell or sshd setting take effect.
+        False when nothing was open."""
+        with self._lock_for(host):
+            workers = [key for key in self._workers if key[0] == host]
+            connections = [key for key in self._connections if key == host or (isinstance(key, tuple) and key[0] == host)]
+            for key in workers:
+                _close_quietly(self._workers.pop(key))
+            for key in connections:
+                _close_quietly(self._connections.pop(key))
+        return bool(workers or connections)
+
     def close_all(self) -> None:
         for worker in list(self._workers.values()):
-            try:
-                worker.close()
-            except Exception:
-                pass
+            _close_quietly(worker)
         self._workers.clear()
         for connection in list(self._connections.values()):
-            try:
-                connection.close()
-            except Exception:
-                pass
+            _close_quietly(connection)
         self._connections.clear()
+
+
+def _close_quietly(closable: Any) -> None:
+    """Close a worker or connection that may already be gone."""
+    try:
+        closable.close()
+    except Exception:
+        pass

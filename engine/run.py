@@ -179,6 +179,12 @@ class Run:
             self._groups_cache = self.inventory.groups_map()
         return self._groups_cache
 
+    def refresh_inventory(self) -> None:
+        """Read the inventory sources again (`meta: refresh_inventory`): new hosts, groups and
+        variables are seen from the next task; add_host additions are dropped, as in Ansible."""
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.inventory_changed()
+
     def inventory_changed(self) -> None:
         self._groups_cache = None
         self.vars.forget_inventory()

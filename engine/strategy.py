@@ -34,6 +34,15 @@ Walker = Generator[Step, Outcome, bool]
 
 META_ACTIONS = frozenset({"flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors",
                           "refresh_inventory", "reset_connection", "clear_facts", "end_role"})
+# Decided once, by the batch's first host, for every host (Ansible's linear strategy does the same).
+META_ONCE = frozenset({"end_play", "end_batch", "clear_host_errors", "clear_facts", "refresh_inventory"})
+META_WITHOUT_WHEN = frozenset({"noop", "refresh_inventory", "reset_connection"})
+# What a false `when` adds to "<action> conditional evaluated to False".
+META_SKIP_REASONS = {"flush_handlers": ", not running handlers for {host}", "end_play": ", continuing play",
+                     "end_batch": ", continuing current batch", "end_host": ", continuing execution for {host}",
+                     "clear_host_errors": ", not clearing host error state for {host}",
+                     "clear_facts": ", not clearing facts and fact cache for {host}",
+                     "end_role": "continuing role for {host}"}
 
 
 class EndHost(Exception):
@@ -169,10 +178,9 @@ class LinearStrategy:
         first_view = self.run.vars.view(hosts[0], state, task, params[hosts[0]])
         self.run.announce_load_warnings()
         name = state.task_name(task, first_view)
-        if not _is_flush(task):  # Ansible runs (and announces) flush_handlers host by host
-            self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=hosts)
-        if task.module == "meta":
-            return self._meta(state, executor, task, params, name)
+        if task.module == "meta":  # announced host by host, as Ansible does
+            return self._meta(state, executor, task, params, name, handler)
+        self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=hosts)
         run_once = executor._flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
         throttle = task.get("throttle")
@@ -449,42 +457,73 @@ class LinearStrategy:
 
     # ------------------------------------------------------------------ meta
     def _meta(self, state: PlayState, executor: TaskExecutor, task: Task,
-              params: dict[str, dict[str, Any]], name: str) -> dict[str, Outcome]:
+              params: dict[str, dict[str, Any]], name: str, handler: bool = False) -> dict[str, Outcome]:
+        """Run a meta action as Ansible's linear strategy does: host by host, each with its own
+        banner and `when`, except the play-wide actions, which the first host decides for all."""
         action = str(task.args.get("_raw_params", "")).strip()
         if action not in META_ACTIONS:
             raise MiniplayError(f"invalid meta action requested: {action}", task.location)
-        outcomes: dict[str, Outcome] = {}
         hosts = list(params)
-        runnable = []
-        for host in hosts:
-            if action == "flush_handlers":
-                self.run.bus.emit("task_start", task=task, name=name, handler=False, hosts=[host])
-            view = self.run.vars.view(host, state, task, params[host])
-            holds, _ = self.run.templar.all_true(task.when, view)
-            result = {"changed": False, "skipped": not holds}
-            if not holds:
-                result.update(skip_reason="Conditional result was False")
-            outcomes[host] = Outcome(host=host, task=task, result=result)
+        deciding = hosts[:1] if action in META_ONCE else hosts
+        outcomes: dict[str, Outcome] = {}
+        flushing = []
+        for host in deciding:
+            self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=[host])
+            holds = True
+            if action in META_WITHOUT_WHEN and task.when:
+                self.run.bus.emit("warning", text=f"{action} task does not support when conditional")
+            else:
+                holds, _ = self.run.templar.all_true(task.when, self.run.vars.view(host, state, task, params[host]))
             if holds:
-                runnable.append(host)
+                result = {"msg": self._meta_act(state, action, host, hosts), "changed": False}
                 if action == "flush_handlers":
-                    self.announce_notified(host)
-                    self.run.bus.emit("verbose", host=host, task=task, level=2,
-                                      text=f"META: triggered running handlers for {host}")
-        if action == "flush_handlers":
-            self.flush_handlers(state, executor, runnable, announced=True)
-        elif action in ("end_play", "end_batch"):
-            for host in state.active_hosts():
-                state.removed.add(host)
-        elif action == "end_host":
-            for host in runnable:
-                state.removed.add(host)
-        elif action == "clear_host_errors":
-            for host in list(self.run.dead_hosts):
-                if host in state.hosts and host not in self.run.unreachable_hosts:
-                    self.run.dead_hosts.discard(host)
-                    state.removed.discard(host)
+                    flushing.append(host)
+            else:
+                reason = f"{action} conditional evaluated to False{META_SKIP_REASONS[action].format(host=host)}"
+                result = {"msg": action, "skipped": True, "skip_reason": reason}
+                if action == "end_host":  # Ansible keeps an older wording in msg for this one
+                    result["msg"] = f"end_host conditional evaluated to false, continuing execution for {host}"
+            header = result["skip_reason"] if result.get("skipped") else result["msg"]
+            self.run.bus.emit("verbose", host=host, task=task, level=2, text=f"META: {header}")
+            if result.get("skipped"):  # shown, but not counted in the recap, as in Ansible
+                self.run.bus.emit("host_result", host=host, task=task, result=result, status="skipped")
+            outcomes[host] = Outcome(host=host, task=task, result=result)
+        for host in hosts[len(deciding):]:
+            outcomes[host] = Outcome(host=host, task=task, result=outcomes[deciding[0]].result)
+        if flushing:  # the handlers then run once, for every host that flushed, side by side
+            self.flush_handlers(state, executor, flushing, announced=True)
         return outcomes
+
+    def _meta_act(self, state: PlayState, action: str, host: str, hosts: list[str]) -> str:
+        """Carry out one meta action for `host` (or, for play-wide ones, for all); its message.
+        flush_handlers only announces here: the caller runs the handlers for all hosts at once."""
+        if action == "flush_handlers":
+            self.announce_notified(host)
+            return f"triggered running handlers for {host}"
+        if action in ("end_play", "end_batch"):
+            for active in state.active_hosts():
+                state.removed.add(active)
+            return "ending play" if action == "end_play" else "ending batch"
+        if action == "end_host":
+            state.removed.add(host)
+            return f"ending play for {host}"
+        if action == "clear_host_errors":
+            for failed in list(self.run.dead_hosts):
+                if failed in state.hosts and failed not in self.run.unreachable_hosts:
+                    self.run.dead_hosts.discard(failed)
+                    state.removed.discard(failed)
+            return "cleared host errors"
+        if action == "clear_facts":
+            for each in hosts:
+                self.run.host_state(each).facts.clear()
+                self.run.host_state(each).fact_vars.clear()
+            return "facts cleared"
+        if action == "reset_connection":
+            return "reset connection" if self.run.connections.reset(host) else "no connection, nothing to reset"
+        if action == "refresh_inventory":
+            self.run.refresh_inventory()
+            return "inventory successfully refreshed"
+        return action  # noop, end_role (roles end with their block)
 
 
 def _ordered(hosts: list[str], order: Any) -> list[str]:
@@ -511,10 +550,6 @@ def _peer_failure(host: str, task: Task) -> Outcome:
     """What a host's walk sees when any_errors_fatal fails it along with another host."""
     return Outcome(host=host, task=task, result={"failed": True, "_miniplay_peer_failed": True,
                                                  "msg": "another host failed and any_errors_fatal is set"})
-
-
-def _is_flush(task: Task) -> bool:
-    return task.module == "meta" and str(task.args.get("_raw_params", "")).strip() == "flush_handlers"
 
 
 class _StopPlay(Exception):

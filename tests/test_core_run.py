@@ -371,3 +371,36 @@ def test_free_form_arguments_keep_regex_backreferences(tmp_path: Path) -> None:
     assert result.rc == 0, result.stdout + result.stderr
     assert conf.read_text() == "ListenAddress 0.0.0.0:8080\nport=122\n"
     assert '"msg": "a\\\\1b \\t"' in result.stdout
+
+
+def test_refresh_inventory_reads_the_sources_again(tmp_path: Path) -> None:
+    inventory = write(tmp_path / "hosts.ini", "[web]\nw1 ansible_connection=local\n")
+    write(tmp_path / "site.yml", f"""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - debug: msg="{{{{ groups.web | join(',') }}}}"
+            - copy:
+                dest: {inventory}
+                content: "[web]\\nw1 ansible_connection=local\\nw2 ansible_connection=local colour=green\\n"
+            - debug: msg="{{{{ groups.web | join(',') }}}}"
+            - meta: refresh_inventory
+            - debug: msg="{{{{ groups.web | join(',') }}}} {{{{ hostvars.w2.colour }}}}"
+        """)
+    result = miniplay("run", "-i", "hosts.ini", "site.yml", cwd=tmp_path)
+    assert result.rc == 0, result.stdout + result.stderr
+    messages = [line.split('"msg": ', 1)[1] for line in result.stdout.splitlines() if '"msg": ' in line]
+    assert messages == ['"w1"', '"w1"', '"w1,w2 green"'], "the new host is seen only after the refresh"
+
+
+def test_clear_facts_forgets_gathered_facts_but_not_set_fact(tmp_path: Path) -> None:
+    write(tmp_path / "site.yml", """
+        - hosts: localhost
+          tasks:
+            - set_fact: mine=1
+            - meta: clear_facts
+            - debug: msg="{{ ansible_facts.hostname is defined }} {{ ansible_hostname is defined }} {{ mine }}"
+        """)
+    result = miniplay("run", "site.yml", cwd=tmp_path)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert '"msg": "False False 1"' in result.stdout

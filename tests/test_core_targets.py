@@ -180,3 +180,25 @@ def test_command_creates_removes_and_check_mode(target) -> None:
     second = target.run(playbook)
     assert f"Did not run command since '{marker}' exists" in second.stdout
     assert f"Would not run command since '{marker}' exists" in target.run(playbook, "-C").stdout
+
+
+def test_reset_connection_logs_in_afresh(target) -> None:
+    # the worker that runs modules is the shell's parent: the same one until reset_connection
+    result = target.run("""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - shell: echo $PPID
+              register: first
+            - shell: echo $PPID
+              register: second
+            - meta: reset_connection
+            - shell: echo $PPID
+              register: third
+            - debug: msg="{{ [first.stdout, second.stdout, third.stdout] }}"
+        """, "-vv")
+    assert result.rc == 0, result.stdout + result.stderr
+    first, second, third = result.debug_values()["msg"]
+    assert first == second, "one worker per host for the run"
+    assert third != first, "reset_connection closed it; the next task started a new one"
+    assert "META: reset connection" in result.stdout
