@@ -34,16 +34,16 @@ DISCARD = "/dev/null"
 
 def lookup_password(terms: list, ctx: "LookupContext", kwargs: dict) -> list:
     """One password per term (`path [length=N] [chars=...] [seed=...] [encrypt=scheme]`)."""
-    unknown = sorted(set(kwargs) - set(OPTIONS))
-    if unknown:
-        raise TemplateError(f"Unrecognized parameter(s) given to password lookup: {', '.join(unknown)}")
     base = ctx.search_paths[-1] if ctx.search_paths else os.getcwd()  # the playbook's directory
     return [_password_for(str(term), base, kwargs) for term in terms]
 
 
 def _password_for(term: str, base: str, kwargs: dict) -> str:
     relpath, params = _parse_term(term)
-    options = {**kwargs, **params}
+    options = {**kwargs, **params}  # options in the term win over keyword options
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TemplateError(f"Unrecognized parameter(s) given to password lookup: {', '.join(unknown)}")
     length = _length(options.get("length", DEFAULT_LENGTH))
     chars = _candidate_chars(options.get("chars", DEFAULT_CHARS))
     seed = options.get("seed")
@@ -72,9 +72,6 @@ def _parse_term(term: str) -> tuple[str, dict[str, Any]]:
         path = f"{path} {raw}"
         if not term.startswith(path):
             raise TemplateError("Unrecognized value after key=value parameters given to password lookup")
-    unknown = sorted(set(params) - set(OPTIONS))
-    if unknown:
-        raise TemplateError(f"Unrecognized parameter(s) given to password lookup: {', '.join(unknown)}")
     return path, params
 
 
