@@ -5,10 +5,10 @@ import json
 import re
 import shutil
 import subprocess
-import time
 
 import pytest
 
+from generated_playbooks import big_playbook
 from helpers import REPO, miniplay, write
 
 DEMO = REPO / "playbooks" / "visibility-demo.yml"
@@ -199,42 +199,15 @@ def test_modules_miniplay_lacks_are_still_planned(tmp_path):
     assert result.rc == 4 and "couldn't resolve module/action 'aptt'" in result.stderr
 
 
-def big_playbook(path, tasks: int) -> None:
-    lines = ["- hosts: all", "  gather_facts: false", "  handlers:", "    - name: restart", "      debug: msg=r",
-             "  tasks:"]
-    for n in range(tasks):
-        kind = n % 5
-        if kind == 0:
-            lines += [f"    - name: launch {n}", f"      command: sleep {n % 7}", "      async: 60", "      poll: 0",
-                      f"      register: job{n}"]
-        elif kind == 1:
-            lines += [f"    - name: join {n}", f"      async_status: jid={{{{ job{n - 1}.ansible_job_id }}}}",
-                      f"      register: r{n}", f"      until: r{n}.finished", "      retries: 60", "      delay: 1"]
-        elif kind == 2:
-            lines += [f"    - name: block {n}", "      block:", f"        - debug: msg={{{{ r{n - 1}.rc }}}}",
-                      "      rescue:", "        - debug: msg=rescued", "      always:", "        - debug: msg=always"]
-        elif kind == 3:
-            lines += [f"    - name: loop {n}", "      debug: msg={{ item }}", "      loop: [1, 2, 3]",
-                      "      when: inventory_hostname != 'x'", "      notify: restart", "      changed_when: true"]
-        else:
-            lines += [f"    - name: set {n}", f"      set_fact: v{n}={n}"]
-    path.write_text("\n".join(lines) + "\n")
-
-
-def test_a_thousand_task_playbook_is_planned_and_checked_in_under_a_second(tmp_path):
+def test_a_thousand_task_playbook_is_planned_and_checked(tmp_path):
+    """Every task of a large mixed playbook becomes a node and the checker finds nothing wrong.
+    How long it takes is a benchmark figure: python tests/bench/bench_visibility.py."""
     from miniplay.graph import build_plan, load_for_plan
     from miniplay.plancheck import check_plan
 
     book = tmp_path / "big.yml"
     big_playbook(book, 1000)
     inventory = ",".join(f"h{n}" for n in range(20))
-    playbook = load_for_plan(str(book))
-    took = float("inf")
-    for _ in range(3):  # best of three: a busy machine must not fail the test
-        start = time.perf_counter()
-        plan = build_plan(playbook, [inventory])
-        findings = check_plan(plan)
-        took = min(took, time.perf_counter() - start)
+    plan = build_plan(load_for_plan(str(book)), [inventory])
     assert sum(1 for _ in plan.groups[0].task_nodes()) >= 1000
-    assert findings == []
-    assert took < 1.0, f"graph + check of 1,000 tasks took {took:.2f}s"
+    assert check_plan(plan) == []

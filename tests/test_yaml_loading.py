@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import miniplay, write
-from reference import ansible_playbook, require_ansible
+from reference import ansible_playbook, error_block, require_ansible
 
 # (id, file text, the [ERROR] line ansible-core 2.19 prints, its Origin line:col)
 SYNTAX_ERRORS = [
@@ -60,7 +60,7 @@ def test_syntax_errors_match_ansible_core(tmp_path: Path, name: str, text: str, 
     ours = miniplay("run", "-i", str(inventory), str(playbook), cwd=tmp_path)
     assert ours.rc == theirs.rc
     # the message, Origin and source excerpt agree; the worked example under it is our own text
-    assert ours.stderr.split("\n\n\n")[0].rstrip("\n") == theirs.stderr.split("\n\n\n")[0].rstrip("\n")
+    assert error_block(ours.stderr) == error_block(theirs.stderr)
 
 
 def test_a_hint_shows_how_to_fix_the_line(tmp_path: Path) -> None:

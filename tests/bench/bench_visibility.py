@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 
 
 def plan_figures(tasks: int) -> None:
-    from test_graph import big_playbook  # the same playbook the test times
+    from generated_playbooks import big_playbook  # the same playbook the graph test plans
 
     from miniplay.graph import build_plan, load_for_plan, to_mermaid
     from miniplay.plancheck import check_plan
