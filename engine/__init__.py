@@ -4,7 +4,7 @@ The public API is `run_playbook()`; the `miniplay` command is a thin layer on it
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .core.version import __version__
 
 
 def run_playbook(path: str, **options):
@@ -13,7 +13,7 @@ def run_playbook(path: str, **options):
     Options mirror the CLI: inventory, extra_vars, forks, limit, verbosity,
     check, diff, events (an events.EventBus or None), stdout (a text stream).
     """
-    from .run import run_playbook as _run
+    from .running.run import run_playbook as _run
 
     return _run(path, **options)
 

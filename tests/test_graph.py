@@ -222,8 +222,8 @@ def big_playbook(path, tasks: int) -> None:
 
 
 def test_a_thousand_task_playbook_is_planned_and_checked_in_under_a_second(tmp_path):
-    from miniplay.graph import build_plan, load_for_plan
-    from miniplay.plancheck import check_plan
+    from miniplay.planning.graph import build_plan, load_for_plan
+    from miniplay.planning.plancheck import check_plan
 
     book = tmp_path / "big.yml"
     big_playbook(book, 1000)
