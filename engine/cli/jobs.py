@@ -106,7 +106,7 @@ class JobHosts:
         def one(host: str) -> dict[str, Any]:
             try:
                 view = self.run.vars.view(host, None)
-                directory = self.async_dir or async_dir_for(self.run, view)
+                directory = self.async_dir or async_dir_for(self.run.options, view)
                 worker = self.run.connections.worker(host, view)
                 return worker.call({"op": "run", "module": "_jobs", "args": args, "async_dir": directory,
                                     "no_invocation": True})

@@ -18,6 +18,7 @@ from ..core.errors import Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
 from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
 from ..core.yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
+from .roles import RoleLoadState, import_role, load_play_roles  # roles are their own room
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LIST_KEYWORDS = ("when", "changed_when", "failed_when", "until")
@@ -59,6 +60,12 @@ class Loader:
     def __init__(self) -> None:
         self._chain: list[str] = []
         self._next_uid = 0
+        self.role_state: Optional[RoleLoadState] = None   # what import_role leaves for the play being loaded
+
+    @property
+    def top_file(self) -> Optional[str]:
+        """The playbook file being loaded (the first of the include chain), None between loads."""
+        return self._chain[0] if self._chain else None
 
     # ------------------------------------------------------------------ playbooks
     def load_playbook(self, path: str) -> Playbook:
@@ -121,7 +128,6 @@ class Loader:
             play.vars_files = [play.vars_files]
         for section in ("pre_tasks", "tasks", "post_tasks"):
             setattr(play, section, self.load_task_list(data.get(section), path, inherited, key_location(data, section, path)))
-        from .roles import load_play_roles  # roles are their own room; also wires import_role's handlers
 
         play.tasks = load_play_roles(self, data.get("roles"), path, inherited, play) + play.tasks
         play.handlers += [t for t in self._handlers(data.get("handlers"), path, inherited)]
@@ -180,8 +186,6 @@ class Loader:
         if task.module == "import_tasks":
             return self._import_tasks(task, inherited, role, role_path, handlers)
         if task.module == "import_role":
-            from .roles import import_role
-
             return import_role(self, task, inherited)
         return [task]
 

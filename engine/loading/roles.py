@@ -38,16 +38,13 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Callable, Optional, Protocol
 
 from ..core import keywords as kw
 from ..core.errors import Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Task, iter_tasks
-from ..vars.manager import load_vars_file
+from .varsfiles import load_vars_file
 from ..core.yamlfile import item_location, key_location, load_yaml_file, to_plain, value_location
-
-if TYPE_CHECKING:
-    from .playbook import Loader
 
 DEFAULT_ROLES_PATH = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
 # Keys of a role entry that are keywords; every other key is a role parameter.
@@ -56,6 +53,20 @@ INCLUDE_ROLE_ARGS = frozenset({"name", "role", "tasks_from", "vars_from", "defau
                                "apply", "public", "allow_duplicates", "rolespec_validate"})
 ROLE_MARK = "_miniplay_role"          # Block keyword: the identity of the role instance inside
 FILE_EXTENSIONS = ("", ".yml", ".yaml", ".json")
+
+
+class TasksFileLoader(Protocol):
+    """What roles need from the playbook loader (playbook.Loader), which in turn calls this file."""
+
+    role_state: Optional["RoleLoadState"]   # what import_role leaves for the play being loaded
+
+    @property
+    def top_file(self) -> Optional[str]:
+        """The playbook file being loaded (the first file of the include chain)."""
+
+    def load_tasks_file(self, path: str, inherited: dict[str, Any], role: Optional[str] = None,
+                        role_path: Optional[str] = None, handlers: bool = False) -> list[Node]:
+        """The nodes of a tasks (or handlers) file, with the inherited keywords pushed down."""
 
 
 class RoleNotFound(ParseError):
@@ -164,7 +175,7 @@ def _load_vars_part(role_path: str, kind: str, name: Optional[str], location: Lo
 class RoleBuilder:
     """Finds and loads roles for one playbook file; compiles them into tasks."""
 
-    def __init__(self, loader: "Loader", basedirs: list[str], roles_path: list[str]) -> None:
+    def __init__(self, loader: TasksFileLoader, basedirs: list[str], roles_path: list[str]) -> None:
         self.loader = loader
         self.basedirs = _unique([os.path.abspath(b) for b in basedirs])
         self.roles_path = roles_path
@@ -303,26 +314,25 @@ def identity(role: RoleInstance) -> str:
                        "vars": role.entry_vars, "from": role.from_files}, sort_keys=True, default=str)
 
 
-def first_run_of_role(run: Any, state: Any, host: str, block: Block) -> bool:
+def first_run_of_role(ran: set[str], block: Block, holds: Callable[[list[Any], Optional[Task]], bool]) -> bool:
     """False when this use of a role already ran on the host in this play; else True.
 
     The strategy asks before walking a marked role block: a second identical use is
     skipped silently, as Ansible skips a role that `has_run` on the host. A use only
     counts as run when its `when` (the entry's and the enclosing ones) held for the
-    host, as Ansible's role_complete step checks it.
+    host, as Ansible's role_complete step checks it. `ran` holds the uses that ran on the
+    host in this play; `holds(conditions, first_task)` renders the conditions for the host.
     """
-    ran = run.host_state(host).__dict__.setdefault("roles_ran", {}).setdefault(id(state.play), set())
     mark = block.keywords[ROLE_MARK]
     if mark in ran:
         return False
     conditions = block.keywords.get("_role_when") or []
     if conditions:
-        first = next(iter_tasks(block.block), None)
         try:
-            holds = run.templar.all_true(conditions, run.vars.view(host, state, first))[0]
+            held = holds(conditions, next(iter_tasks(block.block), None))
         except MiniplayError:
-            holds = False
-        if not holds:
+            held = False
+        if not held:
             return True
     ran.add(mark)
     return True
@@ -330,7 +340,7 @@ def first_run_of_role(run: Any, state: Any, host: str, block: Block) -> bool:
 
 # --------------------------------------------------------------------------- load time (loader hooks)
 @dataclass
-class _LoadState:
+class RoleLoadState:
     """What import_role leaves for the play being loaded: its handlers and exported variables."""
 
     handlers: list[Task] = field(default_factory=list)
@@ -344,15 +354,13 @@ class _LoadState:
         return self._roles_path
 
 
-def _load_state(loader: "Loader") -> _LoadState:
-    state = getattr(loader, "_role_state", None)
-    if state is None:
-        state = _LoadState()
-        setattr(loader, "_role_state", state)
-    return state
+def _load_state(loader: TasksFileLoader) -> RoleLoadState:
+    if loader.role_state is None:
+        loader.role_state = RoleLoadState()
+    return loader.role_state
 
 
-def load_play_roles(loader: "Loader", roles_data: Any, path: str, inherited: dict[str, Any], play: Play) -> list[Node]:
+def load_play_roles(loader: TasksFileLoader, roles_data: Any, path: str, inherited: dict[str, Any], play: Play) -> list[Node]:
     """A play's `roles:` as nodes to run before its tasks; also wires handlers and exported vars."""
     state = _load_state(loader)
     roles_data = roles_data or []
@@ -386,7 +394,7 @@ def load_play_roles(loader: "Loader", roles_data: Any, path: str, inherited: dic
     return nodes
 
 
-def import_role(loader: "Loader", task: Task, inherited: dict[str, Any]) -> list[Node]:
+def import_role(loader: TasksFileLoader, task: Task, inherited: dict[str, Any]) -> list[Node]:
     """`import_role` (static): the role's tasks in place of the task, with its keywords pushed down."""
     state = _load_state(loader)
     args = task.args
@@ -398,7 +406,7 @@ def import_role(loader: "Loader", task: Task, inherited: dict[str, Any]) -> list
         raise ParseError(f"Invalid options for import_role: {', '.join(unknown)}", task.where("_args"))
     if "apply" in args:
         raise ParseError("Invalid options for import_role: apply", task.where("_args"))
-    top = loader._chain[0] if getattr(loader, "_chain", None) else task.location.path
+    top = loader.top_file or task.location.path
     basedirs = [os.path.dirname(os.path.abspath(task.location.path))] if not task.role_path else []
     basedirs.append(os.path.dirname(top))
     builder = RoleBuilder(loader, basedirs, state.roles_path)
@@ -445,59 +453,72 @@ class IncludedRole:
     nodes: list[Node]
 
 
-def include_role(run: Any, play: Play, task: Task, args: dict[str, Any], inherited: dict[str, Any]) -> IncludedRole:
-    """Load a role when a host reaches include_role (its dependencies are marked blocks, as always).
+class RoleIncluder:
+    """Loads roles when a host reaches include_role; one per run (it owns the run's role cache).
 
-    Loaded roles are cached per run (by role, arguments and inherited keywords), so
-    every host gets the very same Task objects and the linear strategy keeps them in
-    lockstep. New handlers join the play's handlers; `public: true` exports the
-    role's defaults and vars to the rest of the play.
+    Loaded roles are cached by role, arguments and inherited keywords, so every host gets
+    the very same Task objects and the linear strategy keeps them in lockstep.
     """
-    name = args.get("name", args.get("role"))
-    if not name:
-        raise ParseError("'name' is a required field for include_role.", task.location)
-    cache_key = json.dumps([str(name), _from_files(args), inherited, task.uid], sort_keys=True, default=str)
-    lock = run.__dict__.setdefault("_role_lock", threading.Lock())
-    with lock:
-        cache = run.__dict__.setdefault("_role_cache", {})
-        cached = cache.get(cache_key)
-        if cached is None:
-            builder = RoleBuilder(run.loader, _runtime_basedirs(run, task), _runtime_roles_path(run))
-            role_basedir = os.path.dirname(task.role_path) if task.role_path else None
-            spec = {"name": name, "keywords": {}, "when": [], "tags": [], "vars": {}, "params": {},
-                    "name_location": task.where("_args")}
-            role = builder.load(spec, task.location, _from_files(args), role_basedir)
-            block, handlers = builder.compile(role, inherited, _parent_context(task), mark_self=False)
-            known = {(h.role_path, str(h.location)) for h in play.handlers}
-            fresh = [h for h in handlers if (h.role_path, str(h.location)) not in known]
-            if fresh:  # never replace a handler the play has: it may be notified already
-                play.handlers = play.handlers + fresh
-            cached = (role, block)
-            cache[cache_key] = cached
-        role, block = cached
-        if _truthy(args.get("public", False)):
-            defaults = dict(play.keywords.get("_role_export_defaults") or {})
-            defaults.update(role.exported_defaults())
-            role_vars = dict(play.keywords.get("_role_export_vars") or {})
-            role_vars.update(role.exported_vars())
-            play.keywords["_role_export_defaults"] = defaults
-            play.keywords["_role_export_vars"] = role_vars
-    return IncludedRole(name=role.name, nodes=block.block)
 
+    def __init__(self, loader: TasksFileLoader, playbook_dir: str, config: Optional[dict[str, Any]],
+                 config_file: Optional[str]) -> None:
+        self.loader = loader
+        self.playbook_dir = playbook_dir
+        self.config = config
+        self.config_file = config_file
+        self._cache: dict[str, tuple[RoleInstance, Block]] = {}
+        self._lock = threading.Lock()
 
-def _runtime_basedirs(run: Any, task: Task) -> list[str]:
-    basedirs = []
-    if not task.role_path:
-        basedirs.append(os.path.dirname(os.path.abspath(task.location.path)))
-    basedirs.append(run.playbook_dir)
-    return basedirs
+    def include(self, play: Play, task: Task, args: dict[str, Any], inherited: dict[str, Any]) -> IncludedRole:
+        """Load a role for include_role (its dependencies are marked blocks, as always).
 
+        New handlers join the play's handlers; `public: true` exports the role's defaults
+        and vars to the rest of the play.
+        """
+        name = args.get("name", args.get("role"))
+        if not name:
+            raise ParseError("'name' is a required field for include_role.", task.location)
+        cache_key = json.dumps([str(name), _from_files(args), inherited, task.uid], sort_keys=True, default=str)
+        with self._lock:
+            cached = self._cache.get(cache_key)
+            if cached is None:
+                cached = self._load(play, task, args, inherited, name)
+                self._cache[cache_key] = cached
+            role, block = cached
+            if _truthy(args.get("public", False)):
+                defaults = dict(play.keywords.get("_role_export_defaults") or {})
+                defaults.update(role.exported_defaults())
+                role_vars = dict(play.keywords.get("_role_export_vars") or {})
+                role_vars.update(role.exported_vars())
+                play.keywords["_role_export_defaults"] = defaults
+                play.keywords["_role_export_vars"] = role_vars
+        return IncludedRole(name=role.name, nodes=block.block)
 
-def _runtime_roles_path(run: Any) -> list[str]:
-    options = run.options
-    if options.config or options.config_file:
-        return configured_roles_path(options.config, options.config_file)
-    return configured_roles_path()
+    def _load(self, play: Play, task: Task, args: dict[str, Any], inherited: dict[str, Any],
+              name: Any) -> tuple[RoleInstance, Block]:
+        builder = RoleBuilder(self.loader, self._basedirs(task), self._roles_path())
+        role_basedir = os.path.dirname(task.role_path) if task.role_path else None
+        spec = {"name": name, "keywords": {}, "when": [], "tags": [], "vars": {}, "params": {},
+                "name_location": task.where("_args")}
+        role = builder.load(spec, task.location, _from_files(args), role_basedir)
+        block, handlers = builder.compile(role, inherited, _parent_context(task), mark_self=False)
+        known = {(h.role_path, str(h.location)) for h in play.handlers}
+        fresh = [h for h in handlers if (h.role_path, str(h.location)) not in known]
+        if fresh:  # never replace a handler the play has: it may be notified already
+            play.handlers = play.handlers + fresh
+        return role, block
+
+    def _basedirs(self, task: Task) -> list[str]:
+        basedirs = []
+        if not task.role_path:
+            basedirs.append(os.path.dirname(os.path.abspath(task.location.path)))
+        basedirs.append(self.playbook_dir)
+        return basedirs
+
+    def _roles_path(self) -> list[str]:
+        if self.config or self.config_file:
+            return configured_roles_path(self.config, self.config_file)
+        return configured_roles_path()
 
 
 # --------------------------------------------------------------------------- small helpers

@@ -9,22 +9,24 @@ result dict, never as an exception.
 """
 from __future__ import annotations
 
-import re
 import time
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
-from .actions import ActionContext, get_action
+from .actions import ActionContext, ActionServices, get_action
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, source_excerpt
 from ..templating.filters import PluginFailed, user_message
 from ..core.registry import controller_actions, target_modules
 from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
 from ..templating.templar import has_embedded_template, remove_omitted
 from ..transport.worker import WorkerError
+from .failures import module_failure
 
 if TYPE_CHECKING:
     from ..core.model import Task
-    from .run import PlayState, Run
     from ..vars.layers import VarsView
+    from ..vars.manager import VariableManager
+    from .jobs import JobManager
+    from .playstate import PlayState
 
 NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 
@@ -34,12 +36,20 @@ def censored(result: dict[str, Any]) -> dict[str, Any]:
     return {"censored": NO_LOG_MESSAGE, **kept}
 
 
+class ExecutorServices(ActionServices, Protocol):
+    """The parts of the run the executor uses: what actions use, plus variables and async jobs."""
+
+    vars: "VariableManager"
+    jobs: "JobManager"
+
+
 class TaskExecutor:
     """Executes tasks for one play; shared by the fork threads (it holds no per-host state)."""
 
-    def __init__(self, run: "Run", play: "PlayState") -> None:
+    def __init__(self, run: ExecutorServices, play: "PlayState") -> None:
         self.run = run
         self.play = play
+        self._refs_cache: dict[int, tuple[Task, list[str]]] = {}   # task id → the variables its templates read
         # called with each outcome before its result is shown (the strategy queues handlers here,
         # so -vv's "Notification ... saved" comes before the result line, as in Ansible)
         self.before_result: Optional[Callable[[Outcome], None]] = None
@@ -64,7 +74,7 @@ class TaskExecutor:
         view = self._with_delegate_address(task, self.run.vars.view(host, self.play, task, params))
         self.run.bus.emit("host_start", host=host, task=task)
         self._emit_var_sources(host, task, view)
-        no_log = self._flag(task, "no_log", view)
+        no_log = self.flag(task, "no_log", view)
         if task.get("loop") is not None:
             try:
                 items = self._loop_items(task, view)
@@ -81,15 +91,15 @@ class TaskExecutor:
             result = self._run_with_retries(host, task, view)
         ignored = False
         if result.get("failed") and not result.get("unreachable") and not result.get("_miniplay_unignorable"):
-            ignored = self._flag(task, "ignore_errors", view)
+            ignored = self.flag(task, "ignore_errors", view)
         if result.get("unreachable"):
-            ignored = self._flag(task, "ignore_unreachable", view)
+            ignored = self.flag(task, "ignore_unreachable", view)
         if task.register:
             value = registered(result)
             if value.get("failed") and not value.get("results"):
                 value.setdefault("exception", "(traceback unavailable)")
             self.run.host_state(host).registered[task.register] = value
-            if self._flag(task, "run_once", view):
+            if self.flag(task, "run_once", view):
                 for other in self.play.active_hosts():
                     self.run.host_state(other).registered[task.register] = value
         outcome = Outcome(host=host, task=task, result=result, ignored=ignored,
@@ -286,7 +296,7 @@ class TaskExecutor:
         extra: dict[str, Any] = {"attempt": attempt} if attempt is not None else {}
         loop = next((la.values for la in view.layers[:3] if la.label == "loop" and "ansible_loop_var" in la.values),
                     None)
-        if loop is not None and not self._flag(task, "no_log", view):
+        if loop is not None and not self.flag(task, "no_log", view):
             extra["item"] = loop.get(loop["ansible_loop_var"])
         self.run.bus.emit("conditional", host=host or view.get("inventory_hostname"), task=task, keyword=keyword,
                           clauses=shown, result=holds and error is None, **extra)
@@ -298,7 +308,7 @@ class TaskExecutor:
         """A `task_vars` event: each variable the task's templates read and the layer it comes from."""
         from ..templating.varrefs import task_refs, template_refs
 
-        cache = self.__dict__.setdefault("_refs_cache", {})
+        cache = self._refs_cache
         entry = cache.get(id(task))
         if entry is None or entry[0] is not task:
             entry = cache[id(task)] = (task, sorted(task_refs(task).names))
@@ -337,7 +347,7 @@ class TaskExecutor:
             return settings
         environment, check_mode, diff = settings["environment"], settings["check_mode"], settings["diff"]
         async_seconds, poll = settings["async"], settings["poll"]
-        ctx = ActionContext(executor=self, host=host, task=task, args=args, vars=view, check_mode=check_mode,
+        ctx = ActionContext(executor=self, services=self.run, host=host, task=task, args=args, vars=view, check_mode=check_mode,
                             diff=diff, environment=environment)
         try:
             if async_seconds > 0:
@@ -397,7 +407,7 @@ class TaskExecutor:
             ctx.task.action if ctx.task.module == name else name
         request = {"op": options.pop("op", "run"), "module": name, "args": args, "check": ctx.check_mode,
                    "diff": ctx.diff, "env": ctx.environment, "label": label,
-                   "no_log": self._flag(ctx.task, "no_log", ctx.vars), **options}
+                   "no_log": self.flag(ctx.task, "no_log", ctx.vars), **options}
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
             result = worker.call(request)
@@ -408,7 +418,7 @@ class TaskExecutor:
         return add_lines(result)
 
     # ------------------------------------------------------------------ keyword helpers
-    def _flag(self, task: "Task", key: str, view: "VarsView") -> bool:
+    def flag(self, task: "Task", key: str, view: "VarsView") -> bool:
         value = task.get(key)
         if value is None:
             return False
@@ -478,21 +488,6 @@ class TaskExecutor:
 
 # Modules that Ansible runs through an action plugin of the same name (shell goes through command).
 ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri"})
-
-
-def module_failure(exc: WorkerError) -> dict[str, Any]:
-    """Ansible's result when the module could not run at all (no python, worker died)."""
-    if exc.result is not None:  # the worker never started, for a reason with its own message (become)
-        return dict(exc.result)
-    missing = re.search(r"([^\s:]+): (?:not found|No such file or directory)", exc.detail or "")
-    if exc.rc == 127 and missing:
-        message = f"The module interpreter '{missing.group(1)}' was not found."
-        return {"changed": False, "failed": True, "module_stderr": exc.detail, "module_stdout": "", "msg": message,
-                "rc": 127, "_miniplay_cause": message + " Consider overriding the configured interpreter path for "
-                "this host. See stdout/stderr for the returned output."}
-    return {"changed": False, "failed": True, "module_stderr": exc.detail, "module_stdout": "",
-            "msg": "MODULE FAILURE: " + str(exc) + ("\n" + exc.detail.strip() if exc.detail.strip() else ""),
-            "rc": exc.rc if exc.rc is not None else 1}
 
 
 def _take_includes(task: "Task", result: dict[str, Any]) -> tuple[list, list]:

@@ -10,7 +10,7 @@ with the job id.
 * `poll: 0` — the launch result (plus `changed: true`) is the task's result.
 * `poll > 0` — the job is handed to the run's single `Poller` thread, and the fork
   thread waits on the returned `JobHandle` *with its fork slot given back*
-  (`Run.slot_released()`), so the strategy launches the task on every host before
+  (`ForkSlots.released()`), so the strategy launches the task on every host before
   any host's waiting holds up the others, whatever `--forks` is.
 
 The poller keeps one schedule for all outstanding jobs. A job is checked (one
@@ -34,10 +34,14 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ..core.results import error_result
 from ..transport.worker import WorkerError
+from .failures import module_failure
 
 if TYPE_CHECKING:
+    from ..core.events import EventBus
+    from ..core.options import Options
+    from ..transport.pool import Connections
     from .actions import ActionContext
-    from .run import Run
+    from .slots import ForkSlots
     from ..transport.worker import WorkerClient
 
 DEFAULT_ASYNC_DIR = "~/.ansible_async"
@@ -45,7 +49,7 @@ CHECK_THREADS = 16
 CHECK_TIMEOUT = 60.0   # one status call over a hung connection must not hang the run
 
 
-def async_dir_for(run: "Run", view: Any) -> str:
+def async_dir_for(options: "Options", view: Any) -> str:
     """Where the job files live, from the controller's point of view (`~` not expanded).
 
     Order: the `ansible_async_dir` variable, `ANSIBLE_ASYNC_DIR`, ansible.cfg `async_dir`.
@@ -57,7 +61,7 @@ def async_dir_for(run: "Run", view: Any) -> str:
         except Exception:
             value = None
     if value in (None, ""):
-        value = os.environ.get("ANSIBLE_ASYNC_DIR") or (run.options.config or {}).get("async_dir")
+        value = os.environ.get("ANSIBLE_ASYNC_DIR") or (options.config or {}).get("async_dir")
     return str(value) if value not in (None, "") else DEFAULT_ASYNC_DIR
 
 
@@ -182,7 +186,7 @@ class Poller:
             job.checks += 1
             if status is not None:
                 job.last_status = status
-                manager.run.bus.emit("async_poll", host=job.host, task=job.ctx.task, jid=job.jid,
+                manager.bus.emit("async_poll", host=job.host, task=job.ctx.task, jid=job.jid,
                                      started=bool(status.get("started", True)),
                                      finished=bool(status.get("finished", False)))
             if job.last_check:
@@ -201,8 +205,11 @@ class Poller:
 class JobManager:
     """The run's async jobs: launches them, polls the polled ones, answers job events."""
 
-    def __init__(self, run: "Run") -> None:
-        self.run = run
+    def __init__(self, bus: "EventBus", connections: "Connections", options: "Options", slots: "ForkSlots") -> None:
+        self.bus = bus
+        self.connections = connections
+        self.options = options
+        self.slots = slots
         self._lock = threading.Lock()
         self._poller: Optional[Poller] = None
         self.ended_early: set[tuple[str, str]] = set()   # job_end seen before the job was registered
@@ -226,18 +233,16 @@ class JobManager:
     def run_async_task(self, ctx: "ActionContext", module: str, args: dict[str, Any], async_seconds: int,
                        poll: int) -> dict[str, Any]:
         """Start `module` as an async job on ctx.host; wait for it when `poll > 0`."""
-        from .executor import module_failure
-
         if poll < 0:
             return error_result(f"poll must be a non-negative integer, got {poll}")
-        directory = async_dir_for(self.run, ctx.vars)
+        directory = async_dir_for(self.options, ctx.vars)
         executor = ctx.executor
         request = {"op": "async", "module": module, "args": args, "check": ctx.check_mode, "diff": ctx.diff,
-                   "env": ctx.environment, "no_log": executor._flag(ctx.task, "no_log", ctx.vars),
+                   "env": ctx.environment, "no_log": executor.flag(ctx.task, "no_log", ctx.vars),
                    "async": async_seconds, "async_dir": directory, "watch": poll > 0,
                    "task": executor.play.task_name(ctx.task, ctx.vars)}
         try:
-            worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
+            worker = self.connections.worker(ctx.host, ctx.vars, ctx.task)
             launched_at = time.monotonic()
             launch = worker.call(request)
         except WorkerError as exc:
@@ -249,15 +254,15 @@ class JobManager:
         jid = str(launch["ansible_job_id"])
         with self._lock:
             self.launched.append((ctx.host, jid))
-        self.run.bus.emit("async_launch", host=ctx.host, task=ctx.task, jid=jid, limit=async_seconds, poll=poll)
+        self.bus.emit("async_launch", host=ctx.host, task=ctx.task, jid=jid, limit=async_seconds, poll=poll)
         if poll == 0:
             return {**launch, "changed": True}
         job = JobHandle(ctx.host, jid, launch, ctx, worker, directory, async_seconds, poll, launched_at)
         self._poller_started().add(job)
-        with self.run.slot_released():
+        with self.slots.released():
             result = job.wait()
         failed = bool(result.get("failed"))
-        self.run.bus.emit("async_end", host=ctx.host, task=ctx.task, jid=jid, ok=not failed)
+        self.bus.emit("async_end", host=ctx.host, task=ctx.task, jid=jid, ok=not failed)
         return result
 
     def _poller_started(self) -> Poller:
@@ -270,7 +275,7 @@ class JobManager:
     def _worker_for(self, job: JobHandle) -> "WorkerClient":
         if job.worker.alive:
             return job.worker
-        job.worker = self.run.connections.worker(job.host, job.ctx.vars, job.ctx.task)
+        job.worker = self.connections.worker(job.host, job.ctx.vars, job.ctx.task)
         return job.worker
 
     def status(self, job: JobHandle, mode: str = "status") -> dict[str, Any]:

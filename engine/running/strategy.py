@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from typing import TYPE_CHECKING, Any, Generator, Optional
+from typing import TYPE_CHECKING, Any, Generator, Optional, Protocol
 
 from ..core.errors import MiniplayError, TemplateError
-from .executor import TaskExecutor
 from ..core.model import Block, Node, Play, Task
 from ..core.results import Outcome
 from ..loading.roles import ROLE_MARK, first_run_of_role
-from .run import PlayState
+from .executor import ExecutorServices, TaskExecutor
+from .playstate import PlayState
 
 if TYPE_CHECKING:
-    from .run import Run
+    from .slots import ForkSlots
 
 Step = tuple[tuple[int, ...], Task, dict[str, Any]]
 Walker = Generator[Step, Outcome, bool]
@@ -69,8 +69,29 @@ class _Cursor:
         self._advance(outcome)
 
 
+class StrategyServices(ExecutorServices, Protocol):
+    """The parts of the run a strategy uses: the executor's, plus the run's fork slots and tallies."""
+
+    slots: "ForkSlots"
+    dead_hosts: set[str]           # failed or unreachable: out of later plays
+    unreachable_hosts: set[str]
+    failed_any: bool
+
+    def count(self, host: str, key: str, amount: int = 1) -> None:
+        """Add to the host's recap counts."""
+
+    def selected(self, task: Task) -> bool:
+        """Whether --tags / --skip-tags / --start-at-task let the task run."""
+
+    def refresh_inventory(self) -> None:
+        """`meta: refresh_inventory`."""
+
+    def announce_load_warnings(self) -> None:
+        """Show what loading found but did not refuse, once."""
+
+
 class LinearStrategy:
-    def __init__(self, run: "Run") -> None:
+    def __init__(self, run: StrategyServices) -> None:
         self.run = run
         self.last_failure: dict[str, Outcome] = {}   # per host: what a rescue sees as ansible_failed_*
         self.play_failed = False
@@ -101,7 +122,7 @@ class LinearStrategy:
         for index, batch in enumerate(self._batches(play, hosts)):
             if index:
                 run.bus.emit("play_start", name=play.name or pattern, play=play)
-            state = PlayState(run, play, batch, hosts)
+            state = PlayState(run.vars, run.templar, play, batch, hosts)
             if not self._run_batch(state):
                 return False
         return True
@@ -181,15 +202,15 @@ class LinearStrategy:
         if task.module == "meta":  # announced host by host, as Ansible does
             return self._meta(state, executor, task, params, name, handler)
         self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=hosts)
-        run_once = executor._flag(task, "run_once", first_view)
+        run_once = executor.flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
         throttle = task.get("throttle")
         limiter = threading.BoundedSemaphore(int(throttle)) if throttle else None
 
-        tickets = {h: self.run.take_ticket() for h in targets}
+        tickets = {h: self.run.slots.take_ticket() for h in targets}
 
         def work(host: str) -> Outcome:
-            with self.run.fork_slot(tickets[host]):
+            with self.run.slots.held(tickets[host]):
                 if limiter is None:
                     return executor.execute(host, task, params[host])
                 with limiter:
@@ -322,6 +343,15 @@ class LinearStrategy:
             self.run.failed_any = True
 
     # ------------------------------------------------------------------ one host's walk
+    def _first_run_of_role(self, state: PlayState, host: str, block: Block) -> bool:
+        """False when this use of a role already ran on the host in this play (Ansible's has_run)."""
+        ran = self.run.host_state(host).roles_ran.setdefault(id(state.play), set())
+
+        def holds(conditions: list[Any], first: Optional[Task]) -> bool:
+            return self.run.templar.all_true(conditions, self.run.vars.view(host, state, first))[0]
+
+        return first_run_of_role(ran, block, holds)
+
     def _walk(self, state: PlayState, host: str, nodes: list[Node], path: tuple[int, ...],
               params: dict[str, Any]) -> Walker:
         for index, node in enumerate(nodes):
@@ -329,7 +359,7 @@ class LinearStrategy:
             if host in state.removed:
                 return True
             if isinstance(node, Block):
-                if ROLE_MARK in node.keywords and not first_run_of_role(self.run, state, host, node):
+                if ROLE_MARK in node.keywords and not self._first_run_of_role(state, host, node):
                     continue  # this use of the role already ran on this host (Ansible's has_run)
                 ok = yield from self._walk_block(state, host, node, step_path, params)
                 if not ok:

@@ -33,7 +33,8 @@ from .worker import WorkerError
 if TYPE_CHECKING:
     from .base import CommandResult, Connection, RemoteProcess
     from ..core.model import Task
-    from ..running.run import Run
+    from ..core.options import Options
+    from ..templating.templar import Templar
     from ..vars.layers import VarsView
 
 METHODS = ("sudo", "su")
@@ -190,12 +191,10 @@ def _clean(seen: bytes, prompt: str) -> str:
 
 
 # ---------------------------------------------------------------------- choosing
-def become_for(run: "Run", task: Optional["Task"], view: "VarsView", become_user: str,
+def become_for(options: "Options", templar: "Templar", task: Optional["Task"], view: "VarsView", become_user: str,
                settings: dict[str, Any]) -> Become:
     """The become plan for a task: method, flags, password, from keywords, vars, flags, ansible.cfg."""
-    options = run.options
     config = getattr(options, "config", {}) or {}
-    templar = run.templar
 
     def keyword(name: str, var: str, option: Optional[str], default: Any) -> Any:
         value = task.get(name) if task is not None else None
@@ -226,9 +225,3 @@ def become_for(run: "Run", task: Optional["Task"], view: "VarsView", become_user
         timeout_value = DEFAULT_TIMEOUT
     return Become(method=method, user=become_user, password=None if password is None else str(password),
                   flags=str(flags or "").strip(), exe=str(exe or method), timeout=max(timeout_value, 1.0))
-
-
-def become_prefix(run: "Run", task: Optional["Task"], view: "VarsView", become_user: str,
-                  settings: dict[str, Any]) -> str:
-    """Just the command prefix (the handshake is `become_for(...).handshake`)."""
-    return become_for(run, task, view, become_user, settings).prefix

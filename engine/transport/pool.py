@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .factory import connection_for
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError
@@ -17,7 +17,8 @@ from .worker import WorkerClient, WorkerError
 
 if TYPE_CHECKING:
     from ..core.model import Task
-    from ..running.run import Run
+    from ..core.options import Options
+    from ..templating.templar import Templar
     from ..vars.layers import VarsView
 
 CONNECTION_VARS = (
@@ -38,8 +39,15 @@ CONNECTION_KEYWORDS = (("remote_user", "ansible_user"), ("port", "ansible_port")
 class Connections:
     """Opens connections and workers lazily, one per (host, become user)."""
 
-    def __init__(self, run: "Run") -> None:
-        self.run = run
+    def __init__(self, options: "Options", templar: "Templar", knows_host: Callable[[str], bool],
+                 host_view: Callable[[str], "VarsView"], on_worker_event: Callable[[str, dict[str, Any]], None]) -> None:
+        """`knows_host(name)`: the name is in the inventory; `host_view(name)`: that host's
+        variables (for delegate_to); `on_worker_event(host, message)`: a worker reported a job event."""
+        self.options = options
+        self.templar = templar
+        self.knows_host = knows_host
+        self.host_view = host_view
+        self.on_worker_event = on_worker_event
         self._workers: dict[tuple[str, str], WorkerClient] = {}
         self._connections: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -59,22 +67,21 @@ class Connections:
                 except (TemplateError, KeyError):
                     continue
         if host in ("localhost", "127.0.0.1") and "ansible_connection" not in values \
-                and host not in self.run.inventory.hosts:
+                and not self.knows_host(host):
             values["ansible_connection"] = "local"
-        options = self.run.options
-        values.setdefault("_options", options)
+        values.setdefault("_options", self.options)
         return values
 
     def target_for(self, host: str, view: "VarsView", task: Optional["Task"]) -> tuple[str, "VarsView"]:
         """The host a task really runs on (delegate_to) and that host's variables."""
         if task is None or not task.get("delegate_to"):
             return host, view
-        delegate = str(self.run.templar.template(task.get("delegate_to"), view))
+        delegate = str(self.templar.template(task.get("delegate_to"), view))
         if delegate == host:
             return host, view
-        if delegate not in self.run.inventory.hosts and delegate not in ("localhost", "127.0.0.1"):
+        if not self.knows_host(delegate) and delegate not in ("localhost", "127.0.0.1"):
             raise MiniplayError(f"delegate_to: the host '{delegate}' is not in the inventory")
-        return delegate, self.run.vars.view(delegate, None)
+        return delegate, self.host_view(delegate)
 
     def _keywords(self, task: Optional["Task"], view: "VarsView") -> tuple:
         """The task's remote_user/port/connection keywords, rendered (empty when none is set)."""
@@ -83,7 +90,7 @@ class Connections:
         values = tuple(task.get(keyword) for keyword, _ in CONNECTION_KEYWORDS)
         if all(value is None for value in values):
             return ()
-        return tuple(None if value is None else self.run.templar.template(value, view) for value in values)
+        return tuple(None if value is None else self.templar.template(value, view) for value in values)
 
     def _with_keywords(self, settings: dict[str, Any], keywords: tuple) -> dict[str, Any]:
         """Keywords fill in what the host's variables leave open (ansible_user beats remote_user)."""
@@ -115,9 +122,9 @@ class Connections:
             if become_user is not None:
                 from .become import become_for
 
-                become = become_for(self.run, task, view, become_user, settings)
+                become = become_for(self.options, self.templar, task, view, become_user, settings)
                 prefix, handshake = become.prefix, become.handshake
-            worker = WorkerClient(connection, str(python), on_event=lambda msg, h=target: self.run.jobs.on_worker_event(h, msg),
+            worker = WorkerClient(connection, str(python), on_event=lambda msg, h=target: self.on_worker_event(h, msg),
                                   command_prefix=prefix, handshake=handshake)
             try:
                 worker.start()
@@ -130,18 +137,18 @@ class Connections:
     def _become_user(self, task: Optional["Task"], view: "VarsView") -> Optional[str]:
         if task is None:
             return None
-        config = self.run.options.config or {}
+        config = self.options.config or {}
         become = task.get("become")
         if become is None:
-            become = view.get("ansible_become", self.run.options.become or config.get("become"))
-        become = self.run.templar.template(become, view)
+            become = view.get("ansible_become", self.options.become or config.get("become"))
+        become = self.templar.template(become, view)
         if isinstance(become, str):  # "yes"/"false" from a variable or ansible.cfg
             become = become.strip().lower() in ("yes", "y", "true", "t", "on", "1")
         if not become:
             return None
-        user = task.get("become_user") or view.get("ansible_become_user") or self.run.options.become_user \
+        user = task.get("become_user") or view.get("ansible_become_user") or self.options.become_user \
             or config.get("become_user") or "root"
-        return str(self.run.templar.template(user, view))
+        return str(self.templar.template(user, view))
 
     def _connection(self, host: str, settings: dict[str, Any], keywords: tuple = ()):
         key = (host, keywords) if keywords else host
@@ -177,7 +184,7 @@ class Connections:
 
         target, target_view = self.target_for(host, view, task)
         settings = self._with_keywords(self.settings(target, target_view), self._keywords(task, view))
-        return become_for(self.run, task, view, become_user, settings)
+        return become_for(self.options, self.templar, task, view, become_user, settings)
 
     def reset(self, host: str) -> bool:
         """Close the host's workers and connection (`meta: reset_connection`), so the next task

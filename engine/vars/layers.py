@@ -108,6 +108,7 @@ class HostState:
     registered: dict[str, Any] = field(default_factory=dict)     # register: and set_fact (same layer)
     include_vars: dict[str, Any] = field(default_factory=dict)
     notified: dict[int, str] = field(default_factory=dict)       # handler uid → name, in notification order
+    roles_ran: dict[int, set[str]] = field(default_factory=dict)  # play id → the role uses that ran here
 
 
 class HostVars(Mapping[str, Any]):

@@ -11,21 +11,59 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 
-from ..core.errors import ParseError, TemplateError
 from .layers import HostVars, Layer, VarsView
-from ..core.yamlfile import load_yaml_file, to_plain
 
 if TYPE_CHECKING:
-    from ..core.model import Task
-    from ..running.run import PlayState, Run
+    from ..core.model import Play, Task
+    from ..core.options import Options
+    from ..loading.inventory import Inventory
+    from ..templating.templar import Templar
+    from .layers import HostState
 
 VERSION_INFO = {"full": "2.19.14", "major": 2, "minor": 19, "revision": 14, "string": "2.19.14 (miniplay)"}
 
 
+class VarsSources(Protocol):
+    """What the variable manager reads from the run (the run satisfies this; nothing else of it is seen)."""
+
+    options: "Options"
+    templar: "Templar"
+    playbook_dir: str
+    inventory_sources: list[str]
+    dead_hosts: set[str]
+
+    @property
+    def inventory(self) -> "Inventory":
+        """The current inventory (replaced by `meta: refresh_inventory`)."""
+
+    def host_state(self, host: str) -> "HostState":
+        """What the run learned about the host: facts, registered values."""
+
+    def groups_map(self) -> dict[str, list[str]]:
+        """The `groups` magic variable."""
+
+    def search_paths(self, task: Optional["Task"], play: Any) -> list[str]:
+        """Where relative files are looked up for the task."""
+
+
+class PlayScope(Protocol):
+    """The play (serial batch) in progress, as its variables see it (running.playstate.PlayState)."""
+
+    play: "Play"
+    all_hosts: list[str]
+    hostvars: HostVars
+
+    def active_hosts(self) -> list[str]:
+        """The batch's hosts that are still in the play."""
+
+    def vars_files_layers(self, host: str) -> list[Layer]:
+        """The play's vars_files for the host, as layers."""
+
+
 class VariableManager:
-    def __init__(self, run: "Run") -> None:
+    def __init__(self, run: VarsSources) -> None:
         self.run = run
         self._inventory_layers: dict[str, list[Layer]] = {}
         self._lock = threading.Lock()
@@ -44,7 +82,7 @@ class VariableManager:
                 self._inventory_layers[host] = layers
         return layers
 
-    def magic(self, host: str, play: Optional["PlayState"], task: Optional["Task"]) -> dict[str, Any]:
+    def magic(self, host: str, play: Optional["PlayScope"], task: Optional["Task"]) -> dict[str, Any]:
         run = self.run
         inventory = run.inventory
         state = run.host_state(host)
@@ -93,7 +131,7 @@ class VariableManager:
             values["ansible_role_name"] = task.role
         return values
 
-    def view(self, host: str, play: Optional["PlayState"], task: Optional["Task"] = None,
+    def view(self, host: str, play: Optional["PlayScope"], task: Optional["Task"] = None,
              params: Optional[dict[str, Any]] = None) -> VarsView:
         run = self.run
         state = run.host_state(host)
@@ -126,45 +164,10 @@ class VariableManager:
             layers.append(Layer("connection defaults", {"ansible_host": host}, lazy=False))
         return VarsView(layers, run.templar, search_paths=run.search_paths(task, play))
 
-    def hostvars_view(self, play: "PlayState", host: str) -> VarsView:
+    def hostvars_view(self, play: "PlayScope", host: str) -> VarsView:
         """`hostvars[host]`: what belongs to the host (inventory, facts, registered values,
         include_vars, -e and the per-host magic), not the play's own vars, as in Ansible."""
         return self.view(host, None, None)
 
-    def make_hostvars(self, play: "PlayState") -> HostVars:
+    def make_hostvars(self, play: "PlayScope") -> HostVars:
         return HostVars(lambda host: self.hostvars_view(play, host), lambda: list(self.run.inventory.hosts))
-
-
-def load_vars_file(path: str) -> dict[str, Any]:
-    """A vars file (YAML or JSON) must hold a mapping."""
-    data = to_plain(load_yaml_file(path), path)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ParseError(f"vars file {path} must contain a mapping of variable names to values, "
-                         f"got a {type(data).__name__}")
-    return data
-
-
-def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView) -> list[tuple[str, dict[str, Any]]]:
-    """(path, values) for each play vars_files entry; a list entry takes the first file that exists."""
-    loaded: list[tuple[str, dict[str, Any]]] = []
-    for entry in entries:
-        candidates = entry if isinstance(entry, list) else [entry]
-        found = None
-        for candidate in candidates:
-            try:
-                name = str(view.templar.template(candidate, view))
-            except TemplateError:
-                continue
-            path = name if os.path.isabs(name) else os.path.join(basedir, name)
-            if os.path.exists(path):
-                found = path
-                break
-        if found is None:
-            if isinstance(entry, list):
-                raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")
-            name = str(entry)
-            raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.")
-        loaded.append((found, load_vars_file(found)))
-    return loaded

@@ -21,6 +21,6 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     host_vars = {k: v for k, v in args.items() if k != "_raw_params"}
     if port:
         host_vars["ansible_port"] = int(port)
-    ctx.run.inventory.add_host(name, list(groups), host_vars)
-    ctx.run.inventory_changed()
+    ctx.services.inventory.add_host(name, list(groups), host_vars)
+    ctx.services.inventory_changed()
     return {"changed": False, "add_host": {"host_name": name, "groups": list(groups), "host_vars": host_vars}}

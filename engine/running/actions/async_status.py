@@ -16,4 +16,4 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     from ..jobs import async_dir_for
 
     # no_invocation: a finished job's result keeps the job's own `invocation`, as in Ansible.
-    return ctx.module("async_status", ctx.args, async_dir=async_dir_for(ctx.run, ctx.vars), no_invocation=True)
+    return ctx.module("async_status", ctx.args, async_dir=async_dir_for(ctx.services.options, ctx.vars), no_invocation=True)

@@ -58,7 +58,7 @@ def search_candidates(ctx: ActionContext, kind: str, name: str) -> list[str]:
     if task.role_path:
         dirs += [os.path.join(task.role_path, kind), task.role_path]
     task_dir = os.path.dirname(os.path.abspath(task.location.path))
-    dirs += [os.path.join(task_dir, kind), task_dir, os.path.join(ctx.run.playbook_dir, kind), ctx.run.playbook_dir]
+    dirs += [os.path.join(task_dir, kind), task_dir, os.path.join(ctx.services.playbook_dir, kind), ctx.services.playbook_dir]
     return [os.path.join(d, name) for d in dirs]
 
 

@@ -20,7 +20,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     if "msg" in args and "var" in args:
         return {"failed": True, "changed": False, "msg": "'msg' and 'var' are incompatible options"}
     verbosity = int(args.get("verbosity", 0) or 0)
-    if ctx.run.options.verbosity < verbosity:
+    if ctx.services.options.verbosity < verbosity:
         return {"changed": False, "skipped": True, "skipped_reason": "Verbosity threshold not met.",
                 "_ansible_verbose_always": True}
     result: dict[str, Any] = {"changed": False, "_ansible_verbose_always": True, "failed": False}

@@ -47,7 +47,7 @@ def _digest(path: str, name: str) -> Optional[str]:
 
 def local_dest(ctx: ActionContext, source: str, dest: str, flat: bool) -> str:
     """Where the file lands on the controller (raises ValueError with Ansible's message)."""
-    base = ctx.run.playbook_dir
+    base = ctx.services.playbook_dir
     if flat:
         if os.path.isdir(dest) and not dest.endswith(os.sep):
             raise ValueError("dest is an existing directory, use a trailing slash if you want to fetch src into "

@@ -14,6 +14,6 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     parents = ctx.args.get("parents") or ["all"]
     if isinstance(parents, str):
         parents = [parents]
-    ctx.run.inventory.add_group_membership(ctx.host, key)
-    ctx.run.inventory_changed()
+    ctx.services.inventory.add_group_membership(ctx.host, key)
+    ctx.services.inventory_changed()
     return {"changed": False, "add_group": key, "parent_groups": parents}

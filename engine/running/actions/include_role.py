@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import keywords as kw
-from ...loading.roles import INCLUDE_ROLE_ARGS, RoleNotFound, include_role
+from ...loading.roles import INCLUDE_ROLE_ARGS, RoleNotFound
 from . import ActionContext
 
 
@@ -49,7 +49,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     inherited["tags"] = list(ctx.task.keywords.get("_role_tags", [])) + [str(t) for t in _as_list(apply.get("tags"))]
     inherited["when"] = _as_list(apply.get("when"))
     try:
-        included = include_role(ctx.run, ctx.executor.play.play, ctx.task, args, inherited)
+        included = ctx.services.roles.include(ctx.executor.play.play, ctx.task, args, inherited)
     except RoleNotFound as exc:
         return {"failed": True, "changed": False, "reason": exc.message}
     params = dict(ctx.task.keywords.get("vars") or {})

@@ -23,7 +23,7 @@ def resolve(ctx: ActionContext, name: str) -> str:
     if task.role_path:
         candidates.append(os.path.join(task.role_path, "tasks", name))
     candidates.append(os.path.join(os.path.dirname(os.path.abspath(task.location.path)), name))
-    candidates.append(os.path.join(ctx.run.playbook_dir, name))
+    candidates.append(os.path.join(ctx.services.playbook_dir, name))
     for candidate in candidates:
         if os.path.exists(candidate):
             return candidate
@@ -59,7 +59,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     if isinstance(apply.get("vars"), dict):  # task vars of every included task
         inherited["vars"] = dict(apply["vars"])
     try:
-        nodes = ctx.run.load_include(path, inherited, ctx.task.role, ctx.task.role_path)
+        nodes = ctx.services.load_include(path, inherited, ctx.task.role, ctx.task.role_path)
     except MiniplayError as exc:
         where = f" (in {exc.location})" if exc.location else ""
         return {"failed": True, "changed": False, "msg": f"{exc.message}{where}"}

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from ...core.errors import MiniplayError
-from ...vars.manager import load_vars_file
+from ...loading.varsfiles import load_vars_file
 from ...core.yamlfile import drain_warnings
 from . import ActionContext
 

@@ -36,9 +36,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     executable = ctx.args.get("executable")
     if executable:
         command = f"{executable} -c {shlex.quote(command)}"
-    connection = ctx.run.connections.connection(ctx.host, ctx.vars, ctx.task)
+    connection = ctx.services.connections.connection(ctx.host, ctx.vars, ctx.task)
     try:
-        plan = ctx.run.connections.become_plan(ctx.host, ctx.vars, ctx.task)
+        plan = ctx.services.connections.become_plan(ctx.host, ctx.vars, ctx.task)
         done = plan.run(connection, command) if plan is not None else connection.exec_command(command)
     except WorkerError as exc:  # become failed (wrong or missing password, ...)
         return dict(exc.result) if exc.result is not None else fail(str(exc))

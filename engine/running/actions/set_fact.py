@@ -29,6 +29,6 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     holder = ctx.state
     delegate = ctx.task.get("delegate_to")
     if delegate and ctx.task.get("delegate_facts"):  # the facts belong to the delegated host
-        holder = ctx.run.host_state(str(ctx.templar.template(delegate, ctx.vars)))
+        holder = ctx.services.host_state(str(ctx.templar.template(delegate, ctx.vars)))
     holder.registered.update(facts)  # set_fact acts in check mode too, as in Ansible
     return {"changed": False, "ansible_facts": facts, "failed": False}

@@ -91,7 +91,7 @@ def search_path(ctx: ActionContext, source: str) -> list[str]:
     bases = []
     if ctx.task.role_path:
         bases.append(ctx.task.role_path)
-    bases += [os.path.dirname(os.path.abspath(ctx.task.location.path)), ctx.run.playbook_dir,
+    bases += [os.path.dirname(os.path.abspath(ctx.task.location.path)), ctx.services.playbook_dir,
               os.path.dirname(source)]
     paths: list[str] = []
     for base in bases:

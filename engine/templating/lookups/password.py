@@ -17,14 +17,13 @@ import random
 import string
 import tempfile
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ...core.argsplit import parse_kv
 from ..crypt.scheme import SALT_SIZE, crypt_hash, random_salt, scheme_name
 from ...core.errors import TemplateError
+from .base import LookupContext, register
 
-if TYPE_CHECKING:
-    from . import LookupContext
 
 OPTIONS = ("length", "encrypt", "chars", "ident", "seed")
 DEFAULT_LENGTH = 20
@@ -32,7 +31,8 @@ DEFAULT_CHARS = ["ascii_letters", "digits", ".,:-_"]
 DISCARD = "/dev/null"
 
 
-def lookup_password(terms: list, ctx: "LookupContext", kwargs: dict) -> list:
+@register("password")
+def lookup_password(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     """One password per term (`path [length=N] [chars=...] [seed=...] [encrypt=scheme]`)."""
     base = ctx.search_paths[-1] if ctx.search_paths else os.getcwd()  # the playbook's directory
     return [_password_for(str(term), base, kwargs) for term in terms]
