@@ -17,10 +17,10 @@ from typing import Any
 import jinja2
 import pytest
 
-from miniplay.errors import TemplateError, UndefinedVariableError
-from miniplay.filters import FILTERS, PluginFailed
-from miniplay.jinja_tests import TESTS
-from miniplay.lookups import LOOKUPS, LookupContext, run_lookup
+from miniplay.core.errors import TemplateError, UndefinedVariableError
+from miniplay.templating.filters import FILTERS, PluginFailed
+from miniplay.templating.jinja_tests import TESTS
+from miniplay.templating.lookups import LOOKUPS, LookupContext, run_lookup
 
 
 def _environment() -> jinja2.Environment:

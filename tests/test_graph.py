@@ -202,8 +202,8 @@ def test_modules_miniplay_lacks_are_still_planned(tmp_path):
 def test_a_thousand_task_playbook_is_planned_and_checked(tmp_path):
     """Every task of a large mixed playbook becomes a node and the checker finds nothing wrong.
     How long it takes is a benchmark figure: python tests/bench/bench_visibility.py."""
-    from miniplay.graph import build_plan, load_for_plan
-    from miniplay.plancheck import check_plan
+    from miniplay.planning.graph import build_plan, load_for_plan
+    from miniplay.planning.plancheck import check_plan
 
     book = tmp_path / "big.yml"
     big_playbook(book, 1000)

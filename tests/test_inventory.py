@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from reference import reference_tool
 
-from miniplay.errors import InventoryError
-from miniplay.inventory import (
+from miniplay.core.errors import InventoryError
+from miniplay.loading.inventory import (
     Inventory,
     UnknownHostError,
     expand_host_range,

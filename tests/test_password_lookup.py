@@ -11,7 +11,7 @@ from pathlib import Path
 
 from helpers import miniplay, write
 
-from miniplay.cryptscheme import crypt_hash
+from miniplay.templating.crypt.scheme import crypt_hash
 
 INVENTORY = "".join(f"node{i} ansible_connection=local\n" for i in range(1, 9))
 

@@ -24,7 +24,7 @@ def test_examples_pass_the_plan_check(playbook: Path) -> None:
 
 
 def test_modules_reference_is_generated_from_the_docstrings() -> None:
-    from miniplay.docgen import render
+    from miniplay.cli.docgen import render
 
     committed = (REPO / "docs" / "modules.md").read_text()
-    assert committed == render(), "docs/modules.md is stale: run `python -m miniplay.docgen > docs/modules.md`"
+    assert committed == render(), "docs/modules.md is stale: run `python -m miniplay.cli.docgen > docs/modules.md`"

@@ -568,7 +568,7 @@ def test_a_target_without_the_python_fails_that_host_only(ssh_hosts, tmp_path):
 
 
 def test_raw_commands_need_no_python(ssh_hosts, tmp_path):
-    from miniplay.connection.ssh import SSHConnection
+    from miniplay.transport.ssh import SSHConnection
 
     host = ssh_hosts[0]
     variables = host.inventory_vars()

@@ -166,9 +166,9 @@ def test_become_works_the_same_over_both_connections(target):
 
 def test_a_become_plan_runs_a_plain_command_for_raw(ssh_hosts):
     """`Become.run`: what `raw` needs to honour become (no worker, the same handshake)."""
-    from miniplay.become import Become
-    from miniplay.connection.ssh import SSHConnection
-    from miniplay.workerclient import WorkerError
+    from miniplay.transport.become import Become
+    from miniplay.transport.ssh import SSHConnection
+    from miniplay.transport.worker import WorkerError
 
     host = ssh_hosts[0]
     connection = SSHConnection("h1", host.inventory_vars())

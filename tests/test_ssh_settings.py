@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from miniplay.become import Become
-from miniplay.connection.ssh import ISOLATED_ENV, jump_settings, parse_ssh_args, resolve_settings
-from miniplay.errors import ConnectionFailed
-from miniplay.options import Options
+from miniplay.transport.become import Become
+from miniplay.transport.ssh import ISOLATED_ENV, jump_settings, parse_ssh_args, resolve_settings
+from miniplay.core.errors import ConnectionFailed
+from miniplay.core.options import Options
 
 
 def test_ssh_args_are_parsed_like_ssh_does():

@@ -134,7 +134,7 @@ def test_inventory_warnings_are_shown(tmp_path: Path) -> None:
 
 def test_the_pure_python_parser_reads_the_same_values_and_lines(tmp_path: Path) -> None:
     """Where libyaml has no wheel, ruamel's own parser must give the same data and positions."""
-    from miniplay import yamlfile
+    from miniplay.core import yamlfile
 
     text = ("- hosts: all  # a comment\n  vars:\n    yes_word: yes\n    y_word: y\n    octal: 0o17\n"
             "    legacy_octal: 017\n    merged:\n      <<: &base {k: 1}\n      z: 2\n    again: *base\n"

@@ -27,8 +27,8 @@ sys.path.insert(0, str(HERE.parent))
 def plan_figures(tasks: int) -> None:
     from generated_playbooks import big_playbook  # the same playbook the graph test plans
 
-    from miniplay.graph import build_plan, load_for_plan, to_mermaid
-    from miniplay.plancheck import check_plan
+    from miniplay.planning.graph import build_plan, load_for_plan, to_mermaid
+    from miniplay.planning.plancheck import check_plan
 
     work = Path(tempfile.mkdtemp(prefix="miniplay-bench-plan-"))
     book = work / "big.yml"
@@ -98,10 +98,10 @@ def event_figures(tasks: int, hosts: int, repeat: int) -> None:
         print(line)
 
     # the writer's own cost, on the run's real events, without process start-up or scheduling noise
-    from miniplay.events import Event
-    from miniplay.model import Task
-    from miniplay.errors import Location
-    from miniplay.output.jsonlog import JsonLogWriter
+    from miniplay.core.events import Event
+    from miniplay.core.model import Task
+    from miniplay.core.errors import Location
+    from miniplay.views.jsonlog import JsonLogWriter
 
     records = [json.loads(line) for line in (work / "ev.jsonl").read_text().splitlines()[1:]]
     task = Task(action="debug", module="debug", args={}, location=Location(str(book), 3, 7), name="x")

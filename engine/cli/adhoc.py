@@ -1,0 +1,113 @@
+"""`miniplay adhoc PATTERN -m MODULE -a ARGS [-B SECONDS] [-P POLL]`: Ansible's `ansible` command.
+
+It builds the same one-task play `ansible` builds ("Ansible Ad-Hoc", no fact
+gathering), with `-B` as the task's `async` and `-P` as its `poll` (default 15),
+runs it with the normal strategy — so `-B/-P` jobs are launched on every host
+before any polling, whatever `--forks` is — and prints with the minimal renderer.
+Exit codes follow `ansible`: 0 ok, 2 a host failed, 4 a host was unreachable.
+
+Examples:
+    miniplay adhoc all -i hosts.ini -a "uptime"
+    miniplay adhoc web -i hosts.ini -B 3600 -P 0 -a "/usr/bin/long_job --all"
+    miniplay adhoc web -i hosts.ini -m async_status -a "jid=j123456789.4242"
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Optional, TextIO
+
+from ..core.argsplit import parse_kv
+from ..loading.config import config_banner
+from ..core.errors import CliError, Location
+from ..core.events import EventBus
+from ..core.model import Play, Playbook, Task
+from ..core.options import Options
+from ..views.minimal import MinimalRenderer
+from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
+from ..running.run import Run
+
+NEEDS_ARGS = frozenset({"command", "shell", "raw", "script"})
+
+
+def module_args(module: str, text: str) -> dict[str, Any]:
+    """`-a` text as module arguments: JSON, `key=value` words, or a command line."""
+    text = text or ""
+    if text.strip().startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise CliError(f"-a looks like JSON but is not: {exc}") from None
+        if not isinstance(value, dict):
+            raise CliError("-a as JSON must be an object")
+        return value
+    if not text.strip():
+        return {}
+    return parse_kv(text, module in RAW_PARAMS_MODULES, Location("<CLI option '-a'>"))
+
+
+def build_play(pattern: str, written: str, args: dict[str, Any], background: int, poll: int) -> Play:
+    module = canonical_name(written)
+    assert module is not None
+    keywords: dict[str, Any] = {"when": [], "tags": [], "vars": {}}
+    if background:
+        keywords.update({"async": background, "poll": poll})
+    task = Task(action=written, module=module, args=args, location=Location(f"<adhoc '{written}' task>"),
+                keywords=keywords, uid=1)
+    return Play(hosts=pattern, location=Location("<adhoc>"), name="Ansible Ad-Hoc",
+                keywords={"gather_facts": False}, tasks=[task], basedir=os.getcwd())
+
+
+def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: Optional[TextIO] = None) -> int:
+    """Run one module on the hosts matching args.pattern; return `ansible`'s exit code."""
+    if option_values.get("verbosity"):
+        (stdout or sys.stdout).write(config_banner(option_values.get("config_file"), option_values["verbosity"],
+                                                   "miniplay adhoc"))
+    written = args.module_name
+    module = canonical_name(written)
+    if module is None:
+        raise CliError(f"couldn't resolve module/action '{written}'. This often indicates a misspelling, missing "
+                       f"collection, or incorrect module path.{suggest(written, all_names())}")
+    if args.background < 0:
+        raise CliError(f"-B/--background must be a non-negative integer, got {args.background}")
+    if args.poll < 0:
+        raise CliError(f"-P/--poll must be a non-negative integer, got {args.poll}")
+    parsed = module_args(module, args.args)
+    if module in NEEDS_ARGS and not parsed:
+        raise CliError(f"No argument passed to {module} module")
+    origin = repr({"action": written, "args": parsed, "timeout": 0, "async_val": args.background,
+                   "poll": args.poll})
+    renderer = MinimalRenderer(stdout or sys.stdout, sys.stderr, verbosity=option_values.get("verbosity", 0),
+                               one_line=getattr(args, "one_line", False), origin=origin)
+    bus = EventBus()
+    bus.subscribe(renderer)
+    options = Options(**option_values)
+    run = Run(options, bus, playbook_dir=os.getcwd())
+    if args.background and not supports_async(module):
+        return _refuse_async(run, renderer, args.pattern, written, module)
+    play = build_play(args.pattern, written, parsed, args.background, args.poll)
+    result = run.run_playbook(Playbook(path=os.path.join(os.getcwd(), "<adhoc>"), plays=[play]))
+    return result.exit_code
+
+
+def _refuse_async(run: Run, renderer: MinimalRenderer, pattern: str, written: str, module: str) -> int:
+    """`-B` with an action that cannot run as a job: every host fails, as in Ansible."""
+    from ..core.events import Event
+    import time
+
+    hosts = [h.name for h in run.inventory.select(pattern)]
+    if run.options.limit:
+        allowed = {h.name for h in run.inventory.select(run.options.limit)}
+        hosts = [h for h in hosts if h in allowed]
+    if not hosts:
+        renderer(Event("warning", time.time(), data={"text": f"Could not match supplied host pattern, ignoring: {pattern}"}))
+        return 0
+    task = Task(action=written, module=module, args={}, location=Location(f"<adhoc '{written}' task>"))
+    result = {"changed": False, "failed": True, "msg": f"This action ({module}) does not support async."}
+    for host in hosts:
+        renderer(Event("host_result", time.time(), host=host, task=task,
+                       data={"result": result, "status": "failed", "target_module": False,
+                             "error_text": f"Task failed: {result['msg']}"}))
+    return 2

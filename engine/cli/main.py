@@ -1,0 +1,207 @@
+"""Command-line parsing only: every command is a thin layer on the Python API.
+
+miniplay run PLAYBOOK...      run playbooks (ansible-playbook's flags)
+miniplay adhoc PATTERN ...    one module on many hosts (ansible's flags)
+miniplay jobs list|status|wait|kill|clean   the async jobs on the hosts
+miniplay graph|check|report|explain         plan, check, and look back at a run (visibility_cli.py)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from typing import Any, Optional, Sequence
+
+from ..core.version import __version__
+from ..core.errors import CliError, MiniplayError
+from .visibility import COMMANDS as VISIBILITY_COMMANDS
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option exits 5 like ansible-playbook, with one clear line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"[ERROR]: {message}\n")
+        raise SystemExit(5)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-i", "--inventory", action="append", default=[], metavar="INVENTORY",
+                        help="inventory file, directory or comma-separated host list (repeatable)")
+    parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="VARS",
+                        help="key=value, @file.yml or a JSON object (repeatable; highest precedence)")
+    parser.add_argument("-f", "--forks", type=int, default=None, help="hosts worked on at once (default 5)")
+    parser.add_argument("-l", "--limit", default=None, help="further limit the hosts with a pattern")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more output (-vvv for tracebacks)")
+    parser.add_argument("-C", "--check", action="store_true", help="report what would change, change nothing")
+    parser.add_argument("-D", "--diff", action="store_true", help="show the differences in changed files")
+    parser.add_argument("-u", "--user", dest="remote_user", default=None, help="connect as this user")
+    parser.add_argument("--private-key", "--key-file", dest="private_key_file", default=None)
+    parser.add_argument("-k", "--ask-pass", action="store_true", help="ask for the connection password")
+    parser.add_argument("-T", "--timeout", type=int, default=None, help="connection timeout in seconds")
+    parser.add_argument("-b", "--become", action="store_true", help="run operations with become")
+    parser.add_argument("--become-user", default=None)
+    parser.add_argument("--become-method", default=None)
+    parser.add_argument("-K", "--ask-become-pass", action="store_true")
+    parser.add_argument("--ssh-common-args", default=None)
+    parser.add_argument("--ssh-extra-args", default=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="miniplay", description="Run Ansible-style playbooks, fast and visibly.")
+    parser.add_argument("--version", action="version", version=f"miniplay {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run playbooks")
+    run.add_argument("playbooks", nargs="+", metavar="PLAYBOOK")
+    _add_common(run)
+    run.add_argument("-t", "--tags", action="append", default=[])
+    run.add_argument("--skip-tags", action="append", default=[])
+    run.add_argument("--start-at-task", default=None)
+    run.add_argument("--force-handlers", action="store_true")
+    run.add_argument("--list-tasks", action="store_true")
+    run.add_argument("--list-hosts", action="store_true")
+    run.add_argument("--list-tags", action="store_true")
+    run.add_argument("--syntax-check", action="store_true")
+    run.add_argument("--events", default=None, metavar="FILE", help="write every event as JSON lines")
+    run.add_argument("--trace", default=None, metavar="FILE", help="write a Chrome/Perfetto trace")
+    run.add_argument("--check-plan", action="store_true", help="check the plan for async mistakes first")
+
+    adhoc = sub.add_parser("adhoc", help="run one module on the hosts matching PATTERN")
+    adhoc.add_argument("pattern")
+    _add_common(adhoc)
+    adhoc.add_argument("-m", "--module-name", default="command")
+    adhoc.add_argument("-a", "--args", default="")
+    adhoc.add_argument("-B", "--background", type=int, default=0, help="run as an async job with this limit")
+    adhoc.add_argument("-P", "--poll", type=int, default=15, help="poll interval for -B (0: fire and forget)")
+    adhoc.add_argument("-o", "--one-line", action="store_true")
+
+    from .jobs import add_parser as add_jobs_parser
+
+    add_jobs_parser(sub, _add_common)
+    from .visibility import add_parsers as add_visibility_parsers
+
+    add_visibility_parsers(sub)
+    return parser
+
+
+def _split_tags(values: list[str]) -> list[str]:
+    return [t.strip() for value in values for t in value.split(",") if t.strip()]
+
+
+def _inventory_sources(value: Any) -> list[str]:
+    """-i values as given; from ANSIBLE_INVENTORY or ansible.cfg, a comma list of paths ("h1,h2," stays a host list)."""
+    if not value:
+        return []
+    if isinstance(value, list):
+        return value
+    text = str(value)
+    if "," in text and not text.endswith(",") and all(os.path.exists(p) for p in text.split(",")):
+        return text.split(",")
+    return [text]
+
+
+def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for Options from the parsed flags (config file values underneath)."""
+    from ..loading.config import load_config
+    from ..loading.extravars import parse_extra_vars
+
+    config, config_file = load_config()
+
+    def setting(flag: Any, env: str, key: str) -> Any:
+        """Ansible's order: the command line, then ANSIBLE_* in the environment, then ansible.cfg."""
+        if flag:
+            return flag
+        return os.environ.get(env) or config.get(key)
+
+    inventory = setting(args.inventory, "ANSIBLE_INVENTORY", "inventory")
+    timeout = setting(args.timeout, "ANSIBLE_TIMEOUT", "timeout")
+    values: dict[str, Any] = {
+        "inventory": _inventory_sources(inventory),
+        "extra_vars": parse_extra_vars(args.extra_vars),
+        "limit": args.limit,
+        "verbosity": args.verbose,
+        "check": args.check,
+        "diff": args.diff,
+        "remote_user": setting(args.remote_user, "ANSIBLE_REMOTE_USER", "remote_user"),
+        "private_key_file": setting(args.private_key_file, "ANSIBLE_PRIVATE_KEY_FILE", "private_key_file"),
+        "become": args.become,
+        "become_user": args.become_user,
+        "become_method": args.become_method,
+        "timeout": int(timeout) if timeout else None,
+        "ssh_common_args": args.ssh_common_args,
+        "ssh_extra_args": args.ssh_extra_args,
+        "config": config,
+        "config_file": config_file,
+    }
+    forks = args.forks if args.forks is not None else (os.environ.get("ANSIBLE_FORKS") or config.get("forks"))
+    if forks is not None:
+        values["forks"] = int(forks)
+        if values["forks"] < 1:
+            raise CliError(f"forks must be a positive number, got {forks}")
+    if config.get("poll_interval") and "ANSIBLE_POLL_INTERVAL" not in os.environ:
+        values["poll_interval"] = int(config["poll_interval"])
+    hkc = os.environ.get("ANSIBLE_HOST_KEY_CHECKING", config.get("host_key_checking"))
+    if hkc is not None:
+        values["host_key_checking"] = str(hkc).strip().lower() not in ("false", "no", "0", "off")
+    if args.ask_pass:
+        import getpass
+
+        values["connection_password"] = getpass.getpass("SSH password: ")
+    if args.ask_become_pass:
+        import getpass
+
+        values["become_password"] = getpass.getpass("BECOME password: ")
+    return values
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .run import run_cli
+
+    options = options_from_args(args)
+    options.update(tags=_split_tags(args.tags), skip_tags=_split_tags(args.skip_tags),
+                   start_at_task=args.start_at_task, force_handlers=args.force_handlers)
+    return run_cli(args, options)
+
+
+def cmd_adhoc(args: argparse.Namespace) -> int:
+    from .adhoc import run_adhoc
+
+    return run_adhoc(args, options_from_args(args))
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from .jobs import run_jobs
+
+    return run_jobs(args, options_from_args(args))
+
+
+COMMANDS = {"run": cmd_run, "adhoc": cmd_adhoc, "jobs": cmd_jobs}
+COMMANDS.update(VISIBILITY_COMMANDS)  # graph, check, report, explain
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    verbosity = getattr(args, "verbose", 0)
+    try:
+        return COMMANDS[args.command](args)
+    except MiniplayError as exc:
+        if verbosity >= 3:
+            traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.write(exc.describe() + "\n\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("[ERROR]: User interrupted execution\n")
+        return 99
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # a bug in miniplay: say so plainly, traceback only on request
+        if verbosity >= 3:
+            traceback.print_exc()
+        sys.stderr.write(f"[ERROR]: Unexpected Exception, this is probably a bug: {type(exc).__name__}: {exc}\n"
+                         "to see the full traceback, use -vvv\n")
+        return 250

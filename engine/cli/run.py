@@ -1,0 +1,57 @@
+"""`miniplay run`: load every playbook first (errors before anything runs), then run them."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..loading.config import config_banner
+from ..core.events import EventBus
+from ..loading.playbook import Loader
+from ..core.options import Options
+from ..views.console import ConsoleRenderer
+from ..running.run import Run
+
+
+def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
+    options = Options(**option_values)
+    if options.verbosity:
+        sys.stdout.write(config_banner(option_values.get("config_file"), options.verbosity))
+    loader = Loader()
+    playbooks = [loader.load_playbook(path) for path in args.playbooks]
+    if args.syntax_check:
+        for shown in args.playbooks:
+            sys.stdout.write(f"\nplaybook: {shown}\n")
+        return 0
+    if args.list_hosts or args.list_tasks or args.list_tags:
+        from ..planning.listing import list_playbook
+
+        for shown, playbook in zip(args.playbooks, playbooks):
+            list_playbook(playbook, shown, options, sys.stdout, args.list_hosts, args.list_tasks, args.list_tags)
+        return 0
+    if args.check_plan:
+        from .visibility import check_before_run
+
+        if check_before_run(args.playbooks, option_values):
+            return 2
+    bus = EventBus()
+    console: Any = ConsoleRenderer(sys.stdout, sys.stderr, verbosity=options.verbosity)
+    if sys.stdout.isatty():
+        from ..views.live import LiveStatus
+
+        console = LiveStatus(console, sys.stdout)  # the status line; redirected output stays plain
+    bus.subscribe(console)
+    if args.events:
+        from ..views.jsonlog import JsonLogWriter
+
+        bus.subscribe(JsonLogWriter(args.events))
+    if args.trace:
+        from ..views.trace import TraceWriter
+
+        bus.subscribe(TraceWriter(args.trace))
+    exit_code = 0
+    for playbook in playbooks:
+        run = Run(options, bus, playbook_dir=playbook.basedir, loader=loader)
+        result = run.run_playbook(playbook)
+        exit_code = max(exit_code, result.exit_code) if result.exit_code != 4 else 4
+    return exit_code

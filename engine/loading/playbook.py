@@ -1,0 +1,453 @@
+"""YAML → model: plays, blocks and tasks, checked before anything runs.
+
+The loader never templates. It resolves module names (short or FQCN), splits
+free-form arguments, pushes block and play keywords down into each task, and
+refuses unknown keywords and modules with a "did you mean" hint and the
+file:line of the offending key. `import_*` is expanded here (static);
+`include_*` stays a task and is expanded by the strategy when a host reaches it.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Optional
+
+from ..core import keywords as kw
+from ..core.argsplit import parse_kv
+from ..core.errors import Location, MiniplayError, ParseError
+from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
+from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
+from ..core.yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
+from .roles import RoleLoadState, import_role, load_play_roles  # roles are their own room
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+LIST_KEYWORDS = ("when", "changed_when", "failed_when", "until")
+LOOP_LOOKUPS = frozenset(
+    {"items", "list", "dict", "sequence", "nested", "together", "subelements", "fileglob", "indexed_items",
+     "flattened", "first_found", "lines", "file", "env", "random_choice", "cartesian", "inventory_hostnames"}
+)
+
+
+class HandlerNotFound(MiniplayError):
+    """A task notifies a handler the play does not define (ansible-playbook exits 1)."""
+
+
+def check_notified_handlers(play: Play) -> None:
+    """Refuse, before running, a `notify:` naming no handler or listen topic of the play.
+
+    Skipped when the play includes roles at run time: their handlers are only known then.
+    """
+    if any(t.module == "include_role" for section in play.sections() for t in iter_tasks(section)):
+        return
+    known: set[str] = set()
+    for handler in play.handlers:
+        known.update(n for n in (handler.name, handler.display_name) if n)
+        if handler.role and handler.name:
+            known.add(f"{handler.role} : {handler.name}")
+        known.update(handler.listen)
+    for section in play.sections() + [play.handlers]:
+        for task in iter_tasks(section):
+            for name in task.get("notify") or []:
+                if isinstance(name, str) and "{{" not in name and name not in known:
+                    raise HandlerNotFound(f"The requested handler '{name}' was not found in either the main "
+                                          "handlers list nor in the listening handlers list",
+                                          task.where("notify"))
+
+
+class Loader:
+    """Loads playbooks and task files; remembers the include chain to refuse loops."""
+
+    def __init__(self) -> None:
+        self._chain: list[str] = []
+        self._next_uid = 0
+        self.role_state: Optional[RoleLoadState] = None   # what import_role leaves for the play being loaded
+
+    @property
+    def top_file(self) -> Optional[str]:
+        """The playbook file being loaded (the first of the include chain), None between loads."""
+        return self._chain[0] if self._chain else None
+
+    # ------------------------------------------------------------------ playbooks
+    def load_playbook(self, path: str) -> Playbook:
+        full = os.path.abspath(path)
+        return Playbook(path=full, plays=self._load_plays(full, {}), written_path=path)
+
+    def _load_plays(self, path: str, extra_vars: dict[str, Any]) -> list[Play]:
+        real = os.path.realpath(path)
+        if real in self._chain:
+            raise ParseError(f"import_playbook loop: '{path}' imports itself")
+        data = load_yaml_file(path)
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise ParseError("A playbook must be a list of plays, got a "
+                             f"{type(to_plain(data)).__name__} instead", node_location(data, path))
+        self._chain.append(real)
+        plays: list[Play] = []
+        try:
+            for index, entry in enumerate(data):
+                if not isinstance(entry, dict):
+                    raise ParseError(f"A play must be a mapping, got {to_plain(entry)!r}", item_location(data, index, path))
+                if "import_playbook" in entry:
+                    target = str(entry["import_playbook"])
+                    target_path = target if os.path.isabs(target) else os.path.join(os.path.dirname(path), target)
+                    imported_vars = to_plain(entry.get("vars") or {}, path)
+                    for play in self._load_plays(target_path, imported_vars):
+                        plays.append(play)
+                    continue
+                plays.append(self._load_play(entry, path, extra_vars))
+        finally:
+            self._chain.pop()
+        return plays
+
+    def _load_play(self, data: dict, path: str, extra_vars: dict[str, Any]) -> Play:
+        location = node_location(data, path)
+        self._check_keys(data, kw.PLAY, "Play", path)
+        if "hosts" not in data or data["hosts"] in (None, ""):
+            raise ParseError("the field 'hosts' is required but was not set", location)
+        hosts = to_plain(data["hosts"], path)
+        if isinstance(hosts, list):
+            hosts = ",".join(str(h) for h in hosts)
+        play_vars = self._vars_dict(data.get("vars"), path, key_location(data, "vars", path))
+        play_vars.update(extra_vars)
+        inherited = {k: to_plain(data[k], path) for k in kw.INHERITED if k in data}
+        inherited["tags"] = self._tags(data.get("tags"))
+        basedir = os.path.dirname(os.path.abspath(path))
+        play = Play(
+            hosts=str(hosts),
+            location=location,
+            name=to_plain(data.get("name"), path),
+            vars=play_vars,
+            vars_files=to_plain(data.get("vars_files") or [], path),
+            keywords={k: to_plain(v, path) for k, v in data.items()
+                      if k not in ("tasks", "pre_tasks", "post_tasks", "handlers", "roles", "vars", "vars_files")},
+            basedir=basedir,
+        )
+        play.keywords.setdefault("gather_facts", True)
+        if not isinstance(play.vars_files, list):
+            play.vars_files = [play.vars_files]
+        for section in ("pre_tasks", "tasks", "post_tasks"):
+            setattr(play, section, self.load_task_list(data.get(section), path, inherited, key_location(data, section, path)))
+
+        play.tasks = load_play_roles(self, data.get("roles"), path, inherited, play) + play.tasks
+        play.handlers += [t for t in self._handlers(data.get("handlers"), path, inherited)]
+        check_notified_handlers(play)
+        return play
+
+    # ------------------------------------------------------------------ task lists
+    def load_tasks_file(self, path: str, inherited: dict[str, Any], role: Optional[str] = None,
+                        role_path: Optional[str] = None, handlers: bool = False) -> list[Node]:
+        """Load a tasks file (import_tasks, include_tasks, a role's tasks/main.yml)."""
+        path = os.path.abspath(path)
+        real = os.path.realpath(path)
+        if self._chain.count(real) > 0:
+            raise ParseError(f"recursive include of '{path}': a tasks file includes itself")
+        data = load_yaml_file(path)
+        self._chain.append(real)
+        try:
+            return self.load_task_list(data, path, inherited, Location(path), role=role, role_path=role_path,
+                                       handlers=handlers)
+        finally:
+            self._chain.pop()
+
+    def load_task_list(self, data: Any, path: str, inherited: dict[str, Any], where: Location,
+                       role: Optional[str] = None, role_path: Optional[str] = None,
+                       handlers: bool = False) -> list[Node]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise ParseError("A list of tasks is expected here, got a "
+                             f"{type(to_plain(data)).__name__} instead", where)
+        nodes: list[Node] = []
+        for index, entry in enumerate(data):
+            if not isinstance(entry, dict):
+                raise ParseError(f"A task must be a mapping, got {to_plain(entry)!r}", item_location(data, index, path))
+            nodes.extend(self._load_entry(entry, path, inherited, role, role_path, handlers))
+        return nodes
+
+    def _handlers(self, data: Any, path: str, inherited: dict[str, Any]) -> list[Task]:
+        nodes = self.load_task_list(data, path, inherited, Location(path), handlers=True)
+        handlers = []
+        for node in nodes:
+            if isinstance(node, Block):
+                raise ParseError("miniplay does not support blocks inside handlers", node.location)
+            handlers.append(node)
+        return handlers
+
+    def _load_entry(self, data: dict, path: str, inherited: dict[str, Any], role: Optional[str],
+                    role_path: Optional[str], handlers: bool) -> list[Node]:
+        if "block" in data:
+            return [self._load_block(data, path, inherited, role, role_path, handlers)]
+        task = self._load_task(data, path, inherited, role, role_path, handlers)
+        if task.module in ("import_tasks", "import_role") and task.get("loop") is not None:
+            dynamic = task.module.replace("import_", "include_")
+            raise ParseError(f"You cannot use loops on '{task.module}' statements. You should use '{dynamic}' "
+                             "instead.", task.location)
+        if task.module == "import_tasks":
+            return self._import_tasks(task, inherited, role, role_path, handlers)
+        if task.module == "import_role":
+            return import_role(self, task, inherited)
+        return [task]
+
+    def _load_block(self, data: dict, path: str, inherited: dict[str, Any], role: Optional[str],
+                    role_path: Optional[str], handlers: bool) -> Block:
+        location = node_location(data, path)
+        self._check_keys(data, kw.BLOCK, "Block", path)
+        child = self._merge_inherited(inherited, data, path)
+        block = Block(block=[], location=location, name=to_plain(data.get("name"), path),
+                      keywords={k: to_plain(v, path) for k, v in data.items() if k not in ("block", "rescue", "always")})
+        for section in ("block", "rescue", "always"):
+            setattr(block, section, self.load_task_list(data.get(section), path, child,
+                                                        key_location(data, section, path), role, role_path, handlers))
+        return block
+
+    def _import_tasks(self, task: Task, inherited: dict[str, Any], role: Optional[str],
+                      role_path: Optional[str], handlers: bool) -> list[Node]:
+        target = task.args.get("_raw_params") or task.args.get("file")
+        if not target:
+            raise ParseError("import_tasks needs a file name", task.location)
+        if "{{" in str(target):
+            raise ParseError("import_tasks is static: its file name cannot use variables; use include_tasks",
+                             task.location)
+        base = os.path.join(role_path, "tasks") if role_path else os.path.dirname(task.location.path)
+        file_path = os.path.join(base, str(target))
+        if not os.path.exists(file_path) and role_path is None:
+            file_path = os.path.join(os.path.dirname(task.location.path), str(target))
+        child = dict(task.keywords)
+        child.pop("name", None)
+        child["when"] = list(task.when)
+        return self.load_tasks_file(file_path, child, role, role_path, handlers)
+
+    def _merge_inherited(self, inherited: dict[str, Any], data: dict, path: str) -> dict[str, Any]:
+        """Keywords a block passes to its tasks: its own over its parents'."""
+        child = dict(inherited)
+        for key in kw.INHERITED:
+            if key in data:
+                child[key] = to_plain(data[key], path)
+        if "environment" in data and "environment" in inherited:
+            child["environment"] = self._as_list(inherited["environment"]) + self._as_list(child["environment"])
+        child["when"] = list(inherited.get("when", [])) + self._as_list(to_plain(data.get("when"), path))
+        child["tags"] = list(inherited.get("tags", [])) + self._tags(data.get("tags"))
+        own_vars = self._vars_dict(data.get("vars"), path, key_location(data, "vars", path))
+        child["vars"] = {**inherited.get("vars", {}), **own_vars}
+        if "notify" in data:
+            child["notify"] = self._as_list(to_plain(data["notify"], path))
+        return child
+
+    # ------------------------------------------------------------------ one task
+    def _load_task(self, data: dict, path: str, inherited: dict[str, Any], role: Optional[str],
+                   role_path: Optional[str], handler: bool) -> Task:
+        location = node_location(data, path)
+        allowed = kw.HANDLER if handler else kw.TASK
+        action_keys, unknown = [], []
+        for key in data:
+            if key in allowed or (isinstance(key, str) and key.startswith("with_")):
+                continue
+            (action_keys if self.module_name(str(key)) else unknown).append(key)
+        if "action" in data or "local_action" in data:
+            action_keys = [k for k in ("action", "local_action") if k in data] + action_keys
+        if unknown:
+            key = unknown[0]
+            where = key_location(data, key, path)
+            if not action_keys:
+                hint = suggest(key, all_names() | allowed)
+                raise ParseError(f"couldn't resolve module/action '{key}'. This often indicates a misspelling, "
+                                 f"missing collection, or incorrect module path.{hint}", where)
+            raise ParseError(f"'{key}' is not a valid attribute for a {'Handler' if handler else 'Task'}."
+                             f"{suggest(key, allowed)}", where)
+        if not action_keys:
+            raise ParseError("no module/action detected in task.", location)
+        if len(action_keys) > 1:
+            raise ParseError(f"conflicting action statements: {', '.join(map(str, action_keys))}", location)
+
+        action_key = action_keys[0]
+        keywords = {k: v for k, v in inherited.items() if k not in ("when", "tags", "vars", "notify")}
+        if "notify" in inherited:
+            keywords["notify"] = list(inherited["notify"])
+        written, args = self._action_and_args(action_key, data[action_key], path, key_location(data, action_key, path))
+        if action_key == "local_action":
+            keywords["delegate_to"] = "localhost"
+        module = self.module_name(written)
+        if module is None:
+            raise ParseError(f"couldn't resolve module/action '{written}'. This often indicates a misspelling, "
+                             f"missing collection, or incorrect module path.{suggest(written, all_names())}",
+                             key_location(data, action_key, path))
+        if "args" in data:
+            extra = to_plain(data["args"], path)
+            if not isinstance(extra, dict):
+                raise ParseError("'args' must be a mapping of module arguments", key_location(data, "args", path))
+            args = {**extra, **args}
+
+        for key, value in data.items():
+            if key in (action_key, "args") or key in ("action", "local_action"):
+                continue
+            keywords[key] = to_plain(value, path)
+        if "environment" in data and "environment" in inherited:  # a task's environment extends its parents'
+            keywords["environment"] = self._as_list(inherited["environment"]) + self._as_list(keywords["environment"])
+        keywords["when"] = list(inherited.get("when", [])) + self._as_list(keywords.get("when"))
+        for key in LIST_KEYWORDS[1:]:
+            if key in keywords:
+                keywords[key] = self._as_list(keywords[key])
+        keywords["tags"] = list(inherited.get("tags", [])) + self._tags(data.get("tags"))
+        keywords["vars"] = {**inherited.get("vars", {}),
+                            **self._vars_dict(data.get("vars"), path, key_location(data, "vars", path))}
+        if "notify" in data:
+            keywords["notify"] = self._as_list(keywords["notify"])
+        if "listen" in keywords:
+            keywords["listen"] = [str(x) for x in self._as_list(keywords["listen"])]
+        self._normalize_loop(data, keywords, path)
+        self._check_task_values(data, keywords, module, path)
+
+        task = Task(action=str(written), module=module, args=args, location=location,
+                    name=None if data.get("name") in (None, "") else str(to_plain(data.get("name"), path)),
+                    keywords=keywords,
+                    keyword_locations={**{str(k): key_location(data, k, path) for k in data},
+                                       "_args": value_location(data, action_key, path),
+                                       "_action": key_location(data, action_key, path)},
+                    value_locations={**{str(k): value_location(data, k, path) for k in data},
+                                     **self._arg_value_locations(data, action_key, path)},
+                    role=role, role_path=role_path, is_handler=handler, uid=self._take_uid())
+        return task
+
+    @staticmethod
+    def _arg_value_locations(data: Any, action_key: Any, path: str) -> dict[str, Location]:
+        """`arg:<name>` → where each module argument's value starts (from `args:` too), so
+        an error in one argument points at that argument."""
+        found: dict[str, Location] = {}
+        for holder in (data.get("args"), data.get(action_key)):
+            if isinstance(holder, dict):
+                found.update({f"arg:{k}": value_location(holder, k, path) for k in holder})
+        return found
+
+    def _take_uid(self) -> int:
+        self._next_uid += 1
+        return self._next_uid
+
+    def module_name(self, written: str) -> Optional[str]:
+        """Short module name for `written`, or None (the plan loader also knows modules miniplay lacks)."""
+        return canonical_name(written)
+
+    def _action_and_args(self, key: str, value: Any, path: str, where: Location) -> tuple[str, dict[str, Any]]:
+        """Module name as written and its arguments, for both `mod: args` and `action: mod args`."""
+        value = to_plain(value, path)
+        if key in ("action", "local_action"):
+            if isinstance(value, dict):
+                value = dict(value)
+                written = value.pop("module", None)
+                if not written:
+                    raise ParseError(f"'{key}' as a mapping needs a 'module' key", where)
+                return str(written), value
+            if not isinstance(value, str) or not value.strip():
+                raise ParseError(f"'{key}' needs a module name", where)
+            written, _, rest = value.strip().partition(" ")
+            module = self.module_name(written)
+            return written, parse_kv(rest, module in RAW_PARAMS_MODULES, where) if rest.strip() else {}
+        module = self.module_name(key)
+        if value is None:
+            return key, {}
+        if isinstance(value, dict):
+            return key, dict(value)
+        if isinstance(value, (str, int, float, bool)):
+            if module in RAW_PARAMS_MODULES and module not in ("set_fact",):
+                parsed = parse_kv(str(value), True, where)
+                if module in ("include_tasks", "import_tasks", "include_vars", "include_role", "import_role",
+                              "meta", "add_host", "group_by"):
+                    parsed = parse_kv(str(value), False, where)
+                return key, parsed
+            return key, parse_kv(str(value), False, where)
+        raise ParseError(f"The arguments of '{key}' must be a mapping or a string, got a {type(value).__name__}",
+                         where)
+
+    def _normalize_loop(self, data: dict, keywords: dict[str, Any], path: str) -> None:
+        loops = [k for k in data if k == "loop" or (isinstance(k, str) and k.startswith("with_"))]
+        if len(loops) > 1:
+            raise ParseError(f"conflicting loop keywords: {', '.join(loops)}; use only one",
+                             key_location(data, loops[1], path))
+        if not loops:
+            return
+        key = loops[0]
+        if key != "loop":
+            lookup = key[len("with_"):]
+            if lookup not in LOOP_LOOKUPS:
+                raise ParseError(f"'{key}' is not a valid attribute for a Task: there is no lookup named "
+                                 f"'{lookup}'.{suggest(lookup, LOOP_LOOKUPS)}", key_location(data, key, path))
+            keywords["loop"] = keywords.pop(key)
+            keywords["loop_with"] = lookup
+        control = keywords.get("loop_control")
+        if control is not None and not isinstance(control, dict):
+            raise ParseError("loop_control must be a mapping (loop_var, index_var, label, pause, extended, "
+                             "break_when)", key_location(data, "loop_control", path))
+        if isinstance(control, dict):
+            allowed = {"loop_var", "index_var", "label", "pause", "extended", "extended_allitems", "break_when"}
+            for name in control:
+                if name not in allowed:
+                    raise ParseError(f"'{name}' is not a valid attribute for a LoopControl.{suggest(name, allowed)}",
+                                     key_location(data, "loop_control", path))
+            if "break_when" in control:
+                control["break_when"] = self._as_list(control["break_when"])
+
+    def _check_task_values(self, data: dict, keywords: dict[str, Any], module: str, path: str) -> None:
+        register = keywords.get("register")
+        if register is not None and (not isinstance(register, str) or not IDENTIFIER.match(register)):
+            raise ParseError(f"Invalid 'register' specified: {register!r}. Variable names must be strings starting "
+                             "with a letter or underscore character, and contain only letters, numbers and "
+                             "underscores.", key_location(data, "register", path))
+        for key in ("async", "poll", "retries", "delay"):
+            value = keywords.get(key)
+            if value is None or (isinstance(value, str) and "{{" in value):
+                continue
+            try:
+                number = float(value) if key == "delay" else int(str(value))
+            except (TypeError, ValueError):
+                raise ParseError(f"'{key}' must be a non-negative integer, got {value!r}",
+                                 key_location(data, key, path)) from None
+            if key in ("async", "poll") and number < 0:
+                raise ParseError(f"'{key}' must be a non-negative integer, got {value!r}", key_location(data, key, path))
+        async_value = keywords.get("async")
+        if async_value not in (None, 0, "0") and not supports_async(module):
+            raise ParseError(f"This action ({module}) does not support async.", key_location(data, "async", path))
+        for key, why in kw.UNSUPPORTED.items():
+            if key in keywords and why:
+                raise ParseError(f"miniplay does not support '{key}': {why}", key_location(data, key, path))
+
+    # ------------------------------------------------------------------ helpers
+    def _check_keys(self, data: dict, allowed: frozenset[str], what: str, path: str) -> None:
+        for key in data:
+            if key not in allowed:
+                raise ParseError(f"'{key}' is not a valid attribute for a {what}.{suggest(key, allowed)}",
+                                 key_location(data, key, path))
+        for key, why in kw.UNSUPPORTED.items():
+            if key in data and why:
+                raise ParseError(f"miniplay does not support '{key}': {why}", key_location(data, key, path))
+
+    @staticmethod
+    def _as_list(value: Any) -> list[Any]:
+        if value is None:
+            return []
+        return list(value) if isinstance(value, list) else [value]
+
+    @staticmethod
+    def _tags(value: Any) -> list[str]:
+        value = to_plain(value)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return [t.strip() for t in str(value).split(",") if t.strip()]
+
+    @staticmethod
+    def _vars_dict(value: Any, path: str, where: Location) -> dict[str, Any]:
+        value = to_plain(value, path)
+        if value is None:
+            return {}
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            merged: dict[str, Any] = {}
+            for part in value:
+                merged.update(part)
+            return merged
+        if not isinstance(value, dict):
+            raise ParseError(f"Vars in a Play must be specified as a dictionary, got {type(value).__name__}", where)
+        for name in value:
+            if not isinstance(name, str) or not IDENTIFIER.match(name):
+                raise ParseError(f"Invalid variable name in vars specified: {name!r}", where)
+        return value

@@ -1,0 +1,560 @@
+"""Roles: find a role, read its layout, and turn it into ordinary tasks and handlers.
+
+How this works
+--------------
+A role is a directory: tasks/main.yml, handlers/main.yml, defaults/main.yml,
+vars/main.yml, meta/main.yml (dependencies, allow_duplicates), files/ and
+templates/. Nothing about roles survives into the run as a separate object:
+loading a role produces plain `Task`s whose `role`/`role_path` say where they
+came from (for the `TASK [role : name]` banner and for files/ and templates/
+lookups) and whose keywords carry the role's variables:
+
+* `_role_defaults`  defaults of the role and its dependencies (lowest precedence)
+* `_role_vars`      vars/main.yml and the entry's `vars:` (above play vars_files)
+* `_role_params`    extra keys of the entry, `- role: x`, `port: 80` (above set_fact)
+
+The entry's keywords (`when`, `tags`, `become`, ...) are pushed down into every
+task of the role and of its dependencies, like a block's. A play's roles and
+imported roles also export their defaults and vars to the whole play (Ansible's
+public roles): the play keeps them merged in `_role_export_defaults` /
+`_role_export_vars`, which the variable manager reads.
+
+Each role use (a `roles:` entry or a meta dependency) is wrapped in a Block
+marked with its identity: path, params, when, tags, vars and the files it was
+loaded from. When a host reaches a marked block whose identity already ran on
+it in this play, the strategy skips the block silently (Ansible's `has_run`),
+unless the role's meta says `allow_duplicates: true` (then it is not marked).
+`import_role` / `include_role` themselves always run.
+
+Search order for a role name (Ansible's): <playbook dir>/roles, roles_path
+(ansible.cfg `[defaults] roles_path` or $ANSIBLE_ROLES_PATH, else
+~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles), the directory
+holding the role that asks (for dependencies), the playbook dir itself, and
+finally the name as a path.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Protocol
+
+from ..core import keywords as kw
+from ..core.errors import Location, MiniplayError, ParseError
+from ..core.model import Block, Node, Play, Task, iter_tasks
+from .varsfiles import load_vars_file
+from ..core.yamlfile import item_location, key_location, load_yaml_file, to_plain, value_location
+
+DEFAULT_ROLES_PATH = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
+# Keys of a role entry that are keywords; every other key is a role parameter.
+ENTRY_KEYWORDS = kw.INHERITED | {"role", "name", "when", "tags", "vars"}
+INCLUDE_ROLE_ARGS = frozenset({"name", "role", "tasks_from", "vars_from", "defaults_from", "handlers_from",
+                               "apply", "public", "allow_duplicates", "rolespec_validate"})
+ROLE_MARK = "_miniplay_role"          # Block keyword: the identity of the role instance inside
+FILE_EXTENSIONS = ("", ".yml", ".yaml", ".json")
+
+
+class TasksFileLoader(Protocol):
+    """What roles need from the playbook loader (playbook.Loader), which in turn calls this file."""
+
+    role_state: Optional["RoleLoadState"]   # what import_role leaves for the play being loaded
+
+    @property
+    def top_file(self) -> Optional[str]:
+        """The playbook file being loaded (the first file of the include chain)."""
+
+    def load_tasks_file(self, path: str, inherited: dict[str, Any], role: Optional[str] = None,
+                        role_path: Optional[str] = None, handlers: bool = False) -> list[Node]:
+        """The nodes of a tasks (or handlers) file, with the inherited keywords pushed down."""
+
+
+class RoleNotFound(ParseError):
+    """No directory for the role in any search path (ansible-playbook exits 1 for this)."""
+
+    exit_code = 1
+
+
+@dataclass
+class RoleInstance:
+    """One use of a role: where it lives, what the entry gave it, and its dependencies."""
+
+    name: str
+    path: str
+    location: Location
+    params: dict[str, Any] = field(default_factory=dict)
+    entry_vars: dict[str, Any] = field(default_factory=dict)
+    entry_keywords: dict[str, Any] = field(default_factory=dict)
+    when: list[Any] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    from_files: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
+    allow_duplicates: bool = False
+    deps: list["RoleInstance"] = field(default_factory=list)
+
+    def exported_defaults(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for dep in self.deps:
+            merged.update(dep.exported_defaults())
+        merged.update(self.defaults)
+        return merged
+
+    def exported_vars(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for dep in self.deps:
+            merged.update(dep.exported_vars())
+        merged.update(self.vars)
+        return merged
+
+
+# --------------------------------------------------------------------------- search paths
+def configured_roles_path(config: Optional[dict[str, Any]] = None, config_file: Optional[str] = None) -> list[str]:
+    """roles_path from $ANSIBLE_ROLES_PATH or ansible.cfg, else Ansible's default list."""
+    if config is None:
+        from .config import load_config
+
+        config, config_file = load_config()
+    value = os.environ.get("ANSIBLE_ROLES_PATH")
+    base = os.getcwd()
+    if not value:
+        value = (config or {}).get("roles_path")
+        if config_file:
+            base = os.path.dirname(os.path.abspath(config_file))
+    if not value:
+        return [os.path.expanduser(p) for p in DEFAULT_ROLES_PATH]
+    return [os.path.normpath(os.path.join(base, os.path.expanduser(p))) for p in str(value).split(os.pathsep) if p]
+
+
+def _unique(paths: list[str]) -> list[str]:
+    seen: list[str] = []
+    for path in paths:
+        if path not in seen:
+            seen.append(path)
+    return seen
+
+
+def role_search_paths(basedirs: list[str], roles_path: list[str], role_basedir: Optional[str] = None) -> list[str]:
+    paths = [os.path.join(b, "roles") for b in basedirs] + list(roles_path)
+    if role_basedir:
+        paths.append(role_basedir)
+    return _unique(paths + list(basedirs))
+
+
+def _find_file(directory: str, name: str) -> Optional[str]:
+    """`name` in `directory`, with or without .yml/.yaml/.json, like Ansible."""
+    for extension in FILE_EXTENSIONS:
+        candidate = os.path.join(directory, name + extension)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _load_vars_part(role_path: str, kind: str, name: Optional[str], location: Location) -> dict[str, Any]:
+    """defaults/ or vars/: a file (main by default) or a directory of files named that way."""
+    directory = os.path.join(role_path, kind)
+    wanted = name or "main"
+    found = _find_file(directory, wanted)
+    if found is None and os.path.isdir(os.path.join(directory, wanted)):
+        merged: dict[str, Any] = {}
+        folder = os.path.join(directory, wanted)
+        for entry in sorted(os.listdir(folder)):
+            if entry.rsplit(".", 1)[-1] in ("yml", "yaml", "json") or "." not in entry:
+                path = os.path.join(folder, entry)
+                if os.path.isfile(path):
+                    merged.update(load_vars_file(path))
+        return merged
+    if found is None:
+        if name:
+            raise ParseError(f"Could not find specified file in role: {kind}/{name}", location)
+        return {}
+    return load_vars_file(found)
+
+
+# --------------------------------------------------------------------------- building roles
+class RoleBuilder:
+    """Finds and loads roles for one playbook file; compiles them into tasks."""
+
+    def __init__(self, loader: TasksFileLoader, basedirs: list[str], roles_path: list[str]) -> None:
+        self.loader = loader
+        self.basedirs = _unique([os.path.abspath(b) for b in basedirs])
+        self.roles_path = roles_path
+
+    # ---------------------------------------------------------------- entries
+    def parse_entry(self, entry: Any, location: Location, path: str) -> dict[str, Any]:
+        """A `roles:` or `dependencies:` item → name, keywords, when, tags, vars, params."""
+        if isinstance(entry, str):
+            return {"name": entry, "keywords": {}, "when": [], "tags": [], "vars": {}, "params": {},
+                    "name_location": location}
+        if not isinstance(entry, dict):
+            raise ParseError(f"A role entry must be a role name or a mapping, got {to_plain(entry)!r}", location)
+        name = entry.get("role", entry.get("name"))
+        if name in (None, ""):
+            raise ParseError("role definitions must contain a role name", location)
+        name_key = "role" if "role" in entry else "name"
+        data = to_plain(entry, path)
+        for key, why in kw.UNSUPPORTED.items():
+            if key in data and why:
+                raise ParseError(f"miniplay does not support '{key}': {why}", key_location(entry, key, path))
+        vars_value = data.get("vars") or {}
+        if not isinstance(vars_value, dict):
+            raise ParseError("A role's vars must be a mapping", key_location(entry, "vars", path))
+        return {
+            "name": to_plain(name, path),
+            "keywords": {k: v for k, v in data.items() if k in kw.INHERITED},
+            "when": _as_list(data.get("when")),
+            "tags": _tags(data.get("tags")),
+            "vars": vars_value,
+            "params": {k: v for k, v in data.items() if k not in ENTRY_KEYWORDS},
+            "name_location": value_location(entry, name_key, path),
+        }
+
+    def find(self, name: Any, location: Location, role_basedir: Optional[str] = None) -> tuple[str, str]:
+        """(display name, directory) of a role, or RoleNotFound listing where it looked."""
+        text = str(name)
+        if "{{" in text or "{%" in text:
+            raise ParseError(f"miniplay loads roles before the run, so a role name cannot use variables: "
+                             f"'{text}'; use include_role for a name chosen at run time", location)
+        searched = role_search_paths(self.basedirs, self.roles_path, role_basedir)
+        for directory in searched:
+            candidate = os.path.normpath(os.path.join(directory, os.path.expanduser(text)))
+            if os.path.isdir(candidate):
+                return os.path.basename(text.rstrip("/")) if "/" in text else text, candidate
+        as_path = os.path.abspath(os.path.expanduser(text))
+        if os.path.isdir(as_path):
+            return os.path.basename(as_path), as_path
+        raise RoleNotFound(f"the role '{text}' was not found in {':'.join(searched)}", location)
+
+    def load(self, spec: dict[str, Any], location: Location, from_files: Optional[dict[str, str]] = None,
+             role_basedir: Optional[str] = None, chain: tuple[str, ...] = ()) -> RoleInstance:
+        """Read the role's defaults, vars and meta, and its dependencies (recursively)."""
+        name, path = self.find(spec["name"], spec.get("name_location", location), role_basedir)
+        if path in chain:
+            raise ParseError(f"the role '{name}' depends on itself: "
+                             f"{' -> '.join(os.path.basename(p) for p in chain + (path,))}", location)
+        from_files = {k: str(v) for k, v in (from_files or {}).items() if v}
+        role = RoleInstance(name=name, path=path, location=location, params=spec["params"],
+                            entry_vars=spec["vars"], entry_keywords=spec["keywords"], when=spec["when"],
+                            tags=spec["tags"], from_files=from_files)
+        role.defaults = _load_vars_part(path, "defaults", from_files.get("defaults"), location)
+        role.vars = _load_vars_part(path, "vars", from_files.get("vars"), location)
+        meta_file = _find_file(os.path.join(path, "meta"), "main")
+        if meta_file:
+            meta = load_yaml_file(meta_file)
+            plain = to_plain(meta, meta_file) or {}
+            if not isinstance(plain, dict):
+                raise ParseError("the role's meta/main.yml must be a mapping", Location(meta_file))
+            role.allow_duplicates = _truthy(plain.get("allow_duplicates", False))
+            deps = meta.get("dependencies") if isinstance(meta, dict) else None
+            if deps:
+                if not isinstance(deps, list):
+                    raise ParseError("dependencies in meta/main.yml must be a list",
+                                     key_location(meta, "dependencies", meta_file))
+                for index, dep in enumerate(deps):
+                    where = item_location(deps, index, meta_file)
+                    dep_spec = self.parse_entry(dep, where, meta_file)
+                    role.deps.append(self.load(dep_spec, where, None, os.path.dirname(path), chain + (path,)))
+        return role
+
+    # ---------------------------------------------------------------- compiling
+    def compile(self, role: RoleInstance, inherited: dict[str, Any], parent: Optional[dict[str, Any]] = None,
+                mark_self: bool = True) -> tuple[Block, list[Task]]:
+        """The role as one Block (dependencies first, then its tasks) and its handlers.
+
+        `parent` holds the calling role's vars/params/defaults (a dependency sees
+        them beneath its own), `mark_self` marks the block for de-duplication.
+        """
+        parent = parent or {}
+        child = dict(inherited)
+        child.update(role.entry_keywords)
+        child["when"] = list(inherited.get("when", [])) + list(role.when)
+        child["tags"] = list(inherited.get("tags", [])) + list(role.tags)
+        dep_vars: dict[str, Any] = {}
+        dep_defaults: dict[str, Any] = {}
+        for dep in role.deps:
+            dep_vars.update(dep.exported_vars())
+            dep_defaults.update(dep.exported_defaults())
+        role_vars = {**parent.get("vars", {}), **dep_vars, **role.vars, **role.entry_vars}
+        defaults = {**dep_defaults, **parent.get("defaults", {}), **role.defaults}
+        params = {**parent.get("params", {}), **role.params}
+        child["_role_vars"] = role_vars
+        child["_role_defaults"] = defaults
+        child["_role_params"] = params
+        child["_role_tags"] = list(child["tags"])  # dynamic includes inside the role inherit these
+        context = {"vars": role_vars, "params": params, "defaults": {**parent.get("defaults", {}), **role.defaults}}
+
+        nodes: list[Node] = []
+        handlers: list[Task] = []
+        for dep in role.deps:
+            dep_block, dep_handlers = self.compile(dep, child, context, True)
+            nodes.append(dep_block)
+            handlers += dep_handlers
+        tasks_name = role.from_files.get("tasks")
+        tasks_file = _find_file(os.path.join(role.path, "tasks"), tasks_name or "main")
+        if tasks_file is None and tasks_name:
+            raise ParseError(f"Could not find specified file in role: tasks/{tasks_name}", role.location)
+        if tasks_file is not None:
+            nodes += self.loader.load_tasks_file(tasks_file, child, role.name, role.path)
+        handlers_name = role.from_files.get("handlers")
+        handlers_file = _find_file(os.path.join(role.path, "handlers"), handlers_name or "main")
+        if handlers_file is None and handlers_name:
+            raise ParseError(f"Could not find specified file in role: handlers/{handlers_name}", role.location)
+        if handlers_file is not None:
+            handler_nodes = self.loader.load_tasks_file(handlers_file, child, role.name, role.path, handlers=True)
+            handlers += list(iter_tasks(handler_nodes))
+        keywords: dict[str, Any] = {}
+        if mark_self and not role.allow_duplicates:
+            keywords = {ROLE_MARK: identity(role), "_role_when": list(child["when"])}
+        return Block(block=nodes, location=role.location, keywords=keywords), handlers
+
+
+def identity(role: RoleInstance) -> str:
+    """What makes two uses of a role the same use (then the second does not run), as Ansible hashes a role."""
+    return json.dumps({"path": role.path, "params": role.params, "when": role.when, "tags": role.tags,
+                       "vars": role.entry_vars, "from": role.from_files}, sort_keys=True, default=str)
+
+
+def first_run_of_role(ran: set[str], block: Block, holds: Callable[[list[Any], Optional[Task]], bool]) -> bool:
+    """False when this use of a role already ran on the host in this play; else True.
+
+    The strategy asks before walking a marked role block: a second identical use is
+    skipped silently, as Ansible skips a role that `has_run` on the host. A use only
+    counts as run when its `when` (the entry's and the enclosing ones) held for the
+    host, as Ansible's role_complete step checks it. `ran` holds the uses that ran on the
+    host in this play; `holds(conditions, first_task)` renders the conditions for the host.
+    """
+    mark = block.keywords[ROLE_MARK]
+    if mark in ran:
+        return False
+    conditions = block.keywords.get("_role_when") or []
+    if conditions:
+        try:
+            held = holds(conditions, next(iter_tasks(block.block), None))
+        except MiniplayError:
+            held = False
+        if not held:
+            return True
+    ran.add(mark)
+    return True
+
+
+# --------------------------------------------------------------------------- load time (loader hooks)
+@dataclass
+class RoleLoadState:
+    """What import_role leaves for the play being loaded: its handlers and exported variables."""
+
+    handlers: list[Task] = field(default_factory=list)
+    exports: list[RoleInstance] = field(default_factory=list)
+    _roles_path: Optional[list[str]] = None
+
+    @property
+    def roles_path(self) -> list[str]:
+        if self._roles_path is None:  # read ansible.cfg only when a role is really used
+            self._roles_path = configured_roles_path()
+        return self._roles_path
+
+
+def _load_state(loader: TasksFileLoader) -> RoleLoadState:
+    if loader.role_state is None:
+        loader.role_state = RoleLoadState()
+    return loader.role_state
+
+
+def load_play_roles(loader: TasksFileLoader, roles_data: Any, path: str, inherited: dict[str, Any], play: Play) -> list[Node]:
+    """A play's `roles:` as nodes to run before its tasks; also wires handlers and exported vars."""
+    state = _load_state(loader)
+    roles_data = roles_data or []
+    if not isinstance(roles_data, list):
+        raise ParseError("A malformed role declaration was encountered: 'roles' must be a list",
+                         play.location)
+    builder = RoleBuilder(loader, [os.path.dirname(os.path.abspath(path))], state.roles_path)
+    nodes: list[Node] = []
+    handlers: list[Task] = []
+    exports: list[RoleInstance] = []
+    for index, entry in enumerate(roles_data):
+        location = item_location(roles_data, index, path)
+        role = builder.load(builder.parse_entry(entry, location, path), location)
+        block, role_handlers = builder.compile(role, inherited, None, True)
+        nodes.append(block)
+        handlers += role_handlers
+        exports.append(role)
+    exports += state.exports
+    handlers += state.handlers
+    state.exports, state.handlers = [], []
+    play.handlers = _add_handlers(handlers, play.handlers)
+    play.keywords["_role_names"] = list(dict.fromkeys(role.name for role in exports))  # role_names magic
+    if exports:
+        defaults: dict[str, Any] = {}
+        role_vars: dict[str, Any] = {}
+        for role in exports:
+            defaults.update(role.exported_defaults())
+            role_vars.update(role.exported_vars())
+        play.keywords["_role_export_defaults"] = defaults
+        play.keywords["_role_export_vars"] = role_vars
+    return nodes
+
+
+def import_role(loader: TasksFileLoader, task: Task, inherited: dict[str, Any]) -> list[Node]:
+    """`import_role` (static): the role's tasks in place of the task, with its keywords pushed down."""
+    state = _load_state(loader)
+    args = task.args
+    name = args.get("name", args.get("role"))
+    if not name:
+        raise ParseError("'name' is a required field for import_role.", task.location)
+    unknown = sorted(set(args) - INCLUDE_ROLE_ARGS - {"_raw_params"})
+    if unknown:
+        raise ParseError(f"Invalid options for import_role: {', '.join(unknown)}", task.where("_args"))
+    if "apply" in args:
+        raise ParseError("Invalid options for import_role: apply", task.where("_args"))
+    top = loader.top_file or task.location.path
+    basedirs = [os.path.dirname(os.path.abspath(task.location.path))] if not task.role_path else []
+    basedirs.append(os.path.dirname(top))
+    builder = RoleBuilder(loader, basedirs, state.roles_path)
+    role_basedir = os.path.dirname(task.role_path) if task.role_path else None
+    spec = {"name": name, "keywords": {}, "when": [], "tags": [], "vars": {}, "params": {},
+            "name_location": task.where("_args")}
+    role = builder.load(spec, task.location, _from_files(args), role_basedir)
+    child = {k: v for k, v in task.keywords.items() if k in kw.INHERITED}
+    child["when"] = list(task.when)
+    child["tags"] = list(task.get("tags", []))
+    child["vars"] = dict(task.get("vars") or {})
+    if "notify" in task.keywords:
+        child["notify"] = list(task.keywords["notify"])
+    parent = _parent_context(task)
+    block, handlers = builder.compile(role, child, parent, mark_self=False)
+    state.handlers += handlers
+    if _truthy(args.get("public", True)):
+        state.exports.append(role)
+    return block.block
+
+
+def _from_files(args: dict[str, Any]) -> dict[str, str]:
+    return {kind: str(args[f"{kind}_from"]) for kind in ("tasks", "vars", "defaults", "handlers")
+            if args.get(f"{kind}_from")}
+
+
+def _parent_context(task: Task) -> Optional[dict[str, Any]]:
+    """A role used from inside another role sees that role's vars, params and defaults beneath its own,
+    and, as in Ansible, `ansible_parent_role_names`/`_paths`: the including role first, then its own parents."""
+    if not task.role:
+        return None
+    params = dict(task.get("_role_params") or {})
+    params["ansible_parent_role_names"] = [task.role, *params.get("ansible_parent_role_names", [])]
+    params["ansible_parent_role_paths"] = [task.role_path, *params.get("ansible_parent_role_paths", [])]
+    return {"vars": task.get("_role_vars") or {}, "params": params, "defaults": task.get("_role_defaults") or {}}
+
+
+# --------------------------------------------------------------------------- run time (include_role)
+@dataclass
+class IncludedRole:
+    """What include_role hands the strategy: the role's name, its nodes for this host, its handlers."""
+
+    name: str
+    nodes: list[Node]
+
+
+class RoleIncluder:
+    """Loads roles when a host reaches include_role; one per run (it owns the run's role cache).
+
+    Loaded roles are cached by role, arguments and inherited keywords, so every host gets
+    the very same Task objects and the linear strategy keeps them in lockstep.
+    """
+
+    def __init__(self, loader: TasksFileLoader, playbook_dir: str, config: Optional[dict[str, Any]],
+                 config_file: Optional[str]) -> None:
+        self.loader = loader
+        self.playbook_dir = playbook_dir
+        self.config = config
+        self.config_file = config_file
+        self._cache: dict[str, tuple[RoleInstance, Block]] = {}
+        self._lock = threading.Lock()
+
+    def include(self, play: Play, task: Task, args: dict[str, Any], inherited: dict[str, Any]) -> IncludedRole:
+        """Load a role for include_role (its dependencies are marked blocks, as always).
+
+        New handlers join the play's handlers; `public: true` exports the role's defaults
+        and vars to the rest of the play.
+        """
+        name = args.get("name", args.get("role"))
+        if not name:
+            raise ParseError("'name' is a required field for include_role.", task.location)
+        cache_key = json.dumps([str(name), _from_files(args), inherited, task.uid], sort_keys=True, default=str)
+        with self._lock:
+            cached = self._cache.get(cache_key)
+            if cached is None:
+                cached = self._load(play, task, args, inherited, name)
+                self._cache[cache_key] = cached
+            role, block = cached
+            if _truthy(args.get("public", False)):
+                defaults = dict(play.keywords.get("_role_export_defaults") or {})
+                defaults.update(role.exported_defaults())
+                role_vars = dict(play.keywords.get("_role_export_vars") or {})
+                role_vars.update(role.exported_vars())
+                play.keywords["_role_export_defaults"] = defaults
+                play.keywords["_role_export_vars"] = role_vars
+        return IncludedRole(name=role.name, nodes=block.block)
+
+    def _load(self, play: Play, task: Task, args: dict[str, Any], inherited: dict[str, Any],
+              name: Any) -> tuple[RoleInstance, Block]:
+        builder = RoleBuilder(self.loader, self._basedirs(task), self._roles_path())
+        role_basedir = os.path.dirname(task.role_path) if task.role_path else None
+        spec = {"name": name, "keywords": {}, "when": [], "tags": [], "vars": {}, "params": {},
+                "name_location": task.where("_args")}
+        role = builder.load(spec, task.location, _from_files(args), role_basedir)
+        block, handlers = builder.compile(role, inherited, _parent_context(task), mark_self=False)
+        known = {(h.role_path, str(h.location)) for h in play.handlers}
+        fresh = [h for h in handlers if (h.role_path, str(h.location)) not in known]
+        if fresh:  # never replace a handler the play has: it may be notified already
+            play.handlers = play.handlers + fresh
+        return role, block
+
+    def _basedirs(self, task: Task) -> list[str]:
+        basedirs = []
+        if not task.role_path:
+            basedirs.append(os.path.dirname(os.path.abspath(task.location.path)))
+        basedirs.append(self.playbook_dir)
+        return basedirs
+
+    def _roles_path(self) -> list[str]:
+        if self.config or self.config_file:
+            return configured_roles_path(self.config, self.config_file)
+        return configured_roles_path()
+
+
+# --------------------------------------------------------------------------- small helpers
+def _add_handlers(first: list[Task], more: list[Task]) -> list[Task]:
+    """first + more, with one copy of a role handler loaded by several uses of the role.
+
+    The last one loaded wins (it takes the first one's place), as Ansible notifies the
+    last handler defined with a name: it runs once, with the last use's params.
+    """
+    out: list[Task] = []
+    where: dict[tuple[Optional[str], str], int] = {}
+    for handler in list(first) + list(more):
+        key = (handler.role_path, str(handler.location))
+        if handler.role_path and key in where:
+            out[where[key]] = handler
+            continue
+        where[key] = len(out)
+        out.append(handler)
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _tags(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [t.strip() for t in str(value).split(",") if t.strip()]
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("yes", "true", "on", "1", "y")
+    return bool(value)

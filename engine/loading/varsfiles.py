@@ -1,0 +1,47 @@
+"""Vars files: a play's `vars_files`, a role's vars/defaults and include_vars all read them here."""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from ..core.errors import ParseError, TemplateError
+from ..core.yamlfile import load_yaml_file, to_plain
+
+
+def load_vars_file(path: str) -> dict[str, Any]:
+    """A vars file (YAML or JSON) must hold a mapping."""
+    data = to_plain(load_yaml_file(path), path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParseError(f"vars file {path} must contain a mapping of variable names to values, "
+                         f"got a {type(data).__name__}")
+    return data
+
+
+def resolve_vars_files(entries: list[Any], basedir: str,
+                       render: Callable[[Any], Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(path, values) for each play vars_files entry; a list entry takes the first file that exists.
+
+    `render` templates a file name with the host's variables (a name may use them).
+    """
+    loaded: list[tuple[str, dict[str, Any]]] = []
+    for entry in entries:
+        candidates = entry if isinstance(entry, list) else [entry]
+        found = None
+        for candidate in candidates:
+            try:
+                name = str(render(candidate))
+            except TemplateError:
+                continue
+            path = name if os.path.isabs(name) else os.path.join(basedir, name)
+            if os.path.exists(path):
+                found = path
+                break
+        if found is None:
+            if isinstance(entry, list):
+                raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")
+            name = str(entry)
+            raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.")
+        loaded.append((found, load_vars_file(found)))
+    return loaded

@@ -1,0 +1,37 @@
+"""debug — print a message or a variable's value (controller only).
+
+Arguments: msg (default "Hello world!"), var (a variable name or expression),
+verbosity (only show at this -v level or above).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.errors import TemplateError
+from . import ActionContext
+
+
+def run(ctx: ActionContext) -> dict[str, Any]:
+    args = ctx.args
+    unknown = sorted(set(args) - {"msg", "var", "verbosity"})
+    if unknown:
+        return {"failed": True, "changed": False,
+                "msg": f"Invalid options for debug: {', '.join(unknown)}"}
+    if "msg" in args and "var" in args:
+        return {"failed": True, "changed": False, "msg": "'msg' and 'var' are incompatible options"}
+    verbosity = int(args.get("verbosity", 0) or 0)
+    if ctx.services.options.verbosity < verbosity:
+        return {"changed": False, "skipped": True, "skipped_reason": "Verbosity threshold not met.",
+                "_ansible_verbose_always": True}
+    result: dict[str, Any] = {"changed": False, "_ansible_verbose_always": True, "failed": False}
+    if "var" in args:
+        name = args["var"]
+        key = name if isinstance(name, str) else str(name)
+        try:
+            value = ctx.templar.evaluate(key, ctx.vars) if isinstance(name, str) else name
+        except TemplateError as exc:
+            value = f"<< error 1 - {exc.message} >>"
+        result[key] = value
+    else:
+        result["msg"] = args.get("msg", "Hello world!")
+    return result

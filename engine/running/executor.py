@@ -1,0 +1,532 @@
+"""Run one task on one host: when, loop, retries/until, the action, register.
+
+The order of steps per run follows Ansible (see ANSIBLE-SEMANTICS §5–7):
+`when` before anything is templated; args templated per item; the result gets
+`failed` from rc and `changed` defaulted; `changed_when`, then `failed_when`,
+then `until` see the just-registered value; a skipped task still overwrites its
+registered variable. Everything that goes wrong on the host comes back as a
+result dict, never as an exception.
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+
+from .actions import ActionContext, ActionServices, get_action
+from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, source_excerpt
+from ..templating.filters import PluginFailed, user_message
+from ..core.registry import controller_actions, target_modules
+from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
+from ..templating.templar import has_embedded_template, remove_omitted
+from ..transport.worker import WorkerError
+from .failures import module_failure
+
+if TYPE_CHECKING:
+    from ..core.model import Task
+    from ..vars.layers import VarsView
+    from ..vars.manager import VariableManager
+    from .jobs import JobManager
+    from .playstate import PlayState
+
+NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
+
+def censored(result: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: result[k] for k in ("changed", "failed", "skipped", "unreachable") if k in result}
+    return {"censored": NO_LOG_MESSAGE, **kept}
+
+
+class ExecutorServices(ActionServices, Protocol):
+    """The parts of the run the executor uses: what actions use, plus variables and async jobs."""
+
+    vars: "VariableManager"
+    jobs: "JobManager"
+
+
+class TaskExecutor:
+    """Executes tasks for one play; shared by the fork threads (it holds no per-host state)."""
+
+    def __init__(self, run: ExecutorServices, play: "PlayState") -> None:
+        self.run = run
+        self.play = play
+        self._refs_cache: dict[int, tuple[Task, list[str]]] = {}   # task id → the variables its templates read
+        # called with each outcome before its result is shown (the strategy queues handlers here,
+        # so -vv's "Notification ... saved" comes before the result line, as in Ansible)
+        self.before_result: Optional[Callable[[Outcome], None]] = None
+
+    # ------------------------------------------------------------------ entry point
+    def execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
+        """Run the task on the host; a bug in miniplay fails this host's task, never the whole run."""
+        try:
+            return self._execute(host, task, params)
+        except MiniplayError:
+            raise
+        except Exception as exc:
+            import traceback
+
+            result = error_result(f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
+                                  exception=traceback.format_exc())
+            self.run.bus.emit("host_result", host=host, task=task, result=result, status="failed", ignored=False,
+                              loop=False, delegated_to=None, target_module=False)
+            return Outcome(host=host, task=task, result=result)
+
+    def _execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
+        view = self._with_delegate_address(task, self.run.vars.view(host, self.play, task, params))
+        self.run.bus.emit("host_start", host=host, task=task)
+        self._emit_var_sources(host, task, view)
+        no_log = self.flag(task, "no_log", view)
+        if task.get("loop") is not None:
+            try:
+                items = self._loop_items(task, view)
+            except NotAList as exc:
+                result = {**error_result(exc.message), "_miniplay_error_at": _loop_where(task),
+                          "_miniplay_help": "Provide a list of items/templates, or a template resolving to a list."}
+            except PluginFailed as exc:
+                result = {**error_result(exc.full_message), "_miniplay_error_at": _loop_where(task)}
+            except TemplateError as exc:
+                result = keyword_failure(exc.message, _loop_where(task))
+            else:
+                result = self._run_loop(host, task, view, items, no_log)
+        else:
+            result = self._run_with_retries(host, task, view)
+        ignored = False
+        if result.get("failed") and not result.get("unreachable") and not result.get("_miniplay_unignorable"):
+            ignored = self.flag(task, "ignore_errors", view)
+        if result.get("unreachable"):
+            ignored = self.flag(task, "ignore_unreachable", view)
+        if task.register:
+            value = registered(result)
+            if value.get("failed") and not value.get("results"):
+                value.setdefault("exception", "(traceback unavailable)")
+            self.run.host_state(host).registered[task.register] = value
+            if self.flag(task, "run_once", view):
+                for other in self.play.active_hosts():
+                    self.run.host_state(other).registered[task.register] = value
+        outcome = Outcome(host=host, task=task, result=result, ignored=ignored,
+                          delegated_to=self._delegate(task, view))
+        if task.module in ("include_tasks", "include_role"):
+            outcome.extra["includes"], outcome.extra["included"] = _take_includes(task, result)
+        if self.before_result is not None:
+            self.before_result(outcome)
+        shown = censored(result) if no_log else result
+        self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
+                          ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
+                          target_module=self._is_target_module(task, result)
+                          and not result.get("_miniplay_action_failure"))
+        return outcome
+
+    # ------------------------------------------------------------------ loops
+    def _loop_items(self, task: "Task", view: "VarsView") -> list[Any]:
+        raw = task.get("loop")
+        lookup = task.get("loop_with")
+        value = self.run.templar.template(raw, view)
+        if lookup:
+            terms = value if isinstance(value, list) else [value]
+            return list(self.run.templar.run_lookup(lookup, terms, view, {}, wantlist=True))
+        if isinstance(value, (list, tuple)) or _is_generator(value):
+            return list(value)
+        raise NotAList(f"The `loop` value must resolve to a 'list', not '{type(value).__name__}'.")
+
+    def _run_loop(self, host: str, task: "Task", view: "VarsView", items: list[Any], no_log: bool) -> dict[str, Any]:
+        control = task.get("loop_control") or {}
+        templar = self.run.templar
+        loop_var = str(templar.template(control.get("loop_var", "item"), view))
+        index_var = control.get("index_var")
+        if loop_var in view and view.find(loop_var) and view.find(loop_var).label != "magic":
+            self.run.bus.emit("warning", host=host, task=task,
+                              text=f"The loop variable '{loop_var}' is already in use. You should set the "
+                                   "`loop_var` value in the `loop_control` option for the task to something else "
+                                   "to avoid variable collisions and unexpected behavior.")
+        pause = float(templar.template(control.get("pause", 0), view) or 0)
+        extended = bool(templar.template(control.get("extended", False), view))
+        results: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            if index and pause:
+                time.sleep(pause)
+            loop_vars: dict[str, Any] = {loop_var: item, "ansible_loop_var": loop_var}
+            if index_var:
+                loop_vars[index_var] = index
+                loop_vars["ansible_index_var"] = index_var
+            if extended:
+                loop_vars["ansible_loop"] = _extended(items, index, control.get("extended_allitems", True))
+            item_view = view.child(loop_vars)
+            result = self._run_with_retries(host, task, item_view)
+            result.update(loop_vars)
+            if result.get("failed"):
+                result.setdefault("exception", "(traceback unavailable)")
+            label: Any = item
+            if "label" in control:
+                try:
+                    label = templar.template(control["label"], item_view)
+                except TemplateError:
+                    label = control["label"]
+            if "label" in control and "_miniplay_include" in result:
+                result["_miniplay_include"]["label"] = label  # names the `included:` line, as in Ansible
+            results.append(result)
+            status = "failed" if result.get("failed") else "skipped" if result.get("skipped") else \
+                "changed" if result.get("changed") else "ok"
+            shown = censored(result) if no_log else result
+            self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
+                              label=label, index=index, delegated_to=self._delegate(task, item_view),
+                              target_module=self._is_target_module(task, result)
+                              and not result.get("_miniplay_action_failure"))
+            if control.get("break_when"):
+                stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
+                try:
+                    stop, _ = templar.all_true(control["break_when"], stop_view)
+                except TemplateError as exc:
+                    results[-1] = {**result, **error_result(exc.message)}
+                    break
+                if stop:
+                    break
+        return loop_total(results)
+
+    # ------------------------------------------------------------------ one run (with retries)
+    def _run_with_retries(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
+        templar = self.run.templar
+        try:
+            holds, false_condition = self._conditions(host, task, "when", task.when, view)
+        except TemplateError as exc:
+            return keyword_failure(exc.message, task.value_where("when"))
+        if not holds:
+            return skip_result(false_condition)
+        until = task.get("until") or []
+        try:
+            retries_value = templar.template(task.get("retries"), view)
+            delay = float(templar.template(task.get("delay", 5), view))
+        except (TemplateError, TypeError, ValueError) as exc:
+            return error_result(f"Invalid retries/delay value: {exc}")
+        retrying = bool(until) or retries_value is not None
+        retries = int(retries_value) if retries_value is not None else (3 if until else 0)
+        if retries <= 0:
+            retrying = False
+        delay = 1.0 if delay < 0 else delay
+        runs = retries + 1 if retrying else 1
+        result: dict[str, Any] = {}
+        for attempt in range(1, runs + 1):
+            result = normalize(self._run_action(host, task, view))
+            if result.get("unreachable"):
+                return result
+            if retrying:
+                result["attempts"] = attempt
+            reg_view = view.child({task.register: registered(result)}) if task.register else view
+            if not self._changed_failed_when(task, result, reg_view):
+                return result
+            if not retrying:
+                break
+            try:
+                done = self._conditions(host, task, "until", until, reg_view, attempt)[0] if until \
+                    else not result.get("failed")
+            except TemplateError as exc:
+                return keyword_failure(exc.message, task.value_where("until"))
+            if done:
+                break
+            if attempt < runs:
+                self.run.bus.emit("retry", host=host, task=task, name=self.play.task_name(task, view),
+                                  retries_left=runs - attempt, result=result, attempt=attempt, delay=delay)
+                time.sleep(delay)
+            else:
+                result["failed"] = True
+                result["attempts"] = retries
+        return result
+
+    def _changed_failed_when(self, task: "Task", result: dict[str, Any], view: "VarsView") -> bool:
+        """Apply changed_when, then failed_when. If one cannot be evaluated, the task fails
+        keeping the module's result, with the error as `<keyword>_result` (Ansible's shape);
+        returns False then."""
+        if result.get("skipped"):
+            return True
+        for keyword in ("changed_when", "failed_when"):
+            if task.get(keyword) is None:
+                continue
+            try:
+                value = self._conditions(None, task, keyword, task.get(keyword), view)[0]
+            except TemplateError as exc:
+                result.update({f"{keyword}_result": exc.message, "failed": True, "_miniplay_action_failure": True})
+                return False
+            if keyword == "changed_when":
+                result["changed"] = value
+                continue
+            if result.get("failed") and not value:
+                result["failed_when_suppressed_exception"] = "(traceback unavailable)"
+            result["failed_when_result"] = value
+            result["failed"] = value
+        return True
+
+    def _warn_embedded_template(self, host: Optional[str], task: "Task", keyword: str) -> None:
+        """`when: "'{{ x }}' == 'y'"` still works (rendered first), with Ansible 2.19's warning."""
+        where = task.value_where(keyword)
+        excerpt = "\n".join(source_excerpt(where.path, where.line, where.column))
+        self.run.bus.emit("warning", host=host, task=task, text=(
+            "Jinja constant strings should not contain embedded templates. miniplay renders them first, as "
+            f"ansible-core 2.19 does, but the form is on its way out.\nOrigin: {where}"
+            + (f"\n\n{excerpt}" if excerpt else "")
+            + f"\n\nWrite the expression inline: `{keyword}: \"'{{{{ env }}}}' == 'prod'\"` becomes "
+              f"`{keyword}: env == 'prod'`\n"))
+
+    def _conditions(self, host: Optional[str], task: "Task", keyword: str, clauses: list[Any], view: "VarsView",
+                    attempt: Optional[int] = None) -> tuple[bool, Any]:
+        """`templar.all_true`, plus a `conditional` event with each clause and its value (for explain).
+
+        Like Ansible, the first false clause decides; the clauses after it are evaluated
+        only for the event (errors there are recorded, never raised).
+        """
+        if not clauses:
+            return True, None
+        templar = self.run.templar
+        shown: list[dict[str, Any]] = []
+        holds, first_false, error = True, None, None
+        for clause in clauses:
+            entry: dict[str, Any] = {"expr": str(clause)}
+            if has_embedded_template(clause):
+                self._warn_embedded_template(host or view.get("inventory_hostname"), task, keyword)
+            try:
+                entry["value"] = templar.conditional(clause, view)
+            except TemplateError as exc:
+                entry["error"] = exc.message
+                if holds and error is None:
+                    error = exc
+            if not holds:
+                entry["reached"] = False
+            elif entry.get("value") is False:
+                holds, first_false = False, clause
+            shown.append(entry)
+            if error is not None:
+                break
+        extra: dict[str, Any] = {"attempt": attempt} if attempt is not None else {}
+        loop = next((la.values for la in view.layers[:3] if la.label == "loop" and "ansible_loop_var" in la.values),
+                    None)
+        if loop is not None and not self.flag(task, "no_log", view):
+            extra["item"] = loop.get(loop["ansible_loop_var"])
+        self.run.bus.emit("conditional", host=host or view.get("inventory_hostname"), task=task, keyword=keyword,
+                          clauses=shown, result=holds and error is None, **extra)
+        if error is not None:
+            raise error
+        return holds, first_false
+
+    def _emit_var_sources(self, host: str, task: "Task", view: "VarsView") -> None:
+        """A `task_vars` event: each variable the task's templates read and the layer it comes from."""
+        from ..templating.varrefs import task_refs, template_refs
+
+        cache = self._refs_cache
+        entry = cache.get(id(task))
+        if entry is None or entry[0] is not task:
+            entry = cache[id(task)] = (task, sorted(task_refs(task).names))
+        names = entry[1]
+        if not names:
+            return
+        sources: dict[str, Any] = {}
+        pending = [(name, None) for name in names]
+        while pending and len(sources) < 200:
+            name, via = pending.pop(0)
+            if name in sources:
+                continue
+            layer = view.find(name)
+            sources[name] = {"layer": layer.label if layer is not None else None}
+            if via:
+                sources[name]["via"] = via
+            if layer is not None and layer.lazy:
+                value = layer.values.get(name)
+                if isinstance(value, str):
+                    pending += [(n, name) for n in sorted(template_refs(value).names) if n not in sources]
+        self.run.bus.emit("task_vars", host=host, task=task, vars=sources)
+
+    # ------------------------------------------------------------------ the action itself
+    def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
+        try:
+            args = remove_omitted(self._template_args(task, view))
+            defaults = self._module_defaults(task, view)
+            if defaults:
+                args = {**defaults, **args}
+        except TemplateError as exc:  # shown with `changed`, as Ansible does
+            return {"changed": False, "failed": True,
+                    "msg": f"Task failed: Finalization of task args for 'ansible.builtin.{task.module}' failed: "
+                           f"{exc.message}"}
+        settings = self._keyword_settings(task, view)
+        if "failed" in settings:
+            return settings
+        environment, check_mode, diff = settings["environment"], settings["check_mode"], settings["diff"]
+        async_seconds, poll = settings["async"], settings["poll"]
+        ctx = ActionContext(executor=self, services=self.run, host=host, task=task, args=args, vars=view, check_mode=check_mode,
+                            diff=diff, environment=environment)
+        try:
+            if async_seconds > 0:
+                return self.run.jobs.run_async_task(ctx, task.module, args, async_seconds, poll)
+            if task.module in controller_actions():
+                return get_action(task.module)(ctx)
+            return self.call_module(ctx, task.module, args)
+        except ConnectionFailed as exc:
+            return {"unreachable": True, "changed": False, "msg": exc.message}
+        except TemplateError as exc:
+            return error_result(exc.message)
+
+    def _keyword_settings(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+        """The keywords that shape how the action runs, templated; a keyword that cannot be
+        evaluated gives the task's failure result instead (it has `failed`)."""
+        templar = self.run.templar
+        poll = task.get("poll")
+        evaluators = {
+            "environment": lambda: self._environment(task, view),
+            "check_mode": lambda: self._check_mode(task, view),
+            "diff": lambda: bool(templar.template(task.get("diff", self.run.options.diff), view)),
+            "async": lambda: int(templar.template(task.get("async", 0), view) or 0),
+            "poll": lambda: int(templar.template(poll, view)) if poll is not None else self.run.options.poll_interval,
+        }
+        settings: dict[str, Any] = {}
+        for keyword, evaluate in evaluators.items():
+            try:
+                settings[keyword] = evaluate()
+            except TemplateError as exc:
+                name = "async_val" if keyword == "async" else keyword  # Ansible's attribute name
+                return keyword_failure(f"Error processing keyword '{name}': {exc.message}", task.value_where(keyword))
+            except (TypeError, ValueError) as exc:
+                return error_result(f"Task failed: {exc}")
+        return settings
+
+    @staticmethod
+    def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
+        """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
+        return task.module in target_modules() and task.module not in controller_actions() \
+            and not result.get("_miniplay_early_failure")
+
+    def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+        """Render each argument, naming the one that failed as Ansible does."""
+        rendered: dict[str, Any] = {}
+        for key, value in task.args.items():
+            try:
+                rendered[key] = self.run.templar.template(value, view)
+            except TemplateError as exc:
+                raise TemplateError(f"Error while resolving value for '{key}': {user_message(exc)}") from None
+        return rendered
+
+    def call_module(self, ctx: ActionContext, name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """Send one module run to the host's worker; turn worker trouble into results."""
+        # the name Ansible's messages use: an action plugin runs its module as ansible.legacy.X,
+        # anything else is named as the task wrote it (file, ansible.builtin.file)
+        label = f"ansible.legacy.{name}" if name in ACTION_BACKED_MODULES else \
+            ctx.task.action if ctx.task.module == name else name
+        request = {"op": options.pop("op", "run"), "module": name, "args": args, "check": ctx.check_mode,
+                   "diff": ctx.diff, "env": ctx.environment, "label": label,
+                   "no_log": self.flag(ctx.task, "no_log", ctx.vars), **options}
+        try:
+            worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
+            result = worker.call(request)
+        except WorkerError as exc:
+            return module_failure(exc)
+        if "failed" not in result:  # a module's own result always says (even a skip in check mode)
+            result["failed"] = bool(result.get("rc") not in (0, None) and "rc" in result)
+        return add_lines(result)
+
+    # ------------------------------------------------------------------ keyword helpers
+    def flag(self, task: "Task", key: str, view: "VarsView") -> bool:
+        value = task.get(key)
+        if value is None:
+            return False
+        try:
+            rendered = self.run.templar.template(value, view)
+        except TemplateError:
+            return False
+        if isinstance(rendered, str):
+            return rendered.strip().lower() in ("yes", "true", "on", "1")
+        return bool(rendered)
+
+    def _check_mode(self, task: "Task", view: "VarsView") -> bool:
+        value = task.get("check_mode")
+        if value is None:
+            return self.run.options.check
+        return bool(self.run.templar.template(value, view))
+
+    def _environment(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+        value = task.get("environment")
+        if not value:
+            return {}
+        rendered = self.run.templar.template(value, view)
+        if isinstance(rendered, list):
+            merged: dict[str, Any] = {}
+            for part in rendered:
+                merged.update(part or {})
+            rendered = merged
+        if not isinstance(rendered, dict):
+            raise TemplateError(f"environment must be a mapping, got {type(rendered).__name__}")
+        return {str(k): str(v) for k, v in rendered.items()}
+
+    def _module_defaults(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+        table = task.get("module_defaults")
+        if not table:
+            return {}
+        if isinstance(table, list):
+            merged: dict[str, Any] = {}
+            for part in table:
+                merged.update(part or {})
+            table = merged
+        for key in (task.module, f"ansible.builtin.{task.module}", task.action):
+            if key in table:
+                return dict(self.run.templar.template(table[key], view) or {})
+        return {}
+
+    def _with_delegate_address(self, task: "Task", view: "VarsView") -> "VarsView":
+        """Under delegate_to, `ansible_host` is the delegated host's address, as in Ansible."""
+        if not task.get("delegate_to") or "ansible_host" in view.layers[0].values:
+            return view
+        try:
+            delegate = str(self.run.templar.template(task.get("delegate_to"), view))
+        except TemplateError:
+            return view  # depends on the loop item: settled per item
+        address = self.run.vars.hostvars_view(self.play, delegate).get("ansible_host", delegate) \
+            if delegate in self.run.inventory.hosts else delegate
+        return view.child({"ansible_host": address}, label="delegation")
+
+    def _delegate(self, task: "Task", view: "VarsView") -> Optional[str]:
+        value = task.get("delegate_to")
+        if not value:
+            return None
+        try:
+            return str(self.run.templar.template(value, view))
+        except TemplateError:
+            return str(value)
+
+
+# Modules that Ansible runs through an action plugin of the same name (shell goes through command).
+ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri"})
+
+
+def _take_includes(task: "Task", result: dict[str, Any]) -> tuple[list, list]:
+    """Pull the loaded files out of an include's result(s): (nodes, params) and (path, label) pairs."""
+    parts = result.get("results", []) if task.get("loop") is not None else [result]
+    includes, shown = [], []
+    for part in parts:
+        loaded = part.pop("_miniplay_include", None)
+        if loaded:
+            includes.append((loaded["nodes"], loaded["params"]))
+            label = loaded.get("label", part.get(part.get("ansible_loop_var", "item"))) \
+                if "ansible_loop_var" in part else None
+            shown.append((loaded["path"], label, "ansible_loop_var" in part))
+    return includes, shown
+
+
+class NotAList(TemplateError):
+    """`loop:` gave something other than a list (Ansible adds a hint and no `changed`)."""
+
+
+def _loop_where(task: "Task") -> Any:
+    """Where the loop's value is written: `loop:` or the `with_<lookup>:` it came from."""
+    return task.value_where("loop", *(key for key in task.value_locations if key.startswith("with_")))
+
+
+def _is_generator(value: Any) -> bool:
+    import types
+
+    return isinstance(value, types.GeneratorType)
+
+
+def _extended(items: list[Any], index: int, allitems: bool) -> dict[str, Any]:
+    length = len(items)
+    info: dict[str, Any] = {"index": index + 1, "index0": index, "first": index == 0, "last": index == length - 1,
+                            "length": length, "revindex": length - index, "revindex0": length - index - 1}
+    if allitems:
+        info["allitems"] = items
+    if index > 0:
+        info["previtem"] = items[index - 1]
+    if index < length - 1:
+        info["nextitem"] = items[index + 1]
+    return info

@@ -1,0 +1,63 @@
+"""One play (one serial batch) in progress: its hosts, which are still in it, its vars files.
+
+Kept apart from the strategy, so another strategy (a `free` one) walks the same state.
+"""
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..core.errors import MiniplayError
+from ..core.model import Play, Task
+from ..loading.varsfiles import resolve_vars_files
+from ..vars.layers import Layer
+
+if TYPE_CHECKING:
+    from ..templating.templar import Templar
+    from ..vars.manager import VariableManager
+
+
+class PlayState:
+    """One play (one serial batch) in progress: its hosts and which are still in it."""
+
+    def __init__(self, variables: "VariableManager", templar: "Templar", play: Play, hosts: list[str],
+                 all_hosts: list[str]) -> None:
+        self.variables = variables
+        self.templar = templar
+        self.play = play
+        self.hosts = list(hosts)
+        self.all_hosts = list(all_hosts)
+        self.removed: set[str] = set()      # failed, unreachable or ended hosts
+        self.hostvars = variables.make_hostvars(self)
+        self._vars_files: dict[str, list[Layer]] = {}
+        self._lock = threading.Lock()
+
+    def active_hosts(self) -> list[str]:
+        return [h for h in self.hosts if h not in self.removed]
+
+    def vars_files_layers(self, host: str) -> list[Layer]:
+        layers = self._vars_files.get(host)
+        if layers is None:
+            if not self.play.vars_files:
+                layers = []
+            else:
+                base = self.variables.view(host, None)
+                base.layers.insert(2, Layer("play vars", self.play.vars))
+                loaded = resolve_vars_files(self.play.vars_files, self.play.basedir,
+                                            lambda name: base.templar.template(name, base))
+                layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
+            with self._lock:
+                self._vars_files[host] = layers
+        return layers
+
+    def task_name(self, task: Task, view: Any = None) -> str:
+        """The banner name, templated with the host's vars when that works."""
+        name = task.display_name
+        if task.name and view is not None and "{{" in task.name:
+            try:
+                rendered = self.templar.template(task.name, view)
+                base = str(rendered)
+                name = f"{task.role} : {base}" if task.role else base
+            except MiniplayError:
+                pass
+        return name

@@ -1,0 +1,187 @@
+"""A run: one playbook against one inventory, as an object (no global state).
+
+`Run` owns what lives for the whole run — inventory, templar, event bus,
+per-host state, connections and workers, async jobs, stats — and hands plays to
+the linear strategy. `miniplay.run_playbook()` (the public API) and the CLI build one.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..core.errors import TemplateError
+from ..core.events import EventBus
+from ..core.model import Node, Playbook, Task
+from ..core.options import Options
+from ..core.yamlfile import drain_warnings
+from ..loading.inventory import Inventory
+from ..loading.playbook import Loader
+from ..loading.roles import RoleIncluder
+from ..planning.tags import selected
+from ..templating.templar import Templar
+from ..transport.pool import Connections
+from ..vars.layers import HostState
+from ..vars.manager import VariableManager
+from .jobs import JobManager
+from .slots import ForkSlots
+from .strategy import LinearStrategy
+
+STAT_KEYS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
+
+
+@dataclass
+class RunResult:
+    """What a run returns: per-host recap counts and ansible-playbook's exit code."""
+
+    stats: dict[str, dict[str, int]]
+    exit_code: int
+    registered: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Run:
+    """Everything one run owns. Two runs in one process never share state."""
+
+    def __init__(self, options: Options, bus: Optional[EventBus] = None, playbook_dir: str = ".",
+                 loader: Optional[Loader] = None) -> None:
+        self.options = options
+        self.bus = bus or EventBus()
+        self.templar = Templar()
+        self.loader = loader or Loader()
+        self.playbook_dir = os.path.abspath(playbook_dir)
+        self.inventory_sources = list(options.inventory)
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.templar.select_hosts = lambda pattern: [host.name for host in self.inventory.select(pattern)]
+        self.vars = VariableManager(self)
+        self.roles = RoleIncluder(self.loader, self.playbook_dir, options.config, options.config_file)
+        self.slots = ForkSlots(options.forks)
+        self.connections = Connections(options, self.templar, knows_host=lambda name: name in self.inventory.hosts,
+                                       host_view=lambda name: self.vars.view(name, None),
+                                       on_worker_event=lambda host, message: self.jobs.on_worker_event(host, message))
+        self.jobs = JobManager(self.bus, self.connections, options, self.slots)
+        self._host_states: dict[str, HostState] = {}
+        self._state_lock = threading.Lock()
+        self.stats: dict[str, dict[str, int]] = {}
+        self.dead_hosts: set[str] = set()       # failed or unreachable: out of later plays
+        self.unreachable_hosts: set[str] = set()
+        self.failed_any = False
+        self._groups_cache: Optional[dict[str, list[str]]] = None
+        self._start_reached = False
+        self._inventory_warnings_shown = 0
+        self._include_cache: dict[tuple[str, str, Optional[str]], list[Node]] = {}
+
+    # ------------------------------------------------------------------ state
+    def host_state(self, host: str) -> HostState:
+        state = self._host_states.get(host)
+        if state is None:
+            with self._state_lock:
+                state = self._host_states.setdefault(host, HostState())
+        return state
+
+    def groups_map(self) -> dict[str, list[str]]:
+        if self._groups_cache is None:
+            self._groups_cache = self.inventory.groups_map()
+        return self._groups_cache
+
+    def refresh_inventory(self) -> None:
+        """Read the inventory sources again (`meta: refresh_inventory`): new hosts, groups and
+        variables are seen from the next task; add_host additions are dropped, as in Ansible."""
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.inventory_changed()
+
+    def inventory_changed(self) -> None:
+        self._groups_cache = None
+        self.vars.forget_inventory()
+
+    def count(self, host: str, key: str, amount: int = 1) -> None:
+        with self._state_lock:
+            counts = self.stats.setdefault(host, {k: 0 for k in STAT_KEYS})
+            counts[key] += amount
+
+    def load_include(self, path: str, inherited: dict[str, Any], role: Optional[str],
+                     role_path: Optional[str]) -> list[Node]:
+        """Load an included tasks file once per distinct (file, inherited keywords)."""
+        key = (path, json.dumps(inherited, sort_keys=True, default=str), role)
+        nodes = self._include_cache.get(key)
+        if nodes is None:
+            nodes = self.loader.load_tasks_file(path, inherited, role, role_path)
+            with self._state_lock:
+                nodes = self._include_cache.setdefault(key, nodes)
+        return nodes
+
+    def selected(self, task: Task) -> bool:
+        """Whether --tags / --skip-tags (and --start-at-task) let this task run."""
+        start = self.options.start_at_task
+        if start and not self._start_reached and not task.get("_facts"):
+            names = {task.name or "", task.display_name}
+            if not any(n == start or fnmatch.fnmatchcase(n, start) for n in names):
+                return False
+            self._start_reached = True
+        return selected(task.keywords.get("tags", []), self.options.tags, self.options.skip_tags)
+
+    def search_paths(self, task: Optional[Task], play: Any) -> list[str]:
+        """Where relative files, templates and vars files are looked up, in order."""
+        dirs: list[str] = []
+        if task is not None and task.role_path:
+            dirs.append(task.role_path)
+        if task is not None and task.location.path:
+            dirs.append(os.path.dirname(os.path.abspath(task.location.path)))
+        dirs.append(self.playbook_dir)
+        paths: list[str] = []
+        for directory in dirs:
+            for sub in ("files", "templates", "vars", ""):
+                path = os.path.join(directory, sub) if sub else directory
+                if path not in paths:
+                    paths.append(path)
+        return paths
+
+    def find_file(self, task: Task, kind: str, name: str, view: Any) -> str:
+        """A controller-side file for copy/template/script/include_vars: role dir first, like Ansible."""
+        if os.path.isabs(name):
+            if os.path.exists(name):
+                return name
+        else:
+            dirs: list[str] = []
+            if task.role_path:
+                dirs += [os.path.join(task.role_path, kind), task.role_path]
+            task_dir = os.path.dirname(os.path.abspath(task.location.path))
+            dirs += [os.path.join(task_dir, kind), task_dir, os.path.join(self.playbook_dir, kind), self.playbook_dir]
+            for directory in dirs:
+                candidate = os.path.join(directory, name)
+                if os.path.exists(candidate):
+                    return candidate
+        raise TemplateError(f"Could not find or access '{name}' on the Ansible Controller.")
+
+    # ------------------------------------------------------------------ running
+    def run_playbook(self, playbook: Playbook) -> RunResult:
+        self.announce_load_warnings()
+        self.bus.emit("playbook_start", path=playbook.path, plays=len(playbook.plays),
+                      written=playbook.written_path or playbook.path)
+        try:
+            strategy = LinearStrategy(self)
+            for play in playbook.plays:
+                if not strategy.run_play(play):
+                    break
+        finally:
+            self.jobs.close()
+            self.connections.close_all()
+        self.bus.emit("recap", stats=self.stats)
+        return RunResult(stats=self.stats, exit_code=self.exit_code(),
+                         registered={h: dict(s.registered) for h, s in self._host_states.items()})
+
+    def announce_load_warnings(self) -> None:
+        """Show what loading found but did not refuse (duplicate YAML keys, inventory oddities),
+        once each, before the output that follows the load."""
+        for text in self.inventory.warnings[self._inventory_warnings_shown:] + drain_warnings():
+            self.bus.emit("warning", text=text)
+        self._inventory_warnings_shown = len(self.inventory.warnings)
+
+    def exit_code(self) -> int:
+        if self.unreachable_hosts:
+            return 4
+        if self.failed_any:
+            return 2
+        return 0

@@ -1,0 +1,74 @@
+"""The `--forks` slots: how many hosts work at once, admitted in inventory order.
+
+A fork thread holds a slot only while its host is actively working; a host waiting for an
+async job gives its slot back (`released()`), so a polled async task is launched on every host
+before any waiting starts, whatever `--forks` is.
+"""
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import threading
+from typing import Iterator, Optional
+
+
+class FairSlots:
+    """A counting semaphore that admits waiters in ticket order (inventory order, like Ansible's queue)."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: list[int] = []
+        self._cond = threading.Condition()
+
+    def acquire(self, ticket: int) -> None:
+        with self._cond:
+            heapq.heappush(self._waiting, ticket)
+            while not (self._free > 0 and self._waiting[0] == ticket):
+                self._cond.wait()
+            heapq.heappop(self._waiting)
+            self._free -= 1
+            self._cond.notify_all()
+
+    def release(self) -> None:
+        with self._cond:
+            self._free += 1
+            self._cond.notify_all()
+
+
+class ForkSlots:
+    """The run's fork slots, with tickets that keep hosts in the order they were queued."""
+
+    def __init__(self, forks: int) -> None:
+        self._slots = FairSlots(max(1, forks))
+        self._tickets = itertools.count()
+        self._holding = threading.local()
+
+    def take_ticket(self) -> int:
+        """A place in the queue for a fork slot: hosts start in the order they were queued."""
+        return next(self._tickets)
+
+    @contextlib.contextmanager
+    def held(self, ticket: Optional[int] = None) -> Iterator[None]:
+        """Hold one of the `--forks` slots while this thread works on a host."""
+        self._slots.acquire(self.take_ticket() if ticket is None else ticket)
+        self._holding.active = True
+        try:
+            yield
+        finally:
+            self._holding.active = False
+            self._slots.release()
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        """Give the slot back while waiting (for an async job), so other hosts can start."""
+        holding = getattr(self._holding, "active", False)
+        if holding:
+            self._holding.active = False
+            self._slots.release()
+        try:
+            yield
+        finally:
+            if holding:
+                self._slots.acquire(self.take_ticket())
+                self._holding.active = True

@@ -1,0 +1,586 @@
+"""The linear strategy: every host does task N before any host starts task N+1.
+
+How this works
+--------------
+Each host walks the play with its own cursor (a generator over blocks, rescue
+and always branches and dynamic includes), so hosts may diverge — one in a
+rescue, another moving on — while the strategy keeps them in lockstep: at each
+step it takes the earliest task (by its path in the play tree) that any host is
+waiting on, runs it on every host waiting on that same task, up to `--forks` at
+once, and feeds each outcome back to that host's cursor.
+
+A fork slot is held only while a host is actively working; a host waiting for
+an async job gives its slot back, so a polled async task is launched on every
+host before any waiting starts, whatever `--forks` is.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from typing import TYPE_CHECKING, Any, Generator, Optional, Protocol
+
+from ..core.errors import MiniplayError, TemplateError
+from ..core.model import Block, Node, Play, Task
+from ..core.results import Outcome
+from ..loading.roles import ROLE_MARK, first_run_of_role
+from .executor import ExecutorServices, TaskExecutor
+from .playstate import PlayState
+
+if TYPE_CHECKING:
+    from .slots import ForkSlots
+
+Step = tuple[tuple[int, ...], Task, dict[str, Any]]
+Walker = Generator[Step, Outcome, bool]
+
+META_ACTIONS = frozenset({"flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors",
+                          "refresh_inventory", "reset_connection", "clear_facts", "end_role"})
+# Decided once, by the batch's first host, for every host (Ansible's linear strategy does the same).
+META_ONCE = frozenset({"end_play", "end_batch", "clear_host_errors", "clear_facts", "refresh_inventory"})
+META_WITHOUT_WHEN = frozenset({"noop", "refresh_inventory", "reset_connection"})
+# What a false `when` adds to "<action> conditional evaluated to False".
+META_SKIP_REASONS = {"flush_handlers": ", not running handlers for {host}", "end_play": ", continuing play",
+                     "end_batch": ", continuing current batch", "end_host": ", continuing execution for {host}",
+                     "clear_host_errors": ", not clearing host error state for {host}",
+                     "clear_facts": ", not clearing facts and fact cache for {host}",
+                     "end_role": "continuing role for {host}"}
+
+
+class EndHost(Exception):
+    """A host hit `meta: end_host` or `end_play`: it leaves the play without failing."""
+
+
+class _Cursor:
+    def __init__(self, walker: Walker) -> None:
+        self.walker = walker
+        self.current: Optional[Step] = None
+        self.finished = False
+        self.ok = True
+        self._advance(None)
+
+    def _advance(self, outcome: Optional[Outcome]) -> None:
+        try:
+            self.current = next(self.walker) if outcome is None else self.walker.send(outcome)
+        except StopIteration as stop:
+            self.current = None
+            self.finished = True
+            self.ok = bool(stop.value) if stop.value is not None else True
+
+    def send(self, outcome: Outcome) -> None:
+        self._advance(outcome)
+
+
+class StrategyServices(ExecutorServices, Protocol):
+    """The parts of the run a strategy uses: the executor's, plus the run's fork slots and tallies."""
+
+    slots: "ForkSlots"
+    dead_hosts: set[str]           # failed or unreachable: out of later plays
+    unreachable_hosts: set[str]
+    failed_any: bool
+
+    def count(self, host: str, key: str, amount: int = 1) -> None:
+        """Add to the host's recap counts."""
+
+    def selected(self, task: Task) -> bool:
+        """Whether --tags / --skip-tags / --start-at-task let the task run."""
+
+    def refresh_inventory(self) -> None:
+        """`meta: refresh_inventory`."""
+
+    def announce_load_warnings(self) -> None:
+        """Show what loading found but did not refuse, once."""
+
+
+class LinearStrategy:
+    def __init__(self, run: StrategyServices) -> None:
+        self.run = run
+        self.last_failure: dict[str, Outcome] = {}   # per host: what a rescue sees as ansible_failed_*
+        self.play_failed = False
+        # one thread per host, so hosts waiting on async jobs never keep others from launching theirs
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(64, len(run.inventory.hosts) + 1),
+                                                          thread_name_prefix="fork")
+
+    # ------------------------------------------------------------------ plays
+    def run_play(self, play: Play) -> bool:
+        """Run one play; False means the playbook must stop (a whole batch failed)."""
+        run = self.run
+        pattern = play.hosts
+        try:
+            pattern = str(run.templar.template(play.hosts, run.vars.view("localhost", None)))
+        except MiniplayError:
+            pass
+        matched = [h.name for h in run.inventory.select(pattern)]
+        if run.options.limit:
+            allowed = {h.name for h in run.inventory.select(run.options.limit)}
+            matched = [h for h in matched if h in allowed]
+        if not matched:
+            run.bus.emit("warning", text=f"Could not match supplied host pattern, ignoring: {pattern}")
+        hosts = _ordered([h for h in matched if h not in run.dead_hosts], play.get("order"))
+        run.bus.emit("play_start", name=play.name or pattern, play=play)
+        if not hosts:
+            run.bus.emit("no_hosts", pattern=pattern)
+            return True
+        for index, batch in enumerate(self._batches(play, hosts)):
+            if index:
+                run.bus.emit("play_start", name=play.name or pattern, play=play)
+            state = PlayState(run.vars, run.templar, play, batch, hosts)
+            if not self._run_batch(state):
+                return False
+        return True
+
+    def _batches(self, play: Play, hosts: list[str]) -> list[list[str]]:
+        from ..planning.serial import serial_batches
+
+        return serial_batches(play.get("serial"), hosts, play.location)
+
+    def _run_batch(self, state: PlayState) -> bool:
+        executor = TaskExecutor(self.run, state)
+        executor.before_result = lambda outcome: self._notify(state, outcome)
+        play = state.play
+        self.play_failed = False
+        try:
+            if self._gather_facts(state):
+                self._run_nodes(state, executor, [self._facts_task(play)])
+            for section in play.sections():
+                self._run_nodes(state, executor, section)
+                self.flush_handlers(state, executor, state.active_hosts())
+                if self.play_failed:
+                    break
+        except _StopPlay:
+            pass
+        batch_failed = [h for h in state.hosts if h in self.run.dead_hosts]
+        return not (self.play_failed or (batch_failed and len(batch_failed) == len(state.hosts)))
+
+    def _gather_facts(self, state: PlayState) -> bool:
+        value = state.play.get("gather_facts", True)
+        if isinstance(value, str):
+            value = value.strip().lower() in ("yes", "true", "on", "1")
+        return bool(value)
+
+    def _facts_task(self, play: Play) -> Task:
+        return Task(action="gather_facts", module="setup", args={}, location=play.location, name="Gathering Facts",
+                    keywords={"when": [], "tags": ["always"], "_facts": True}, uid=-1)
+
+    # ------------------------------------------------------------------ the lockstep loop
+    def _run_nodes(self, state: PlayState, executor: TaskExecutor, nodes: list[Node]) -> None:
+        cursors = {host: _Cursor(self._walk(state, host, nodes, (), {})) for host in state.active_hosts()}
+        self._run_cursors(state, executor, cursors)
+
+    def _run_cursors(self, state: PlayState, executor: TaskExecutor, cursors: dict[str, "_Cursor"],
+                     handler: bool = False) -> None:
+        """The linear strategy: each step runs on every host whose walk is at it, then the next."""
+        while True:
+            for host, cursor in list(cursors.items()):
+                if cursor.finished or host in state.removed:
+                    if cursor.finished and not cursor.ok:
+                        self._host_failed(state, host)
+                    del cursors[host]
+            if not cursors:
+                return
+            path, task, _ = min((c.current for c in cursors.values()), key=lambda step: (step[0], step[1].uid))
+            group = [h for h, c in cursors.items() if c.current[1] is task and c.current[0] == path]
+            outcomes = self.run_task(state, executor, task, {h: cursors[h].current[2] for h in group}, handler)
+            failing = [host for host in group if outcomes[host].fatal]
+            for host in failing:
+                cursors[host].send(outcomes[host])
+            rescued = [host for host in failing if not cursors[host].finished]
+            # any_errors_fatal and a rescue took a failure over: Ansible fails the whole batch at this
+            # task, so every other host leaves the block too (into its rescue, if it has one)
+            peer_failed = bool(rescued) and self._fatal_on_error(state, task)
+            for host in group:
+                if host not in failing:
+                    cursors[host].send(_peer_failure(host, task) if peer_failed else outcomes[host])
+            # a failure that a rescue took over is not a failure for any_errors_fatal/max_fail_percentage
+            self._after_task(state, task, {host: outcome for host, outcome in outcomes.items()
+                                           if host not in rescued})
+
+    def run_task(self, state: PlayState, executor: TaskExecutor, task: Task,
+                 params: dict[str, dict[str, Any]], handler: bool = False) -> dict[str, Outcome]:
+        hosts = list(params)
+        first_view = self.run.vars.view(hosts[0], state, task, params[hosts[0]])
+        self.run.announce_load_warnings()
+        name = state.task_name(task, first_view)
+        if task.module == "meta":  # announced host by host, as Ansible does
+            return self._meta(state, executor, task, params, name, handler)
+        self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=hosts)
+        run_once = executor.flag(task, "run_once", first_view)
+        targets = hosts[:1] if run_once else hosts
+        throttle = task.get("throttle")
+        limiter = threading.BoundedSemaphore(int(throttle)) if throttle else None
+
+        tickets = {h: self.run.slots.take_ticket() for h in targets}
+
+        def work(host: str) -> Outcome:
+            with self.run.slots.held(tickets[host]):
+                if limiter is None:
+                    return executor.execute(host, task, params[host])
+                with limiter:
+                    return executor.execute(host, task, params[host])
+
+        futures = {self.pool.submit(work, h): h for h in targets}
+        outcomes: dict[str, Outcome] = {}
+        for future in concurrent.futures.as_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.host] = outcome
+            self._count(outcome)
+            if outcome.result.get("ansible_facts") and not outcome.failed \
+                    and task.module not in ("set_fact", "include_vars"):  # those two store their own
+                holder = outcome.delegated_to if outcome.delegated_to and self._truthy(task.get("delegate_facts")) \
+                    else outcome.host
+                self._store_facts(holder, outcome.result)
+        if task.module in ("include_tasks", "include_role"):
+            self._announce_includes(task, [outcomes[h] for h in targets if h in outcomes])
+        if run_once:
+            first = outcomes[targets[0]]
+            for host in hosts[1:]:
+                outcomes[host] = Outcome(host=host, task=task, result=first.result, ignored=first.ignored)
+                self._share_run_once_facts(task, host, first)
+        return outcomes
+
+    def _share_run_once_facts(self, task: Task, host: str, first: Outcome) -> None:
+        """A run_once task's facts (set_fact, include_vars, a module's ansible_facts) reach every
+        host of the batch, as in Ansible."""
+        facts = first.result.get("ansible_facts")
+        if not facts or first.failed or self._truthy(task.get("delegate_facts")):
+            return
+        if task.module == "set_fact":
+            self.run.host_state(host).registered.update(facts)
+        elif task.module == "include_vars":
+            self.run.host_state(host).include_vars.update(facts)
+        else:
+            self._store_facts(host, first.result)
+
+    def _announce_includes(self, task: Task, outcomes: list[Outcome]) -> None:
+        """One `included: FILE for h1, h2` line per distinct file (and item), like Ansible."""
+        grouped: dict[tuple[str, str, bool], list[str]] = {}
+        for outcome in outcomes:
+            for path, label, looped in outcome.extra.get("included", []):
+                grouped.setdefault((path, str(label), looped), []).append(outcome.host)
+        for (path, label, looped), hosts in grouped.items():
+            data: dict[str, Any] = {"path": path, "hosts": hosts}
+            if looped:
+                data["label"] = label
+            self.run.bus.emit("included", task=task, **data)
+
+    def _store_facts(self, host: str, result: dict[str, Any]) -> None:
+        facts = result.get("ansible_facts") or {}
+        state = self.run.host_state(host)
+        for key, value in facts.items():
+            short = key[len("ansible_"):] if key.startswith("ansible_") else key
+            state.facts[short] = value
+            state.fact_vars[key if key.startswith("ansible_") else f"ansible_{key}"] = value
+
+    def _count(self, outcome: Outcome) -> None:
+        run = self.run
+        host = outcome.host
+        if outcome.unreachable:
+            if outcome.ignored:
+                run.count(host, "ok")
+                run.count(host, "ignored")
+            else:
+                run.count(host, "unreachable")
+            return
+        if outcome.failed:
+            if outcome.ignored:
+                run.count(host, "ok")
+                run.count(host, "ignored")
+                if outcome.changed:
+                    run.count(host, "changed")
+            return  # counted as failed only if no rescue catches it
+        if outcome.skipped:
+            run.count(host, "skipped")
+            return
+        includes = outcome.extra.get("includes")
+        run.count(host, "ok", len(includes) if includes else 1)
+        if outcome.changed:
+            run.count(host, "changed")
+
+    def _after_task(self, state: PlayState, task: Task, outcomes: dict[str, Outcome]) -> None:
+        failures = [o for o in outcomes.values() if o.fatal]
+        if not failures:
+            return
+        stops = self._truthy(task.get("any_errors_fatal")) or self._truthy(state.play.get("any_errors_fatal")) \
+            or state.play.get("max_fail_percentage") is not None
+        if stops:  # the play may end right here: count the real failures first
+            for outcome in failures:
+                if not outcome.unreachable:
+                    self._host_failed(state, outcome.host)
+        if self._fatal_on_error(state, task):
+            for host in state.active_hosts():
+                if host not in outcomes or not outcomes[host].fatal:
+                    state.removed.add(host)
+                    self.run.dead_hosts.add(host)
+            self.run.failed_any = True
+            self.play_failed = True
+            raise _StopPlay()
+        limit = state.play.get("max_fail_percentage")
+        if limit is not None:
+            failed = len([h for h in state.hosts if h in self.run.dead_hosts or outcomes.get(h) and outcomes[h].fatal])
+            if failed / len(state.hosts) * 100 > float(limit):
+                self.run.bus.emit("no_more_hosts")
+                self.run.bus.emit("no_more_hosts")
+                for host in state.active_hosts():
+                    state.removed.add(host)
+                    self.run.dead_hosts.add(host)
+                self.play_failed = True
+                raise _StopPlay()
+
+    def _fatal_on_error(self, state: PlayState, task: Task) -> bool:
+        return self._truthy(task.get("any_errors_fatal")) or self._truthy(state.play.get("any_errors_fatal"))
+
+    @staticmethod
+    def _truthy(value: Any) -> bool:
+        if isinstance(value, str):
+            return value.strip().lower() in ("yes", "true", "on", "1")
+        return bool(value)
+
+    def _host_failed(self, state: PlayState, host: str) -> None:
+        if host in state.removed:
+            return
+        state.removed.add(host)
+        self.run.dead_hosts.add(host)
+        if host not in self.run.unreachable_hosts:
+            self.run.count(host, "failed")
+            self.run.failed_any = True
+
+    # ------------------------------------------------------------------ one host's walk
+    def _first_run_of_role(self, state: PlayState, host: str, block: Block) -> bool:
+        """False when this use of a role already ran on the host in this play (Ansible's has_run)."""
+        ran = self.run.host_state(host).roles_ran.setdefault(id(state.play), set())
+
+        def holds(conditions: list[Any], first: Optional[Task]) -> bool:
+            return self.run.templar.all_true(conditions, self.run.vars.view(host, state, first))[0]
+
+        return first_run_of_role(ran, block, holds)
+
+    def _walk(self, state: PlayState, host: str, nodes: list[Node], path: tuple[int, ...],
+              params: dict[str, Any]) -> Walker:
+        for index, node in enumerate(nodes):
+            step_path = path + (index,)
+            if host in state.removed:
+                return True
+            if isinstance(node, Block):
+                if ROLE_MARK in node.keywords and not self._first_run_of_role(state, host, node):
+                    continue  # this use of the role already ran on this host (Ansible's has_run)
+                ok = yield from self._walk_block(state, host, node, step_path, params)
+                if not ok:
+                    return False
+                continue
+            if not self.run.selected(node):
+                continue
+            outcome = yield (step_path, node, params)
+            if outcome.unreachable and not outcome.ignored:
+                self.run.unreachable_hosts.add(host)
+                state.removed.add(host)
+                self.run.dead_hosts.add(host)
+                return False
+            if outcome.fatal:
+                self.last_failure[host] = outcome
+                return False
+            for number, (sub_nodes, sub_params) in enumerate(outcome.extra.get("includes", [])):
+                ok = yield from self._walk(state, host, sub_nodes, step_path + (number,), {**params, **sub_params})
+                if not ok:
+                    return False
+            if host in state.removed:
+                return True
+        return True
+
+    def _walk_includes(self, state: PlayState, host: str, includes: list, path: tuple[int, ...]) -> Walker:
+        for number, (sub_nodes, sub_params) in enumerate(includes):
+            ok = yield from self._walk(state, host, sub_nodes, path + (number,), sub_params)
+            if not ok:
+                return False
+        return True
+
+    def _walk_block(self, state: PlayState, host: str, block: Block, path: tuple[int, ...],
+                    params: dict[str, Any]) -> Walker:
+        ok = yield from self._walk(state, host, block.block, path + (0,), params)
+        if not ok and block.rescue and host not in self.run.unreachable_hosts:
+            failure = self.last_failure.get(host)
+            if failure is not None and failure.result.get("_miniplay_peer_failed"):
+                failure = None  # failed with the batch, not by itself: no rescued count, no ansible_failed_*
+            else:
+                self.run.count(host, "rescued")
+            if failure is not None:
+                registered = self.run.host_state(host).registered
+                registered["ansible_failed_task"] = {"name": failure.task.name or failure.task.action,
+                                                     "action": failure.task.action,
+                                                     "uuid": str(failure.task.uid)}
+                registered["ansible_failed_result"] = {k: v for k, v in failure.result.items()
+                                                       if not k.startswith("_ansible")}
+            ok = yield from self._walk(state, host, block.rescue, path + (1,), params)
+        if block.always and host not in self.run.unreachable_hosts:
+            always_ok = yield from self._walk(state, host, block.always, path + (2,), params)
+            ok = ok and always_ok
+        return ok
+
+    # ------------------------------------------------------------------ handlers
+    def _notify(self, state: PlayState, outcome: Outcome) -> None:
+        names = outcome.task.get("notify")
+        if not names or not outcome.changed or outcome.failed:
+            return
+        view = self.run.vars.view(outcome.host, state, outcome.task)
+        pending = self.run.host_state(outcome.host).notified
+        for name in names:
+            try:
+                rendered = self.run.templar.template(name, view)
+            except TemplateError:
+                rendered = name
+            for entry in rendered if isinstance(rendered, list) else [rendered]:
+                matches = self._handlers_for(state.play, str(entry))
+                if not matches:
+                    raise MiniplayError(f"The requested handler '{entry}' was not found in either the main handlers "
+                                        "list nor in the listening handlers list", outcome.task.location)
+                for handler in matches:
+                    pending.setdefault(handler.uid, handler.display_name)
+                    self.run.bus.emit("notify", host=outcome.host, task=outcome.task, handler=handler.display_name)
+
+    @staticmethod
+    def _handlers_for(play: Play, name: str) -> list[Task]:
+        """Handlers a notify reaches: the last one defined under that name, and every listener of it."""
+        named = None
+        listening = []
+        for handler in play.handlers:
+            names = {handler.name, handler.display_name, f"{handler.role} : {handler.name}" if handler.role else None}
+            if name in names:
+                named = handler
+            if name in handler.listen:
+                listening.append(handler)
+        return ([named] if named is not None and named not in listening else []) + listening
+
+    def announce_notified(self, host: str) -> None:
+        """The handlers waiting on this host, in the order they were notified (Ansible's -vv
+        `NOTIFIED HANDLER` lines, shown when a flush takes them)."""
+        for name in self.run.host_state(host).notified.values():
+            self.run.bus.emit("notified", host=host, handler=name)
+
+    def flush_handlers(self, state: PlayState, executor: TaskExecutor, hosts: list[str],
+                       announced: bool = False) -> None:
+        force = self.run.options.force_handlers or self._truthy(state.play.get("force_handlers"))
+        if not announced:
+            for host in hosts:
+                self.announce_notified(host)
+        for handler in state.play.handlers:
+            targets = []
+            for host in hosts:
+                notified = self.run.host_state(host).notified
+                if handler.uid in notified and (host not in state.removed or force):
+                    targets.append(host)
+            if not targets:
+                continue
+            for host in targets:
+                self.run.host_state(host).notified.pop(handler.uid, None)
+            outcomes = self.run_task(state, executor, handler, {h: {} for h in targets}, handler=True)
+            for host, outcome in outcomes.items():
+                if outcome.fatal:
+                    if outcome.unreachable:
+                        self.run.unreachable_hosts.add(host)
+                        state.removed.add(host)
+                        self.run.dead_hosts.add(host)
+                    else:
+                        self._host_failed(state, host)
+            included = {host: outcome.extra["includes"] for host, outcome in outcomes.items()
+                        if outcome.extra.get("includes") and not outcome.fatal}
+            if included:  # a handler that is an include_tasks/include_role runs what it included, as handlers
+                self._run_cursors(state, executor, {
+                    host: _Cursor(self._walk_includes(state, host, includes, (handler.uid,)))
+                    for host, includes in included.items()}, handler=True)
+
+    # ------------------------------------------------------------------ meta
+    def _meta(self, state: PlayState, executor: TaskExecutor, task: Task,
+              params: dict[str, dict[str, Any]], name: str, handler: bool = False) -> dict[str, Outcome]:
+        """Run a meta action as Ansible's linear strategy does: host by host, each with its own
+        banner and `when`, except the play-wide actions, which the first host decides for all."""
+        action = str(task.args.get("_raw_params", "")).strip()
+        if action not in META_ACTIONS:
+            raise MiniplayError(f"invalid meta action requested: {action}", task.location)
+        hosts = list(params)
+        deciding = hosts[:1] if action in META_ONCE else hosts
+        outcomes: dict[str, Outcome] = {}
+        flushing = []
+        for host in deciding:
+            self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=[host])
+            holds = True
+            if action in META_WITHOUT_WHEN and task.when:
+                self.run.bus.emit("warning", text=f"{action} task does not support when conditional")
+            else:
+                holds, _ = self.run.templar.all_true(task.when, self.run.vars.view(host, state, task, params[host]))
+            if holds:
+                result = {"msg": self._meta_act(state, action, host, hosts), "changed": False}
+                if action == "flush_handlers":
+                    flushing.append(host)
+            else:
+                reason = f"{action} conditional evaluated to False{META_SKIP_REASONS[action].format(host=host)}"
+                result = {"msg": action, "skipped": True, "skip_reason": reason}
+                if action == "end_host":  # Ansible keeps an older wording in msg for this one
+                    result["msg"] = f"end_host conditional evaluated to false, continuing execution for {host}"
+            header = result["skip_reason"] if result.get("skipped") else result["msg"]
+            self.run.bus.emit("verbose", host=host, task=task, level=2, text=f"META: {header}")
+            if result.get("skipped"):  # shown, but not counted in the recap, as in Ansible
+                self.run.bus.emit("host_result", host=host, task=task, result=result, status="skipped")
+            outcomes[host] = Outcome(host=host, task=task, result=result)
+        for host in hosts[len(deciding):]:
+            outcomes[host] = Outcome(host=host, task=task, result=outcomes[deciding[0]].result)
+        if flushing:  # the handlers then run once, for every host that flushed, side by side
+            self.flush_handlers(state, executor, flushing, announced=True)
+        return outcomes
+
+    def _meta_act(self, state: PlayState, action: str, host: str, hosts: list[str]) -> str:
+        """Carry out one meta action for `host` (or, for play-wide ones, for all); its message.
+        flush_handlers only announces here: the caller runs the handlers for all hosts at once."""
+        if action == "flush_handlers":
+            self.announce_notified(host)
+            return f"triggered running handlers for {host}"
+        if action in ("end_play", "end_batch"):
+            for active in state.active_hosts():
+                state.removed.add(active)
+            return "ending play" if action == "end_play" else "ending batch"
+        if action == "end_host":
+            state.removed.add(host)
+            return f"ending play for {host}"
+        if action == "clear_host_errors":
+            for failed in list(self.run.dead_hosts):
+                if failed in state.hosts and failed not in self.run.unreachable_hosts:
+                    self.run.dead_hosts.discard(failed)
+                    state.removed.discard(failed)
+            return "cleared host errors"
+        if action == "clear_facts":
+            for each in hosts:
+                self.run.host_state(each).facts.clear()
+                self.run.host_state(each).fact_vars.clear()
+            return "facts cleared"
+        if action == "reset_connection":
+            return "reset connection" if self.run.connections.reset(host) else "no connection, nothing to reset"
+        if action == "refresh_inventory":
+            self.run.refresh_inventory()
+            return "inventory successfully refreshed"
+        return action  # noop, end_role (roles end with their block)
+
+
+def _ordered(hosts: list[str], order: Any) -> list[str]:
+    """The play's `order:` — inventory (default), reverse_inventory, sorted, reverse_sorted, shuffle."""
+    if order in (None, "inventory"):
+        return hosts
+    if order == "reverse_inventory":
+        return list(reversed(hosts))
+    if order == "sorted":
+        return sorted(hosts)
+    if order == "reverse_sorted":
+        return sorted(hosts, reverse=True)
+    if order == "shuffle":
+        import random
+
+        shuffled = list(hosts)
+        random.shuffle(shuffled)
+        return shuffled
+    raise MiniplayError(f"'order' must be one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle; "
+                        f"got {order!r}")
+
+
+def _peer_failure(host: str, task: Task) -> Outcome:
+    """What a host's walk sees when any_errors_fatal fails it along with another host."""
+    return Outcome(host=host, task=task, result={"failed": True, "_miniplay_peer_failed": True,
+                                                 "msg": "another host failed and any_errors_fatal is set"})
+
+
+class _StopPlay(Exception):
+    """any_errors_fatal or max_fail_percentage ended the play."""

@@ -1,0 +1,753 @@
+"""The SSH connection: one fabric (paramiko) connection per host, open for the whole run.
+
+How this works
+--------------
+`SSHConnection.open()` resolves the host's settings the way `ssh` would see them for
+Ansible — inventory variables first (ansible_host, ansible_port, ansible_user,
+ansible_ssh_private_key_file, ansible_password, ansible_ssh_common_args/extra_args,
+ansible_ssh_timeout, ansible_host_key_checking, ...), then the run's options (the -u,
+--private-key, -k, -T flags, ansible.cfg [defaults]), then the ssh config file
+(~/.ssh/config, or the file given with `-F`) — and opens one fabric `Connection`.
+
+Everything that runs on the host then travels over that one connection: the worker is
+one long-lived session channel (`start_process`), and each raw command is one short
+channel (`exec_command`). Files travel inside worker requests, so no sftp is needed.
+
+Host keys are checked by default against the known_hosts files (`~/.ssh/known_hosts` and
+`/etc/ssh/ssh_known_hosts`, or `ansible_ssh_known_hosts_file`, or `-o UserKnownHostsFile`).
+An unknown or changed key is refused with a clear message; never silently accepted.
+`host_key_checking = False` (ansible.cfg, ANSIBLE_HOST_KEY_CHECKING, or the inventory
+variables ansible_host_key_checking / ansible_ssh_host_key_checking) turns the check off.
+
+`-o ProxyJump=` / `-J` (or ProxyJump in the ssh config) goes through fabric gateways, one
+hop after the other, each with the same host key policy. `-o ProxyCommand=` works too.
+
+Two speed details matter: TCP_NODELAY on the socket (paramiko leaves Nagle on, which costs
+~40 ms per small request on loopback) and one channel per worker for the whole run.
+
+A connection that drops is re-opened once, the next time something is started on it; if
+that fails the host is unreachable. `dropped` tells the worker client that the session
+ended because the connection went away (UNREACHABLE), not because the worker failed.
+
+`MINIPLAY_SSH_ISOLATED=1` in the environment makes miniplay ignore the user's own ssh
+files (~/.ssh/config, ~/.ssh/known_hosts, ~/.ssh/id_*, the agent, /etc/ssh/ssh_config):
+for tests and labs that must not depend on the developer's account.
+"""
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import shlex
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..core.errors import ConnectionFailed
+from .base import CommandResult, Connection, RemoteProcess
+
+DEFAULT_TIMEOUT = 10
+ISOLATED_ENV = "MINIPLAY_SSH_ISOLATED"
+USER_CONFIG = "~/.ssh/config"
+SYSTEM_CONFIG = "/etc/ssh/ssh_config"
+USER_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
+GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+FAILED = "Task failed: Failed to connect to the host via ssh: "
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+_FALSE = ("0", "false", "no", "off", "n", "f")
+
+
+# ====================================================================== settings
+@dataclass
+class SSHSettings:
+    """Everything needed to reach one host (or one jump host)."""
+
+    alias: str                      # the name ssh would be given (ansible_host or the inventory name)
+    address: str                    # after the ssh config's HostName
+    port: int = 22
+    user: str = ""
+    key_files: list[str] = field(default_factory=list)
+    missing_keys: list[str] = field(default_factory=list)
+    password: Optional[str] = field(default=None, repr=False)
+    timeout: float = DEFAULT_TIMEOUT
+    host_key_mode: str = "yes"      # yes (strict), accept-new, no (off)
+    known_hosts: list[str] = field(default_factory=list)
+    proxy_jump: Optional[str] = None
+    proxy_command: Optional[str] = None
+    keepalive: int = 0
+    look_for_keys: bool = True
+    allow_agent: bool = True
+    config_path: Optional[str] = None
+
+    @property
+    def key_name(self) -> str:
+        """How the host appears in known_hosts."""
+        return self.address if self.port == 22 else f"[{self.address}]:{self.port}"
+
+
+def parse_ssh_args(text: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """`-o Key=Value`, `-J`, `-F`, `-i`, `-p`, `-l` out of ssh arguments: (options, flags).
+
+    Option names are lower-cased; the first value wins, as with ssh. Flags keep every value.
+    """
+    options: dict[str, str] = {}
+    flags: dict[str, list[str]] = {}
+    if not text:
+        return options, flags
+    words = shlex.split(str(text)) if isinstance(text, str) else [str(w) for w in text]
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if not word.startswith("-") or len(word) < 2:
+            continue
+        letter = word[1]
+        if letter not in "oJFiplcmDLRWbBEeIOQSw" or word.startswith("--"):
+            continue
+        value = word[2:]
+        if not value:
+            if index >= len(words):
+                break
+            value = words[index]
+            index += 1
+        if letter == "o":
+            key, sep, rest = value.partition("=")
+            if not sep:
+                key, _, rest = value.strip().partition(" ")
+            options.setdefault(key.strip().lower(), rest.strip())
+        else:
+            flags.setdefault(letter, []).append(value)
+    return options, flags
+
+
+def _as_bool(value: Any) -> Optional[bool]:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+def _isolated() -> bool:
+    return bool(_as_bool(os.environ.get(ISOLATED_ENV)))
+
+
+_CONFIG_CACHE: dict[tuple[str, ...], tuple[tuple[float, ...], Any]] = {}
+_CONFIG_LOCK = threading.Lock()
+
+
+def load_ssh_config(paths: tuple[str, ...]) -> Any:
+    """The parsed ssh config files (first match wins across them, as with ssh), cached by mtime."""
+    from paramiko.config import SSHConfig
+
+    existing = tuple(p for p in (os.path.expanduser(p) for p in paths) if os.path.isfile(p))
+    stamps = tuple(os.path.getmtime(p) for p in existing)
+    with _CONFIG_LOCK:
+        cached = _CONFIG_CACHE.get(existing)
+        if cached is not None and cached[0] == stamps:
+            return cached[1]
+        config = SSHConfig()
+        text = ""
+        for path in existing:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    text += handle.read() + "\n"
+            except OSError:
+                continue
+        if text:
+            import io
+
+            config.parse(io.StringIO(text))
+        _CONFIG_CACHE[existing] = (stamps, config)
+        return config
+
+
+def _first(variables: dict, *names: str) -> Any:
+    for name in names:
+        value = variables.get(name)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _split_files(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v]
+    return [part for part in str(value).split() if part]
+
+
+def resolve_settings(host: str, variables: dict) -> SSHSettings:
+    """The host's connection settings: inventory vars, then run options, then ssh config."""
+    options = variables.get("_options")
+    opt = (lambda name: getattr(options, name, None)) if options is not None else (lambda name: None)
+    isolated = _isolated()
+
+    arg_text = " ".join(str(v) for v in (
+        _first(variables, "ansible_ssh_common_args") or opt("ssh_common_args"),
+        _first(variables, "ansible_ssh_extra_args") or opt("ssh_extra_args"),
+        _first(variables, "ansible_ssh_args"),
+    ) if v)
+    ssh_opts, flags = parse_ssh_args(arg_text)
+
+    alias = str(_first(variables, "ansible_host", "ansible_ssh_host") or host)
+    config_files: tuple[str, ...]
+    if flags.get("F"):
+        chosen = flags["F"][0]
+        config_files = () if chosen in ("none", "/dev/null") else (chosen,)
+    elif isolated:
+        config_files = ()
+    else:
+        config_files = (USER_CONFIG, SYSTEM_CONFIG)
+    found = dict(load_ssh_config(config_files).lookup(alias)) if config_files else {}
+    # ssh: the command line's -o options come before (and so win over) the config files
+    merged: dict[str, Any] = {**found, **ssh_opts}
+
+    address = str(merged.get("hostname") or alias)
+    port_value = _first(variables, "ansible_port", "ansible_ssh_port") or (flags.get("p") or [None])[0] \
+        or merged.get("port") or 22
+    try:
+        port = int(port_value)
+    except (TypeError, ValueError):
+        raise ConnectionFailed(f"{FAILED}Bad port '{port_value}'") from None
+    user = _first(variables, "ansible_user", "ansible_ssh_user") or opt("remote_user") \
+        or (flags.get("l") or [None])[0] or merged.get("user") or getpass.getuser()
+
+    keys: list[str] = []
+    explicit_key = _first(variables, "ansible_ssh_private_key_file", "ansible_private_key_file") \
+        or opt("private_key_file")
+    if explicit_key:
+        keys.append(str(explicit_key))
+    keys += flags.get("i", [])
+    identity = merged.get("identityfile") or []
+    keys += [identity] if isinstance(identity, str) else list(identity)
+    key_files, missing = [], []
+    for key in keys:
+        path = os.path.expanduser(str(key))
+        if path in key_files or path in missing:
+            continue
+        (key_files if os.path.isfile(path) else missing).append(path)
+
+    password = _first(variables, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
+    if password is None:
+        password = opt("connection_password")
+
+    timeout_value = _first(variables, "ansible_ssh_timeout", "ansible_timeout") or opt("timeout") \
+        or os.environ.get("ANSIBLE_TIMEOUT") or merged.get("connecttimeout") or DEFAULT_TIMEOUT
+    try:
+        timeout = float(timeout_value)
+    except (TypeError, ValueError):
+        timeout = DEFAULT_TIMEOUT
+    if timeout <= 0:
+        timeout = DEFAULT_TIMEOUT
+
+    mode = "yes"
+    checking = _as_bool(_first(variables, "ansible_host_key_checking", "ansible_ssh_host_key_checking"))
+    strict = str(ssh_opts.get("stricthostkeychecking", "")).lower()
+    if checking is not None:
+        mode = "yes" if checking else "no"
+    elif strict:
+        mode = "accept-new" if strict == "accept-new" else "no" if strict in ("no", "off") else "yes"
+    elif opt("host_key_checking") is not None:
+        mode = "yes" if opt("host_key_checking") else "no"
+    elif str(found.get("stricthostkeychecking", "")).lower() in ("no", "off", "accept-new"):
+        mode = "accept-new" if str(found["stricthostkeychecking"]).lower() == "accept-new" else "no"
+
+    known = _split_files(_first(variables, "ansible_ssh_known_hosts_file", "ansible_user_known_hosts_file"))
+    if not known:
+        known = _split_files(merged.get("userknownhostsfile"))
+    if not known and not isolated:
+        known = list(USER_KNOWN_HOSTS)
+    if not isolated or merged.get("globalknownhostsfile"):
+        known += _split_files(merged.get("globalknownhostsfile")) or list(GLOBAL_KNOWN_HOSTS)
+    known = [os.path.expanduser(p) for p in known if p not in ("/dev/null", "none")]
+
+    jump = (flags.get("J") or [None])[0] or merged.get("proxyjump")
+    command = merged.get("proxycommand")
+    keepalive = merged.get("serveraliveinterval") or 0
+    try:
+        keepalive = int(keepalive)
+    except (TypeError, ValueError):
+        keepalive = 0
+    only_identities = _as_bool(merged.get("identitiesonly")) is True
+    agent = str(merged.get("identityagent", "")).lower() != "none"
+    return SSHSettings(alias=alias, address=address, port=port, user=str(user), key_files=key_files,
+                       missing_keys=missing, password=None if password is None else str(password),
+                       timeout=timeout, host_key_mode=mode, known_hosts=known,
+                       proxy_jump=None if not jump or str(jump).lower() == "none" else str(jump),
+                       proxy_command=None if not command or str(command).lower() == "none" else str(command),
+                       keepalive=keepalive, look_for_keys=not isolated and not only_identities,
+                       allow_agent=not isolated and agent, config_path=config_files[0] if config_files else None)
+
+
+def jump_settings(spec: str, parent: SSHSettings) -> list[SSHSettings]:
+    """Settings for each hop of a ProxyJump spec (`user@host:port,host2`), first hop first."""
+    hops = []
+    config = load_ssh_config((parent.config_path,)) if parent.config_path else None
+    for part in [p.strip() for p in spec.split(",") if p.strip()]:
+        part = part.removeprefix("ssh://")
+        user, _, rest = part.rpartition("@")
+        name, port = rest, None
+        if rest.startswith("["):
+            name, _, tail = rest[1:].partition("]")
+            port = tail[1:] if tail.startswith(":") else None
+        elif rest.count(":") == 1:
+            name, port = rest.split(":")
+        found = dict(config.lookup(name)) if config is not None else {}
+        identity = found.get("identityfile") or []
+        keys = [os.path.expanduser(k) for k in ([identity] if isinstance(identity, str) else identity)]
+        hops.append(SSHSettings(
+            alias=name, address=str(found.get("hostname") or name), port=int(port or found.get("port") or 22),
+            user=user or str(found.get("user") or parent.user),
+            key_files=[k for k in keys if os.path.isfile(k)] + parent.key_files, timeout=parent.timeout,
+            host_key_mode=parent.host_key_mode, known_hosts=parent.known_hosts, keepalive=parent.keepalive,
+            look_for_keys=parent.look_for_keys, allow_agent=parent.allow_agent, config_path=parent.config_path))
+    return hops
+
+
+# ====================================================================== host keys
+def _host_key_policies():
+    import paramiko
+
+    class Strict(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client, hostname, key):
+            raise HostKeyUnknown(hostname, key.get_name())
+
+    class AcceptNew(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client, hostname, key):
+            client.get_host_keys().add(hostname, key.get_name(), key)  # this run only; nothing is written
+
+    class Accept(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client, hostname, key):
+            return None
+
+    return {"yes": Strict, "accept-new": AcceptNew, "no": Accept}
+
+
+class HostKeyUnknown(Exception):
+    def __init__(self, name: str, key_type: str) -> None:
+        super().__init__(name)
+        self.name = name
+        self.key_type = key_type
+
+
+# ====================================================================== streams and processes
+class _ChannelWriter:
+    """stdin of a remote process: write() sends everything at once; flush() has nothing to do."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+
+    def write(self, data: bytes) -> int:
+        try:
+            self.channel.sendall(data)
+        except socket.error as exc:
+            raise BrokenPipeError(str(exc) or "the ssh channel is closed") from None
+        return len(data)
+
+    def flush(self) -> None:
+        if self.channel.closed:
+            raise BrokenPipeError("the ssh channel is closed")
+
+    def close(self) -> None:
+        try:
+            self.channel.shutdown_write()
+        except Exception:  # already closed, or the transport is gone
+            pass
+
+    @property
+    def closed(self) -> bool:
+        return self.channel.closed
+
+
+class _ChannelReader:
+    """stdout or stderr of a remote process. read1() returns what has arrived (b"" at the end)."""
+
+    def __init__(self, channel: Any, stderr: bool = False) -> None:
+        self.channel = channel
+        self._recv = channel.recv_stderr if stderr else channel.recv
+
+    def read1(self, size: int = -1) -> bytes:
+        try:
+            return self._recv(size if size and size > 0 else 1 << 16)
+        except socket.timeout:
+            raise
+        except (OSError, EOFError):
+            return b""
+
+    def read(self, size: int = -1) -> bytes:
+        if size is not None and size >= 0:
+            return self.read1(size) if size else b""
+        parts = []
+        while True:
+            chunk = self.read1(1 << 16)
+            if not chunk:
+                return b"".join(parts)
+            parts.append(chunk)
+
+    def close(self) -> None:
+        """The channel is shared with the other stream; closing happens in the process."""
+
+    @property
+    def closed(self) -> bool:
+        return self.channel.closed
+
+
+class SSHProcess(RemoteProcess):
+    """A command running in one session channel."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.stdin = _ChannelWriter(channel)  # type: ignore[assignment]
+        self.stdout = _ChannelReader(channel)  # type: ignore[assignment]
+        self.stderr = _ChannelReader(channel, stderr=True)  # type: ignore[assignment]
+
+    def poll(self) -> Optional[int]:
+        if self.channel.eof_received and not self.channel.exit_status_ready():
+            self.channel.status_event.wait(0.5)  # sshd sends the exit status right after the output ends
+        if self.channel.exit_status_ready():
+            return self.channel.recv_exit_status()
+        transport = self.channel.get_transport()
+        if self.channel.closed or transport is None or not transport.is_active():
+            return 255  # like ssh when the connection is gone
+        return None
+
+    def wait(self, timeout: float) -> Optional[int]:
+        self.channel.status_event.wait(timeout)
+        return self.poll()
+
+    def terminate(self, grace: float = 2.0) -> None:
+        """Close stdin (the worker ends on EOF), give it a moment, then close the channel."""
+        self.stdin.close()
+        deadline = time.monotonic() + grace
+        while not self.channel.exit_status_ready() and not self.channel.closed and time.monotonic() < deadline:
+            self.channel.status_event.wait(0.05)
+        self.channel.close()
+
+
+# ====================================================================== the connection
+class SSHConnection(Connection):
+    transport = "ssh"
+
+    def __init__(self, host: str, variables: dict) -> None:
+        super().__init__(host, variables)
+        self.settings: Optional[SSHSettings] = None
+        self._fabric: Any = None
+        self._gateways: list[Any] = []
+        self._lock = threading.RLock()
+        self._closed = False
+        self._opened = False
+
+    # ------------------------------------------------------------------ state
+    @property
+    def alive(self) -> bool:
+        transport = self._fabric.transport if self._fabric is not None else None
+        return transport is not None and transport.is_active()
+
+    @property
+    def dropped(self) -> Optional[str]:
+        """Why the connection went away, if it did (and we did not close it ourselves)."""
+        if not self._opened or self._closed or self.alive:
+            return None
+        settings = self.settings
+        where = settings.address if settings else self.host
+        return f"{FAILED}Connection to {where} closed by remote host."
+
+    # ------------------------------------------------------------------ open / close
+    def open(self) -> None:
+        with self._lock:
+            if self.alive:
+                return
+            self._closed = False
+            self.settings = settings = resolve_settings(self.host, self.variables)
+            gateway: Any = False
+            try:
+                if settings.proxy_jump:
+                    gateway = self._open_jumps(settings)
+                elif settings.proxy_command:
+                    gateway = settings.proxy_command
+                connection = _make_connection(settings, gateway)
+                _connect(connection, settings, via=settings.proxy_jump)
+            except BaseException:
+                self._close_fabric()  # the jump hops opened so far
+                raise
+            self._fabric = connection
+            self._opened = True
+
+    def _open_jumps(self, settings: SSHSettings) -> Any:
+        previous: Any = False
+        self._gateways = []
+        for hop in jump_settings(settings.proxy_jump or "", settings):
+            gateway = _make_connection(hop, previous)
+            _connect(gateway, hop, via=None, jump=True)
+            self._gateways.append(gateway)
+            previous = gateway
+        return previous
+
+    def _ensure_open(self) -> None:
+        """Open on first use; re-open once if the connection dropped since."""
+        with self._lock:
+            if self.alive:
+                return
+            if self._fabric is not None:
+                self._close_fabric()
+            self.open()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._close_fabric()
+
+    def _close_fabric(self) -> None:
+        for connection in [self._fabric, *reversed(self._gateways)]:
+            if connection is None:
+                continue
+            try:
+                connection.close()
+            except Exception:
+                pass
+        self._fabric = None
+        self._gateways = []
+
+    # ------------------------------------------------------------------ running things
+    def _session(self) -> Any:
+        self._ensure_open()
+        settings = self.settings
+        assert settings is not None
+        try:
+            return self._fabric.transport.open_session(timeout=settings.timeout)
+        except Exception as exc:
+            import paramiko
+
+            if isinstance(exc, paramiko.ChannelException):
+                # The transport is up but refuses channels (MaxSessions): a host problem, not a drop.
+                raise ConnectionFailed(f"{FAILED}channel open failed: {exc}") from None
+            # The connection died between the liveness check and here: one more try
+            # (unless another thread has re-opened it meanwhile).
+            with self._lock:
+                if not self.alive:
+                    self._close_fabric()
+                    self.open()
+            try:
+                return self._fabric.transport.open_session(timeout=settings.timeout)
+            except Exception as again:
+                raise ConnectionFailed(f"{FAILED}could not open a session channel: {again}") from None
+
+    def start_process(self, command: str) -> RemoteProcess:
+        channel = self._session()
+        try:
+            channel.exec_command(command)
+        except Exception as exc:
+            channel.close()
+            raise ConnectionFailed(f"{FAILED}could not start a command: {exc}") from None
+        return SSHProcess(channel)
+
+    def exec_command(self, command: str, stdin: Optional[bytes] = None,
+                     timeout: Optional[float] = None) -> CommandResult:
+        channel = self._session()
+        try:
+            channel.settimeout(timeout)
+            channel.exec_command(command)
+            errors: list[bytes] = []
+            reader = threading.Thread(target=lambda: errors.append(_ChannelReader(channel, True).read()),
+                                      daemon=True)
+            reader.start()
+            if stdin:
+                channel.sendall(stdin)
+            channel.shutdown_write()
+            out = _ChannelReader(channel).read()
+            reader.join(timeout)
+            status = channel.recv_exit_status() if channel.exit_status_ready() or not channel.closed else 255
+            if status == -1:
+                status = 255
+            return CommandResult(status, out, errors[0] if errors else b"")
+        except socket.timeout:
+            raise TimeoutError(f"the command did not finish within {timeout}s") from None
+        finally:
+            channel.close()
+
+
+# ====================================================================== fabric plumbing
+def _quiet_paramiko() -> None:
+    """paramiko logs channel and auth failures at WARNING; ours become result messages instead."""
+    logger = logging.getLogger("paramiko")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def _make_connection(settings: SSHSettings, gateway: Any) -> Any:
+    """A fabric Connection that loads no files of its own and checks host keys our way."""
+    import fabric
+
+    _quiet_paramiko()
+    from paramiko.config import SSHConfig
+
+    config = fabric.Config(ssh_config=SSHConfig(), lazy=True)
+    connect_kwargs: dict[str, Any] = {
+        "look_for_keys": settings.look_for_keys,
+        "allow_agent": settings.allow_agent,
+        "banner_timeout": settings.timeout,
+        "auth_timeout": max(settings.timeout, 10),
+        "channel_timeout": settings.timeout,
+    }
+    if settings.key_files:
+        connect_kwargs["key_filename"] = list(settings.key_files)
+    if settings.password is not None:
+        connect_kwargs["password"] = settings.password
+    # The handshake's own limit is a little longer than the banner's, so a silent server
+    # fails with paramiko's banner timeout (a clear cause) rather than a half-open session.
+    connection = _Connection(settings.address, user=settings.user, port=settings.port, config=config,
+                             gateway=gateway, connect_timeout=settings.timeout + 1, connect_kwargs=connect_kwargs)
+    connection.open_timeout = settings.timeout
+    client = connection.client
+    client.set_missing_host_key_policy(_host_key_policies()[settings.host_key_mode]())
+    if settings.host_key_mode != "no":
+        for path in settings.known_hosts:
+            if os.path.isfile(path):
+                try:
+                    client.load_system_host_keys(path)
+                except Exception:
+                    continue  # an unreadable known_hosts line is ssh's warning, not our failure
+    return connection
+
+
+def _fabric_connection_class():
+    import fabric
+
+    class Connection(fabric.Connection):
+        """fabric's Connection, with a timeout on the jump host's channel to the target."""
+
+        open_timeout: float = DEFAULT_TIMEOUT
+
+        def open_gateway(self):
+            if isinstance(self.gateway, str):
+                return super().open_gateway()
+            self.gateway.open()
+            return self.gateway.transport.open_channel(kind="direct-tcpip", dest_addr=(self.host, int(self.port)),
+                                                       src_addr=("", 0), timeout=self.open_timeout)
+
+    return Connection
+
+
+class _LazyClass:
+    def __init__(self) -> None:
+        self.cls: Any = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.cls is None:
+            self.cls = _fabric_connection_class()
+        return self.cls(*args, **kwargs)
+
+
+_Connection = _LazyClass()
+
+
+def _connect(connection: Any, settings: SSHSettings, via: Optional[str], jump: bool = False) -> None:
+    """Open one fabric connection; every failure becomes one clear ConnectionFailed line."""
+    started = time.monotonic()
+    try:
+        if not connection.gateway:
+            # Our own socket, so TCP_NODELAY is on before the key exchange (paramiko leaves
+            # Nagle on: every handshake round trip would wait for the delayed ACK).
+            sock = socket.create_connection((settings.address, settings.port), timeout=settings.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection.connect_kwargs["sock"] = sock
+        connection.open()
+    except Exception as exc:
+        reason = _describe(exc, settings, time.monotonic() - started, connection)
+        if jump:
+            reason = f"jump host {settings.user}@{settings.address}:{settings.port}: {reason}"
+        elif via:
+            reason = f"{reason} (via {via})"
+        try:
+            connection.close()
+        except Exception:
+            pass
+        raise ConnectionFailed(FAILED + reason) from None
+    transport = connection.transport
+    if transport is not None:
+        sock = transport.sock
+        if isinstance(sock, socket.socket):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        if settings.keepalive:
+            transport.set_keepalive(settings.keepalive)
+
+
+def _describe(exc: BaseException, settings: SSHSettings, elapsed: float, connection: Any) -> str:
+    """The cause, worded like OpenSSH's own messages."""
+    import paramiko
+    from paramiko.ssh_exception import NoValidConnectionsError
+
+    target = f"ssh: connect to host {settings.address} port {settings.port}"
+    if isinstance(exc, HostKeyUnknown):
+        return (f"No {exc.key_type} host key is known for {exc.name} and you have requested strict checking. "
+                f"Host key verification failed. (known_hosts: {', '.join(settings.known_hosts) or 'none'})")
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return (f"WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The {exc.key.get_name()} host key of "
+                f"{settings.key_name} does not match the one in known_hosts "
+                f"({', '.join(settings.known_hosts) or 'none'}). Host key verification failed.")
+    if isinstance(exc, NoValidConnectionsError):
+        errors = list(exc.errors.values())
+        first = errors[0] if errors else exc
+        return f"{target}: {_errno_text(first)}"
+    if isinstance(exc, (paramiko.AuthenticationException, paramiko.PasswordRequiredException)) or (
+            isinstance(exc, paramiko.SSHException) and "authentication methods" in str(exc)):
+        methods = getattr(exc, "allowed_types", None) or _allowed_methods(connection, settings)
+        text = f"{settings.user}@{settings.address}: Permission denied ({','.join(methods) or 'publickey'})."
+        if settings.missing_keys:
+            text += f" Identity file {', '.join(settings.missing_keys)} not accessible: No such file or directory."
+        return text
+    if isinstance(exc, socket.gaierror):
+        return f"ssh: Could not resolve hostname {settings.address}: {exc.strerror or exc}"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return f"{target}: Connection timed out"
+    if isinstance(exc, paramiko.ChannelException):
+        return f"{target}: {exc.text or 'channel open failed'}"
+    if isinstance(exc, paramiko.SSHException) and "banner" in str(exc).lower():
+        if elapsed >= settings.timeout * 0.9:
+            return f"Connection timed out during banner exchange ({settings.timeout:g}s)"
+        return f"kex_exchange_identification: Connection closed by remote host ({settings.address} port {settings.port})"
+    if isinstance(exc, OSError):
+        return f"{target}: {_errno_text(exc)}"
+    if elapsed >= settings.timeout * 0.9:
+        return f"{target}: Connection timed out ({settings.timeout:g}s)"
+    if isinstance(exc, EOFError):
+        return f"Connection closed by {settings.address} port {settings.port}"
+    return f"{target}: {type(exc).__name__}: {exc}"
+
+
+def _errno_text(exc: BaseException) -> str:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "Connection timed out"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os.strerror(exc.errno)
+    return str(exc)
+
+
+def _allowed_methods(connection: Any, settings: SSHSettings) -> list[str]:
+    """Ask the server which methods it offers (an auth 'none' attempt), for the message."""
+    import paramiko
+
+    transport = getattr(connection.client, "get_transport", lambda: None)()
+    if transport is None or not transport.is_active():
+        return []
+    try:
+        transport.auth_none(settings.user)
+    except paramiko.BadAuthenticationType as exc:
+        return [m for m in exc.allowed_types if m != "keyboard-interactive"] or list(exc.allowed_types)
+    except Exception:
+        return []
+    return []

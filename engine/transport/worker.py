@@ -1,0 +1,212 @@
+"""Controller side of the per-host worker: start it once, then one request per task.
+
+Requests carry an id; a reader thread matches replies to waiting callers, so the
+strategy thread and the async poller can talk to the same worker at once.
+Unsolicited `{"event": ...}` lines (a job ended) go to `on_event`.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import os
+import shlex
+import threading
+from typing import Any, Callable, Optional
+
+from .base import Connection, RemoteProcess
+from ..core.errors import ConnectionFailed
+from ..core.registry import modules_dir
+
+BOOTSTRAP = (
+    "import sys,json;d=json.loads(sys.stdin.buffer.readline());"
+    "g={'__name__':'__miniplay_worker__','SOURCES':d['sources']};"
+    "exec(compile(d['sources']['_worker'],'<miniplay>/modules/_worker.py','exec'),g)"
+)
+
+
+class WorkerError(Exception):
+    """The worker could not start or died; `detail` holds what it printed on stderr."""
+
+    def __init__(self, message: str, detail: str = "", rc: Optional[int] = None,
+                 result: Optional[dict[str, Any]] = None) -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.rc = rc
+        self.result = result  # the task result to show instead of a MODULE FAILURE (become)
+
+
+@functools.lru_cache(maxsize=4)
+def _payload(directory: str) -> bytes:
+    """Every module source in one JSON line; read once per controller process."""
+    sources = {}
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".py"):
+            with open(os.path.join(directory, name), encoding="utf-8") as handle:
+                sources[name[:-3]] = handle.read()
+    return (json.dumps({"sources": sources}) + "\n").encode()
+
+
+class _Pending:
+    __slots__ = ("event", "reply")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.reply: Optional[dict[str, Any]] = None
+
+
+class WorkerClient:
+    """One worker process on one host, shared by every task of the run on that host."""
+
+    def __init__(self, connection: Connection, python: str, on_event: Callable[[dict], None] | None = None,
+                 command_prefix: str = "", handshake: Optional[Callable[[RemoteProcess], None]] = None) -> None:
+        self.connection = connection
+        self.handshake = handshake  # runs before the protocol starts (become's password prompt)
+        self.python = python
+        self.on_event = on_event
+        self.command_prefix = command_prefix
+        self._process: Optional[RemoteProcess] = None
+        self._pending: dict[int, _Pending] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._stderr_tail = b""
+        self._dead: Optional[str] = None
+        self.info: dict[str, Any] = {}
+        self._ready = threading.Event()
+        self.start_timeout = 60.0
+
+    def start(self) -> None:
+        command = f"{self.command_prefix}{shlex.quote(self.python)} -u -c {shlex.quote(BOOTSTRAP)}"
+        self._process = self.connection.start_process(command)
+        if self.handshake is not None:
+            self.handshake(self._process)
+        threading.Thread(target=self._read_replies, name=f"worker-{self.connection.host}", daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._drain_stderr, name=f"worker-err-{self.connection.host}",
+                                               daemon=True)
+        self._stderr_reader.start()
+        try:
+            self._write(_payload(modules_dir()))
+        except OSError:
+            pass  # the reader notices the death and reports it below
+        if not self._ready.wait(self.start_timeout) or self._dead is not None:
+            rc = self._exit_status() if self._dead is not None else None
+            raise WorkerError(self._dead or f"the worker did not start within {self.start_timeout}s",
+                              self.stderr_text(), rc)
+
+    def call(self, request: dict[str, Any], timeout: Optional[float] = None) -> dict[str, Any]:
+        """Send one request and wait for its reply's result."""
+        pending = _Pending()
+        with self._lock:
+            if self._dead is not None:
+                raise WorkerError(self._dead, self.stderr_text())
+            request_id = next(self._ids)
+            self._pending[request_id] = pending
+        try:
+            self._write((json.dumps({**request, "id": request_id}, default=str) + "\n").encode())
+        except OSError:
+            pass
+        if not pending.event.wait(timeout):
+            raise WorkerError(f"no reply from the worker within {timeout}s")
+        if pending.reply is None:
+            dropped = getattr(self.connection, "dropped", None)
+            if dropped:  # the connection went away under the worker: the host is unreachable
+                raise ConnectionFailed(dropped)
+            rc = self._exit_status()
+            raise WorkerError(self._dead or "the worker stopped", self.stderr_text(), rc)
+        return pending.reply.get("result", {})
+
+    def _exit_status(self) -> Optional[int]:
+        """The dead worker's exit code, once it is reaped and its stderr read to the end (the
+        cause, e.g. `python3: not found` with 127, comes from both)."""
+        if self._process is None:
+            return None
+        rc = self._process.wait(timeout=5)
+        reader = getattr(self, "_stderr_reader", None)
+        if reader is not None:
+            reader.join(timeout=5)
+        return rc
+
+    @property
+    def alive(self) -> bool:
+        return self._dead is None
+
+    def stderr_text(self) -> str:
+        return self._stderr_tail.decode("utf-8", errors="replace")
+
+    def close(self) -> None:
+        if self._process is None:
+            return
+        if self._dead is None:
+            try:
+                self._write(b'{"op": "exit", "id": 0}\n')
+            except OSError:
+                pass
+        self._process.terminate()
+        self._process = None
+
+    # ------------------------------------------------------------------ internals
+    def _write(self, data: bytes) -> None:
+        assert self._process is not None
+        with self._write_lock:
+            self._process.stdin.write(data)
+            self._process.stdin.flush()
+
+    def _read_replies(self) -> None:
+        process = self._process
+        assert process is not None
+        stream = process.stdout
+        buffer = b""
+        while True:
+            try:
+                chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+            except (OSError, ValueError):
+                chunk = b""
+            if not chunk:
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                if line.strip():
+                    self._dispatch(line)
+        self._mark_dead("the worker process ended")
+
+    def _dispatch(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if message.get("event") == "ready":
+            self.info = message
+            self._ready.set()
+            return
+        if "event" in message:
+            if self.on_event is not None:
+                self.on_event(message)
+            return
+        with self._lock:
+            pending = self._pending.pop(message.get("id"), None)
+        if pending is not None:
+            pending.reply = message
+            pending.event.set()
+
+    def _drain_stderr(self) -> None:
+        process = self._process
+        assert process is not None
+        while True:
+            try:
+                chunk = process.stderr.read1(4096) if hasattr(process.stderr, "read1") else process.stderr.read(4096)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            self._stderr_tail = (self._stderr_tail + chunk)[-8192:]
+
+    def _mark_dead(self, why: str) -> None:
+        with self._lock:
+            self._dead = why
+            waiting = list(self._pending.values())
+            self._pending.clear()
+        for pending in waiting:
+            pending.event.set()
+        self._ready.set()

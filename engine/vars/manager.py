@@ -1,0 +1,173 @@
+"""Builds the variable view for one host and one task, in Ansible's precedence order.
+
+From lowest to highest (docs/variables.md has the user-facing table):
+role defaults < inventory (group vars by depth, then host vars, then group_vars/
+and host_vars/ files) < facts < play vars < play vars_files < role vars <
+block and task vars < include_vars < set_fact and registered vars < role and
+include params < magic variables < extra vars (-e).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, Optional, Protocol
+
+from .layers import HostVars, Layer, VarsView
+
+if TYPE_CHECKING:
+    from ..core.model import Play, Task
+    from ..core.options import Options
+    from ..loading.inventory import Inventory
+    from ..templating.templar import Templar
+    from .layers import HostState
+
+VERSION_INFO = {"full": "2.19.14", "major": 2, "minor": 19, "revision": 14, "string": "2.19.14 (miniplay)"}
+
+
+class VarsSources(Protocol):
+    """What the variable manager reads from the run (the run satisfies this; nothing else of it is seen)."""
+
+    options: "Options"
+    templar: "Templar"
+    playbook_dir: str
+    inventory_sources: list[str]
+    dead_hosts: set[str]
+
+    @property
+    def inventory(self) -> "Inventory":
+        """The current inventory (replaced by `meta: refresh_inventory`)."""
+
+    def host_state(self, host: str) -> "HostState":
+        """What the run learned about the host: facts, registered values."""
+
+    def groups_map(self) -> dict[str, list[str]]:
+        """The `groups` magic variable."""
+
+    def search_paths(self, task: Optional["Task"], play: Any) -> list[str]:
+        """Where relative files are looked up for the task."""
+
+
+class PlayScope(Protocol):
+    """The play (serial batch) in progress, as its variables see it (running.playstate.PlayState)."""
+
+    play: "Play"
+    all_hosts: list[str]
+    hostvars: HostVars
+
+    def active_hosts(self) -> list[str]:
+        """The batch's hosts that are still in the play."""
+
+    def vars_files_layers(self, host: str) -> list[Layer]:
+        """The play's vars_files for the host, as layers."""
+
+
+class VariableManager:
+    def __init__(self, run: VarsSources) -> None:
+        self.run = run
+        self._inventory_layers: dict[str, list[Layer]] = {}
+        self._lock = threading.Lock()
+
+    def forget_inventory(self) -> None:
+        """Called after add_host/group_by: inventory layers must be rebuilt."""
+        with self._lock:
+            self._inventory_layers.clear()
+
+    def inventory_layers(self, host: str) -> list[Layer]:
+        layers = self._inventory_layers.get(host)
+        if layers is None:
+            pairs = self.run.inventory.vars_layers(host)
+            layers = [Layer(label, values) for label, values in reversed(pairs)]
+            with self._lock:
+                self._inventory_layers[host] = layers
+        return layers
+
+    def magic(self, host: str, play: Optional["PlayScope"], task: Optional["Task"]) -> dict[str, Any]:
+        run = self.run
+        inventory = run.inventory
+        state = run.host_state(host)
+        values: dict[str, Any] = {
+            "inventory_hostname": host,
+            "inventory_hostname_short": host.split(".")[0],
+            "group_names": inventory.group_names(host),
+            "groups": run.groups_map(),
+            "ansible_check_mode": run.options.check,
+            "ansible_diff_mode": run.options.diff,
+            "ansible_verbosity": run.options.verbosity,
+            "ansible_forks": run.options.forks,
+            "ansible_version": VERSION_INFO,
+            "ansible_run_tags": run.options.tags or ["all"],
+            "ansible_skip_tags": run.options.skip_tags,
+            "playbook_dir": run.playbook_dir,
+            "ansible_facts": state.facts,
+            "ansible_config_file": run.options.config_file or "",
+            "ansible_playbook_python": sys.executable,
+            "ansible_inventory_sources": [os.path.abspath(source) if os.path.exists(source) else source
+                                          for source in run.inventory_sources],
+        }
+        if run.options.limit:
+            values["ansible_limit"] = run.options.limit
+        if run.inventory_sources:
+            first = os.path.abspath(run.inventory_sources[0])
+            values["inventory_file"] = first
+            values["inventory_dir"] = os.path.dirname(first)
+        if play is not None:
+            values.update(
+                hostvars=play.hostvars,
+                # the whole play (serial does not narrow it) minus the failed; the batch is the batch
+                ansible_play_hosts=[h for h in play.all_hosts if h not in run.dead_hosts],
+                ansible_play_batch=play.active_hosts(),
+                play_hosts=play.active_hosts(),
+                ansible_play_hosts_all=list(play.all_hosts),
+                ansible_play_name=play.play.display_name,
+                role_names=play.play.keywords.get("_role_names", []),
+                ansible_role_names=play.play.keywords.get("_role_names", []),
+                ansible_play_role_names=play.play.keywords.get("_role_names", []),
+                ansible_dependent_role_names=[],
+            )
+        if task is not None and task.role:
+            values["role_name"] = task.role
+            values["role_path"] = task.role_path
+            values["ansible_role_name"] = task.role
+        return values
+
+    def view(self, host: str, play: Optional["PlayScope"], task: Optional["Task"] = None,
+             params: Optional[dict[str, Any]] = None) -> VarsView:
+        run = self.run
+        state = run.host_state(host)
+        layers: list[Layer] = [Layer("extra vars (-e)", run.options.extra_vars),
+                               Layer("magic", self.magic(host, play, task), lazy=False)]
+        if params:
+            layers.append(Layer("include/role params", params))
+        if task is not None and task.keywords.get("_role_params"):
+            layers.append(Layer(f"role {task.role} params", task.keywords["_role_params"]))
+        layers.append(Layer("set_fact / register", state.registered, lazy=False))
+        if state.include_vars:
+            layers.append(Layer("include_vars", state.include_vars))
+        if task is not None:
+            if task.keywords.get("vars"):
+                layers.append(Layer("task vars", task.keywords["vars"]))
+            if task.keywords.get("_role_vars"):
+                layers.append(Layer(f"role {task.role} vars", task.keywords["_role_vars"]))
+        if play is not None and play.play.keywords.get("_role_export_vars"):
+            layers.append(Layer("vars of the play's roles", play.play.keywords["_role_export_vars"]))
+        if play is not None:
+            layers.extend(play.vars_files_layers(host))
+            layers.append(Layer("play vars", play.play.vars))
+        layers.append(Layer("facts", state.fact_vars, lazy=False))
+        layers.extend(self.inventory_layers(host))
+        if task is not None and task.keywords.get("_role_defaults"):
+            layers.append(Layer(f"role {task.role} defaults", task.keywords["_role_defaults"]))
+        if play is not None and play.play.keywords.get("_role_export_defaults"):
+            layers.append(Layer("defaults of the play's roles", play.play.keywords["_role_export_defaults"]))
+        if play is not None:  # the address defaults to the name (not in hostvars, as in Ansible)
+            layers.append(Layer("connection defaults", {"ansible_host": host}, lazy=False))
+        return VarsView(layers, run.templar, search_paths=run.search_paths(task, play))
+
+    def hostvars_view(self, play: "PlayScope", host: str) -> VarsView:
+        """`hostvars[host]`: what belongs to the host (inventory, facts, registered values,
+        include_vars, -e and the per-host magic), not the play's own vars, as in Ansible."""
+        return self.view(host, None, None)
+
+    def make_hostvars(self, play: "PlayScope") -> HostVars:
+        return HostVars(lambda host: self.hostvars_view(play, host), lambda: list(self.run.inventory.hosts))

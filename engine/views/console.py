@@ -1,0 +1,330 @@
+"""The console renderer: Ansible's default stdout callback, line for line.
+
+Banners are 80 columns when not on a terminal, result JSON is sorted with the
+noisy keys removed, and the recap keeps Ansible's column padding (trailing
+spaces included) so scripts that parse ansible-playbook output keep working.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from typing import Any, Optional, TextIO
+
+from ..core.errors import source_excerpt
+from ..core.events import Event
+from ..core.results import for_display
+
+COLORS = {"ok": "\033[0;32m", "changed": "\033[0;33m", "skipped": "\033[0;36m", "failed": "\033[0;31m",
+          "unreachable": "\033[1;31m", "debug": "\033[0;90m", "warning": "\033[1;35m", "included": "\033[0;36m"}
+RESET = "\033[0m"
+
+
+def dump(result: dict[str, Any], indent: Optional[int] = None) -> str:
+    return json.dumps(result, sort_keys=True, ensure_ascii=False, indent=indent, default=str)
+
+
+def diff_text(diff: Any) -> str:
+    """Unified diffs of a result's `diff` (one dict or a list), as Ansible prints them."""
+    import difflib
+
+    parts = []
+    for entry in diff if isinstance(diff, list) else [diff]:
+        if not isinstance(entry, dict):
+            continue
+        if "prepared" in entry:
+            parts.append(str(entry["prepared"]).rstrip("\n") + "\n")
+        if "before" not in entry and "after" not in entry:
+            continue
+        before, after = entry.get("before", ""), entry.get("after", "")
+        if isinstance(before, dict):
+            before = json.dumps(before, indent=4, sort_keys=True) + "\n"
+        if isinstance(after, dict):
+            after = json.dumps(after, indent=4, sort_keys=True) + "\n"
+        before_header = f"before: {entry['before_header']}" if entry.get("before_header") else "before"
+        after_header = f"after: {entry['after_header']}" if entry.get("after_header") else "after"
+        lines = list(difflib.unified_diff(str(before).splitlines(True), str(after).splitlines(True),
+                                          fromfile=before_header, tofile=after_header, n=3))
+        if lines:
+            parts.append("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                                 for line in lines))
+    return "".join(parts)
+
+
+def item_label(data: dict[str, Any]) -> str:
+    label = data.get("label")
+    return label if isinstance(label, str) else str(label)
+
+
+class ConsoleRenderer:
+    """Prints events as ansible-playbook's default callback does."""
+
+    def __init__(self, stream: TextIO = sys.stdout, err: TextIO = sys.stderr, verbosity: int = 0,
+                 color: Optional[bool] = None) -> None:
+        self.out = stream
+        self.err = err
+        self.verbosity = verbosity
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.color = self.tty if color is None else color
+        self.columns = max(79, shutil.get_terminal_size().columns - 1) if self.tty else 79
+        self._errors_shown: set[Any] = set()
+        self._warned: set[str] = set()
+        self.diff_always = False
+
+    # ------------------------------------------------------------------ helpers
+    def line(self, text: str, color: Optional[str] = None) -> None:
+        if self.color and color:
+            text = f"{COLORS[color]}{text}{RESET}"
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def banner(self, text: str) -> None:
+        text = text.strip()
+        self.line("")
+        self.line(f"{text} {'*' * max(3, self.columns - len(text))}")
+
+    def result_json(self, result: dict[str, Any], always_verbose: bool = False, action: str = "") -> str:
+        shown = for_display(result, self.verbosity, action)
+        indent = 4 if (always_verbose or self.verbosity > 2) else None
+        return dump(shown, indent)
+
+    def wants_json(self, result: dict[str, Any], action: str = "") -> bool:
+        if action == "setup":  # facts are never dumped on the console, whatever -v says (as in Ansible)
+            return False
+        return self.verbosity > 0 or bool(result.get("_ansible_verbose_always"))
+
+    # ------------------------------------------------------------------ dispatch
+    def __call__(self, event: Event) -> None:
+        handler = getattr(self, f"on_{event.kind}", None)
+        if handler is not None:
+            handler(event)
+
+    def on_playbook_start(self, event: Event) -> None:
+        if self.verbosity >= 2:  # Ansible's -vv header
+            self.banner(f"PLAYBOOK: {os.path.basename(event.data['path'])}")
+            self.line(f"{event.data.get('plays', 0)} plays in {event.data.get('written', event.data['path'])}")
+
+    def on_notify(self, event: Event) -> None:
+        if self.verbosity >= 2:
+            self.line(f"Notification for handler {event.data['handler']} has been saved.")
+
+    def on_notified(self, event: Event) -> None:
+        if self.verbosity >= 2:
+            self.line(f"NOTIFIED HANDLER {event.data['handler']} for {event.host}")
+
+    def on_verbose(self, event: Event) -> None:
+        if self.verbosity >= event.data.get("level", 1):
+            self.line(event.data["text"])
+
+    def on_play_start(self, event: Event) -> None:
+        self.banner(f"PLAY [{event.data['name']}]")
+
+    def on_no_hosts(self, event: Event) -> None:
+        self.line("skipping: no hosts matched", "skipped")
+
+    def error_block(self, event: Event, result: dict[str, Any]) -> None:
+        """Ansible 2.19's `[ERROR]: Task failed: ...` block with the task's source lines."""
+        task = event.task
+        if task is None or task.uid < 0:
+            return
+        message = str(result.get("msg", "") or "")
+        if result.get("_miniplay_exception"):  # the OS error behind a module's short message (Ansible's header)
+            message = f"{message.rstrip('.')}: {result['_miniplay_exception']}"
+        if not message and result.get("reason"):
+            if result.get("_miniplay_show_reason") and result["reason"] not in self._errors_shown:
+                self._errors_shown.add(result["reason"])  # a missing include file: the reason alone, once
+                self.line(f"[ERROR]: {result['reason']}\n", "failed")
+            return  # other include failures: Ansible reports these on stderr only
+        cause = None
+        if message.startswith("Task failed: ") or result.get("_miniplay_error_at"):
+            text = message
+            head, sep, cause = message.partition(" failed: Error while resolving value for ")
+            if sep:
+                cause = "Error while resolving value for " + cause
+        elif message:
+            kind = "Module failed" if event.data.get("target_module") and not result.get("_miniplay_cause") \
+                else "Action failed"
+            text = f"Task failed: {kind}: {message}"
+        else:
+            text = "Task failed: Action failed."
+        key = (text, str(task.location))
+        if key in self._errors_shown:
+            return
+        self._errors_shown.add(key)
+        lines = [f"[ERROR]: {text}"]
+        if result.get("_miniplay_cause_at"):  # a keyword that could not be evaluated: its value is the cause
+            lines += ["", "Task failed."] + self.origin(task.location)
+            lines += ["", "<<< caused by >>>", "", text.removeprefix("Task failed: ")]
+            lines += self.origin(result["_miniplay_cause_at"])
+            self.line("\n".join(lines) + "\n", "failed")
+            return
+        if result.get("_miniplay_error_at"):  # an error in one keyword's value, with a hint
+            lines += self.origin(result["_miniplay_error_at"])
+            lines += ["", result["_miniplay_help"]] if result.get("_miniplay_help") else []
+            self.line("\n".join(lines) + "\n", "failed")
+            return
+        if result.get("_miniplay_cause"):  # an action that failed for an underlying reason
+            lines += ["", "Task failed: Action failed."] + self.origin(task.location)
+            lines += ["", "<<< caused by >>>", "", result["_miniplay_cause"]]
+            self.line("\n".join(lines) + "\n", "failed")
+            return
+        if not cause:
+            lines += self.origin(task.location)
+        elif task.where("_action") == task.location:  # the module is the task's first key
+            lines += ["", head + " failed."] + self.origin(task.location)
+        else:
+            lines += ["", "Task failed."] + self.origin(task.location)
+            lines += ["", "<<< caused by >>>", "", head.removeprefix("Task failed: ") + " failed."]
+            lines += self.origin(task.where("_action"))
+        if cause:
+            argument = re.match(r"Error while resolving value for '([^']*)'", cause)
+            lines += ["", "<<< caused by >>>", "", cause]
+            written = task.value_locations.get(f"arg:{argument.group(1)}") if argument else None
+            lines += self.origin(written or task.where("_args"))  # free-form args: where the string starts
+        self.line("\n".join(lines) + "\n", "failed")
+
+    @staticmethod
+    def origin(location: Any) -> list[str]:
+        lines = [f"Origin: {location}"]
+        source = source_excerpt(location.path, location.line, location.column)
+        if source:
+            lines += [""] + source
+        return lines
+
+    def on_task_start(self, event: Event) -> None:
+        self._errors_shown = set()
+        prefix = "RUNNING HANDLER" if event.data.get("handler") else "TASK"
+        self.banner(f"{prefix} [{event.data['name']}]")
+        task = event.task
+        if self.verbosity >= 2 and task is not None and task.location.line:
+            self.line(f"task path: {task.location.path}:{task.location.line}")
+
+    def on_display(self, event: Event) -> None:
+        self.line(event.data["text"])
+
+    def on_no_more_hosts(self, event: Event) -> None:
+        self.banner("NO MORE HOSTS LEFT")
+
+    def on_warning(self, event: Event) -> None:
+        if event.data["text"] in self._warned:  # Ansible shows a warning once per run
+            return
+        self._warned.add(event.data["text"])
+        text = f"[WARNING]: {event.data['text']}"
+        if self.color:
+            text = f"{COLORS['warning']}{text}{RESET}"
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def on_deprecation(self, event: Event) -> None:
+        self.err.write(f"[DEPRECATION WARNING]: {event.data['text']}\n")
+        self.err.flush()
+
+    def on_error(self, event: Event) -> None:
+        self.line(f"[ERROR]: {event.data['text']}", "failed")
+
+    def show_diff(self, result: dict[str, Any]) -> None:
+        if result.get("diff") and (result.get("changed") or self.diff_always):
+            text = diff_text(result["diff"])
+            if text:
+                self.line(text)
+
+    def host_tag(self, event: Event) -> str:
+        delegate = event.data.get("delegated_to")
+        return f"[{event.host} -> {delegate}]" if delegate and delegate != event.host else f"[{event.host}]"
+
+    def on_host_result(self, event: Event) -> None:
+        result: dict[str, Any] = event.data["result"]
+        tag = self.host_tag(event)
+        status = event.data["status"]
+        is_loop = event.data.get("loop", False) and "results" in result
+        if status == "unreachable":
+            self.error_block(event, result)
+            self.line(f"fatal: {tag}: UNREACHABLE! => {self.result_json(result)}", "unreachable")
+            if event.data.get("ignored"):
+                self.line("...ignoring", "skipped")
+            return
+        if status == "failed":
+            if not is_loop:
+                self.error_block(event, result)
+                shown = self.result_json(result, bool(result.get("_ansible_verbose_always")), self.action(event))
+                self.line(f"fatal: {tag}: FAILED! => {shown}", "failed")
+            if event.data.get("ignored"):
+                self.line("...ignoring", "skipped")
+            return
+        if status == "skipped":
+            if is_loop and result.get("results"):
+                self.line(f"skipping: {tag}", "skipped")
+                return
+            text = f"skipping: {tag}"
+            if self.verbosity > 0 and not is_loop:
+                text += f" => {self.result_json(result)}"
+            self.line(text, "skipped")
+            return
+        if is_loop or (event.task is not None and event.task.module in ("include_tasks", "include_role")):
+            return  # the item lines (or the `included:` line) said it all
+        self.show_diff(result)
+        text = f"{status}: {tag}"
+        if self.wants_json(result, self.action(event)):
+            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
+        self.line(text, status)
+
+    @staticmethod
+    def action(event: Event) -> str:
+        return event.task.module if event.task is not None else ""
+
+    def on_item_result(self, event: Event) -> None:
+        result: dict[str, Any] = event.data["result"]
+        if event.task is not None and event.task.module in ("include_tasks", "include_role") \
+                and event.data["status"] in ("ok", "changed"):
+            return
+        tag = self.host_tag(event)
+        label = item_label(event.data)
+        status = event.data["status"]
+        if status == "failed" or status == "unreachable":
+            self.error_block(event, result)
+            if not result.get("_miniplay_show_reason"):  # Ansible shows a looped missing include once, no item line
+                self.line(f"failed: {tag} (item={label}) => {self.result_json(result)}", "failed")
+            return
+        if status == "skipped":
+            text = f"skipping: {tag} => (item={label}) "
+            if self.verbosity > 0:
+                text = text.rstrip(" ") + f" => {self.result_json(result)}"
+            self.line(text, "skipped")
+            return
+        self.show_diff(result)
+        text = f"{status}: {tag} => (item={label})"
+        if self.wants_json(result):
+            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
+        self.line(text, status)
+
+    def on_retry(self, event: Event) -> None:
+        text = f"FAILED - RETRYING: [{event.host}]: {event.data['name']} ({event.data['retries_left']} retries left)."
+        if self.verbosity > 2:
+            text += f"Result was: {dump(for_display(event.data['result'], 3), 4)}"
+        self.line(text, "debug")
+
+    def on_async_poll(self, event: Event) -> None:
+        self.line(f"ASYNC POLL on {event.host}: jid={event.data['jid']} started={event.data.get('started', True)} "
+                  f"finished={event.data.get('finished', False)}", "debug")
+
+    def on_async_end(self, event: Event) -> None:
+        word = "OK" if event.data.get("ok") else "FAILED"
+        self.line(f"ASYNC {word} on {event.host}: jid={event.data['jid']}", "debug")
+
+    def on_included(self, event: Event) -> None:
+        text = f"included: {event.data['path']} for {', '.join(event.data['hosts'])}"
+        if "label" in event.data:
+            text += f" => (item={event.data['label']})"
+        self.line(text, "included")
+
+    def on_recap(self, event: Event) -> None:
+        self.banner("PLAY RECAP")
+        stats: dict[str, dict[str, int]] = event.data["stats"]
+        for host in sorted(stats):
+            counts = stats[host]
+            fields = " ".join(f"{key}={counts.get(key, 0):<4}" for key in
+                              ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"))
+            self.line(f"{host:<26} : {fields}")
+        self.line("")

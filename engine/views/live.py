@@ -1,0 +1,160 @@
+"""Live status: one line at the bottom of a terminal while tasks and async jobs run.
+
+    [3/12] Install packages · running: web2 4.2s, web3 4.1s · 1 async job pending
+
+How this works
+--------------
+`LiveStatus` wraps the console renderer as one bus subscriber, so for every
+event it can erase its status line, let the console print its normal lines,
+then draw the line again below them; a small ticker thread redraws it twice a
+second so the durations move. Both hold the same lock, so a console line and
+the status line never mix. The runner enables it only when stdout is a
+terminal: redirected output stays the console's plain lines, byte for byte.
+"""
+from __future__ import annotations
+
+import atexit
+import shutil
+import threading
+import time
+from typing import Any, Callable, Optional, TextIO
+
+from ..core.events import Event
+from ..core.model import iter_tasks
+
+CLEAR = "\r\033[K"
+DIM = "\033[2m"
+RESET = "\033[0m"
+
+
+class LiveStatus:
+    def __init__(self, inner: Optional[Callable[[Event], None]], stream: TextIO, interval: float = 0.5,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.inner = inner
+        self.out = stream
+        self.interval = interval
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._shown = ""
+        self._number = 0
+        self._total = 0
+        self._task = ""
+        self._handler = False
+        self._running: dict[str, float] = {}
+        self._jobs: dict[tuple[str, str], float] = {}
+        self._ticker: Optional[threading.Thread] = None
+        self._stop = threading.Event()
+        atexit.register(self.close)  # an interrupted run must not leave the status line behind
+
+    # ------------------------------------------------------------------ subscriber
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self._erase()
+            if self.inner is not None:
+                self.inner(event)
+            self._update(event)
+            if event.kind == "recap":
+                self._stop.set()
+                return
+            self._draw()
+        if self._ticker is None or not self._ticker.is_alive():
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick, name="live-status", daemon=True)
+            self._ticker.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            try:
+                self._erase()
+            except (OSError, ValueError):  # the terminal is gone
+                pass
+
+    # ------------------------------------------------------------------ state
+    def _update(self, event: Event) -> None:
+        kind = event.kind
+        data = event.data
+        now = self.clock()
+        if kind == "play_start":
+            play = data.get("play")
+            self._number = 0
+            self._total = 0
+            if play is not None and hasattr(play, "sections"):
+                self._total = sum(1 for section in play.sections() for _ in iter_tasks(section))
+                gather = play.get("gather_facts", True)
+                if gather not in (False, "false", "no", "False", "off"):
+                    self._total += 1
+            self._running.clear()
+        elif kind == "task_start":
+            self._handler = bool(data.get("handler"))
+            if not self._handler:
+                self._number += 1
+                self._total = max(self._total, self._number)
+            self._task = str(data.get("name", ""))
+        elif kind == "host_start" and event.host:
+            self._running[event.host] = now
+        elif kind == "host_result" and event.host:
+            self._running.pop(event.host, None)
+            self._job_from_result(event.host, data.get("result") or {}, now, event)
+        elif kind == "item_result" and event.host:
+            self._job_from_result(event.host, data.get("result") or {}, now, event)
+        elif kind in ("async_launch", "async_start", "async_started") and event.host:
+            self._jobs[(event.host, str(data.get("jid", "")))] = now
+        elif kind == "async_end" and event.host:
+            self._jobs.pop((event.host, str(data.get("jid", ""))), None)
+        elif kind == "recap":
+            self._running.clear()
+
+    def _job_from_result(self, host: str, result: dict[str, Any], now: float, event: Event) -> None:
+        jid = result.get("ansible_job_id")
+        if not jid:
+            return
+        if result.get("finished") in (1, True):
+            self._jobs.pop((host, str(jid)), None)
+        elif result.get("started") in (1, True) and not (event.task is not None and event.task.module == "async_status"):
+            self._jobs.setdefault((host, str(jid)), now)
+
+    # ------------------------------------------------------------------ drawing
+    def status_line(self) -> str:
+        """The text of the status line now ('' when nothing runs)."""
+        if not self._running and not self._jobs:
+            return ""
+        now = self.clock()
+        parts = []
+        if self._running:
+            prefix = "handler" if self._handler else f"[{self._number}/{self._total}]"
+            hosts = sorted(self._running.items(), key=lambda item: item[1])
+            shown = ", ".join(f"{h} {now - t:.1f}s" for h, t in hosts[:4])
+            if len(hosts) > 4:
+                shown += f" +{len(hosts) - 4} more"
+            parts.append(f"{prefix} {self._task} · running: {shown}")
+        if self._jobs:
+            count = len(self._jobs)
+            oldest = now - min(self._jobs.values())
+            parts.append(f"{count} async job{'s' if count != 1 else ''} pending (oldest {oldest:.0f}s)")
+        return " · ".join(parts)
+
+    def _draw(self) -> None:
+        text = self.status_line()
+        if not text:
+            return
+        width = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
+        if len(text) > width:
+            text = text[:width - 1] + "…"
+        self.out.write(f"{DIM}{text}{RESET}")
+        self.out.flush()
+        self._shown = text
+
+    def _erase(self) -> None:
+        if self._shown:
+            self.out.write(CLEAR)
+            self.out.flush()
+            self._shown = ""
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self._erase()
+                self._draw()
