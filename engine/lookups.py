@@ -55,6 +55,7 @@ class LookupContext:
     render_file: Optional[Callable[[str, Mapping[str, Any]], str]] = None  # a template file, as the module does
     warn: Optional[Callable[[str], None]] = None  # shows a warning (errors=warn); silent when None
     select_hosts: Optional[Callable[[str], list[str]]] = None  # inventory host pattern → host names
+    vault: Any = None  # the run's VaultSecrets: vault-encrypted files are read decrypted
 
 
 LookupFn = Callable[[list, LookupContext, dict], list]
@@ -146,6 +147,17 @@ def _read_text(path: str) -> str:
         return handle.read()
 
 
+def _read_decrypted(path: str, vault: Any) -> str:
+    """A controller file's text, decrypted if it is vault-encrypted (a failure fails the lookup)."""
+    from .errors import MiniplayError
+    from .vault_reveal import read_controller_file
+
+    try:
+        return read_controller_file(path, vault).decode("utf-8", "surrogateescape")
+    except MiniplayError as exc:
+        raise TemplateError(exc.message) from None
+
+
 # ---------------------------------------------------------------------------
 # Environment, files, commands, variables
 # ---------------------------------------------------------------------------
@@ -169,7 +181,7 @@ def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
         try:
             if path is None or os.path.isdir(path):
                 raise OSError("not a file")
-            text = _read_text(path)
+            text = _read_decrypted(path, ctx.vault)
         except OSError:
             raise TemplateError(f"Unable to access the file '{term}': File not found.") from None
         if lstrip:

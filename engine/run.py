@@ -86,7 +86,8 @@ class PlayState:
             else:
                 base = self.run.vars.view(host, None)
                 base.layers.insert(2, Layer("play vars", self.play.vars))
-                loaded = resolve_vars_files(self.play.vars_files, self.play.basedir, base)
+                loaded = resolve_vars_files(self.play.vars_files, self.play.basedir, base,
+                                            self.run.options.vault_secrets)
                 layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
             with self._lock:
                 self._vars_files[host] = layers
@@ -113,10 +114,12 @@ class Run:
         self.options = options
         self.bus = bus or EventBus()
         self.templar = Templar()
+        self.templar.vault = options.vault_secrets
         self.loader = loader or Loader()
         self.playbook_dir = os.path.abspath(playbook_dir)
         self.inventory_sources = list(options.inventory)
-        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
+                                        vault=options.vault_secrets)
         self.templar.select_hosts = lambda pattern: [host.name for host in self.inventory.select(pattern)]
         self.vars = VariableManager(self)
         self.connections = Connections(self)
@@ -182,7 +185,8 @@ class Run:
     def refresh_inventory(self) -> None:
         """Read the inventory sources again (`meta: refresh_inventory`): new hosts, groups and
         variables are seen from the next task; add_host additions are dropped, as in Ansible."""
-        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
+                                        vault=self.options.vault_secrets)
         self.inventory_changed()
 
     def inventory_changed(self) -> None:
@@ -302,7 +306,7 @@ def run_playbook(path: str, inventory: Optional[list[str]] = None, extra_vars: O
         from .output.console import ConsoleRenderer
 
         bus.subscribe(ConsoleRenderer(stdout or sys.stdout, verbosity=options.verbosity))
-    loader = Loader()
+    loader = Loader(vault=options.vault_secrets)
     playbook = loader.load_playbook(path)
     run = Run(options, bus, playbook_dir=playbook.basedir, loader=loader)
     return run.run_playbook(playbook)

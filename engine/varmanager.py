@@ -135,9 +135,9 @@ class VariableManager:
         return HostVars(lambda host: self.hostvars_view(play, host), lambda: list(self.run.inventory.hosts))
 
 
-def load_vars_file(path: str) -> dict[str, Any]:
-    """A vars file (YAML or JSON) must hold a mapping."""
-    data = to_plain(load_yaml_file(path), path)
+def load_vars_file(path: str, vault: Any = None) -> dict[str, Any]:
+    """A vars file (YAML or JSON) must hold a mapping; `vault` decrypts a vault-encrypted one."""
+    data = to_plain(load_yaml_file(path, vault), path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -146,7 +146,8 @@ def load_vars_file(path: str) -> dict[str, Any]:
     return data
 
 
-def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView) -> list[tuple[str, dict[str, Any]]]:
+def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView,
+                       vault: Any = None) -> list[tuple[str, dict[str, Any]]]:
     """(path, values) for each play vars_files entry; a list entry takes the first file that exists."""
     loaded: list[tuple[str, dict[str, Any]]] = []
     for entry in entries:
@@ -166,5 +167,5 @@ def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView) -> list
                 raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")
             name = str(entry)
             raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.")
-        loaded.append((found, load_vars_file(found)))
+        loaded.append((found, load_vars_file(found, vault)))
     return loaded

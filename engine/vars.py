@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional
 
 from .errors import TemplateError
 from .templar import contains_template
+from .vault_reveal import holds_vault, reveal
 
 if TYPE_CHECKING:
     from .templar import Templar
@@ -60,6 +61,8 @@ class VarsView(Mapping[str, Any]):
                 value = values[key]
                 if layer.lazy and contains_template(value):
                     return self._render(key, value)
+                if layer.lazy and holds_vault(value):  # inline vault values: decrypted now they are used
+                    return reveal(value, self.templar.vault)
                 return value
         if key == "vars":  # Ansible's `vars` magic variable: this very view (`vars['name_' ~ x]`)
             return self
