@@ -191,7 +191,7 @@ class _VaultCommand:
     def view(self) -> None:
         for name in self._files(allow_stdin=False):
             plaintext = self._decrypt(self._read(name), name)
-            sys.stdout.buffer.write(plaintext)
+            sys.stdout.buffer.write(plaintext if plaintext.endswith(b"\n") else plaintext + b"\n")  # as ansible-vault shows it
         sys.stdout.flush()
 
     def create(self) -> None:
