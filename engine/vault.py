@@ -136,6 +136,6 @@ class VaultValue:
     location: Location
 
     def __str__(self) -> str:
-        return "<vault-encrypted value>"
+        return "<redacted>"  # what ansible-core 2.19 shows for a value it has not decrypted
 
     __repr__ = __str__

@@ -341,3 +341,20 @@ def test_debug_var_prints_a_vault_value_as_ansible_does(tmp_path: Path) -> None:
           "  tasks:\n    - debug: var=shown\n    - debug: msg='{{ shown }}'\n")
     ours, _ = compare(tmp_path / "p/site.yml", tmp_path / "p/hosts", "--vault-password-file", "pw")
     assert ours.debug_values() == {"shown": "{{ 40 + 2 }}", "msg": "{{ 40 + 2 }}"}  # never templated
+
+
+def test_include_vars_result_shows_inline_values_redacted_as_ansible_does(tmp_path: Path) -> None:
+    write(tmp_path / "pw", PASSWORD)
+    block = encrypt_string(tmp_path, SECRET, "inc", "--vault-password-file", "pw")
+    write(tmp_path / "p/hosts", "localhost ansible_connection=local\n")
+    (tmp_path / "p/pw").write_text(PASSWORD)
+    write(tmp_path / "p/inline.yml", block)
+    write(tmp_path / "p/site.yml", """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - include_vars: inline.yml
+            - debug: msg="{{ inc | length }}"
+    """)
+    ours, _ = compare(tmp_path / "p/site.yml", tmp_path / "p/hosts", "--vault-password-file", "pw", "-v")
+    assert '"inc": "<redacted>"' in ours.stdout and SECRET not in ours.stdout
