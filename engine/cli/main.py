@@ -4,6 +4,7 @@ miniplay run PLAYBOOK...      run playbooks (ansible-playbook's flags)
 miniplay adhoc PATTERN ...    one module on many hosts (ansible's flags)
 miniplay jobs list|status|wait|kill|clean   the async jobs on the hosts
 miniplay graph|check|report|explain         plan, check, and look back at a run (visibility_cli.py)
+miniplay vault create|encrypt|decrypt|view|edit|rekey|encrypt_string   Ansible Vault (vault_cli.py)
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, Optional, Sequence
 from ..core.version import __version__
 from ..core.errors import CliError, MiniplayError
 from .visibility import COMMANDS as VISIBILITY_COMMANDS
+from .vault import add_vault_flags, secrets_from_args
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +49,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-K", "--ask-become-pass", action="store_true")
     parser.add_argument("--ssh-common-args", default=None)
     parser.add_argument("--ssh-extra-args", default=None)
+    add_vault_flags(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .visibility import add_parsers as add_visibility_parsers
 
     add_visibility_parsers(sub)
+    from .vault import add_parser as add_vault_parser
+
+    add_vault_parser(sub)
     return parser
 
 
@@ -116,11 +122,13 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
             return flag
         return os.environ.get(env) or config.get(key)
 
+    secrets = secrets_from_args(args, config)
     inventory = setting(args.inventory, "ANSIBLE_INVENTORY", "inventory")
     timeout = setting(args.timeout, "ANSIBLE_TIMEOUT", "timeout")
     values: dict[str, Any] = {
         "inventory": _inventory_sources(inventory),
-        "extra_vars": parse_extra_vars(args.extra_vars),
+        "extra_vars": parse_extra_vars(args.extra_vars, secrets),
+        "vault_secrets": secrets,
         "limit": args.limit,
         "verbosity": args.verbose,
         "check": args.check,
@@ -178,7 +186,13 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return run_jobs(args, options_from_args(args))
 
 
-COMMANDS = {"run": cmd_run, "adhoc": cmd_adhoc, "jobs": cmd_jobs}
+def cmd_vault(args: argparse.Namespace) -> int:
+    from .vault import run_vault
+
+    return run_vault(args)
+
+
+COMMANDS = {"run": cmd_run, "adhoc": cmd_adhoc, "jobs": cmd_jobs, "vault": cmd_vault}
 COMMANDS.update(VISIBILITY_COMMANDS)  # graph, check, report, explain
 
 

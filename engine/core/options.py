@@ -43,3 +43,4 @@ class Options:
     ssh_extra_args: Optional[str] = None
     config: dict[str, Any] = field(default_factory=dict)   # ansible.cfg [defaults]
     config_file: Optional[str] = None
+    vault_secrets: Any = None   # VaultSecrets: passwords for vault-encrypted data (vault_secrets.py)

@@ -188,11 +188,16 @@ def _value_hint(source: str) -> Optional[tuple[str, int]]:
     return None
 
 
-def load_yaml_file(path: str) -> Any:
-    """Read and parse one YAML file; a missing file is a ParseError naming it."""
+def load_yaml_file(path: str, vault: Any = None) -> Any:
+    """Read and parse one YAML file; a missing file is a ParseError naming it. A file that is
+    vault-encrypted as a whole is decrypted with `vault` (a VaultSecrets) first."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
+        if text.lstrip().startswith("$ANSIBLE_VAULT"):
+            from .vault_reveal import decrypt_file_data
+
+            text = decrypt_file_data(text.encode("utf-8"), path, vault).decode("utf-8")
     except FileNotFoundError:
         raise ParseError(f"Unable to retrieve file contents: could not find or access '{path}'") from None
     except OSError as exc:
@@ -243,10 +248,22 @@ def item_location(seq: Any, index: int, path: str) -> Location:
     return node_location(seq, path)
 
 
+def _is_vault(value: Any) -> bool:
+    return isinstance(value, TaggedScalar) and str(getattr(value.tag, "value", value.tag)) == "!vault"
+
+
+def _vault_value(mapping: Any, key: Any, value: Any, path: str) -> Any:
+    """An inline `!vault` value, kept encrypted, with the line and column of its tag."""
+    from .vault import VaultValue
+
+    return VaultValue(str(value.value), value_location(mapping, key, path))
+
+
 def to_plain(value: Any, path: str = "<yaml>") -> Any:
     """Deep-convert ruamel containers and scalars to plain Python types."""
     if isinstance(value, dict):
-        return {to_plain(k, path): to_plain(v, path) for k, v in value.items()}
+        return {to_plain(k, path): _vault_value(value, k, v, path) if _is_vault(v) else to_plain(v, path)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [to_plain(v, path) for v in value]
     if isinstance(value, TaggedScalar):
@@ -254,7 +271,9 @@ def to_plain(value: Any, path: str = "<yaml>") -> Any:
         if tag == "!unsafe":
             return UnsafeText(value.value)
         if tag == "!vault":
-            raise ParseError("miniplay does not support Ansible Vault (!vault values)", Location(path))
+            from .vault import VaultValue
+
+            return VaultValue(str(value.value), Location(path))
         return value.value
     if isinstance(value, bool) or value is None:
         return value

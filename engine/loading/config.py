@@ -10,7 +10,8 @@ import sys
 from typing import Any, Optional
 
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
-        "roles_path", "async_dir", "become", "become_user", "become_method")
+        "roles_path", "async_dir", "become", "become_user", "become_method", "vault_password_file",
+        "vault_identity_list")
 
 
 def find_config() -> Optional[str]:
@@ -39,6 +40,8 @@ def load_config() -> tuple[dict[str, Any], Optional[str]]:
             for key in keys:
                 if parser.has_option(section, key):
                     value = parser.get(section, key)
+                    if key == "vault_password_file":  # a path: relative to the config file's directory
+                        value = os.path.join(os.path.dirname(path), os.path.expanduser(value))
                     if key in ("inventory", "private_key_file", "roles_path"):
                         value = os.path.expanduser(value)
                         if key == "inventory" and not os.path.isabs(value) and "," not in value:

@@ -21,21 +21,22 @@ def _not_a_mapping(shown: str) -> ExtraVarsError:
     return ExtraVarsError(f"Invalid extra vars data supplied. '{shown}' could not be made into a dictionary")
 
 
-def parse_extra_vars(values: list[str]) -> dict[str, Any]:
+def parse_extra_vars(values: list[str], vault: Any = None) -> dict[str, Any]:
+    """The merged -e values; `vault` (VaultSecrets) decrypts a vault-encrypted @file."""
     merged: dict[str, Any] = {}
     for raw in values:
-        merged.update(_one(raw))
+        merged.update(_one(raw, vault))
     return merged
 
 
-def _one(raw: str) -> dict[str, Any]:
+def _one(raw: str, vault: Any = None) -> dict[str, Any]:
     text = raw.strip()
     if text.startswith("@"):
         path = os.path.abspath(os.path.expanduser(text[1:]))
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise MiniplayError(f"Unable to retrieve file contents. Could not find or access '{path}' "
                                 "on the Ansible Controller.")
-        data = to_plain(load_yaml_file(path), path)  # a syntax error is a ParseError: exit 4
+        data = to_plain(load_yaml_file(path, vault), path)  # a syntax error is a ParseError: exit 4
         if data is None:
             return {}
         if not isinstance(data, dict):

@@ -15,7 +15,7 @@ def _tags(values) -> str:
 
 def list_playbook(playbook: Playbook, shown_path: str, options: Options, out: TextIO,
                   hosts: bool, tasks: bool, tags: bool) -> None:
-    inventory = Inventory.load(options.inventory, playbook_dir=playbook.basedir)
+    inventory = Inventory.load(options.inventory, playbook_dir=playbook.basedir, vault=options.vault_secrets)
     out.write(f"\nplaybook: {shown_path}\n")
     for number, play in enumerate(playbook.plays, start=1):
         play_tags = play.get("tags") or []

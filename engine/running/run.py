@@ -50,10 +50,12 @@ class Run:
         self.options = options
         self.bus = bus or EventBus()
         self.templar = Templar()
+        self.templar.vault = options.vault_secrets
         self.loader = loader or Loader()
         self.playbook_dir = os.path.abspath(playbook_dir)
         self.inventory_sources = list(options.inventory)
-        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
+                                        vault=options.vault_secrets)
         self.templar.select_hosts = lambda pattern: [host.name for host in self.inventory.select(pattern)]
         self.vars = VariableManager(self)
         self.roles = RoleIncluder(self.loader, self.playbook_dir, options.config, options.config_file)
@@ -89,7 +91,8 @@ class Run:
     def refresh_inventory(self) -> None:
         """Read the inventory sources again (`meta: refresh_inventory`): new hosts, groups and
         variables are seen from the next task; add_host additions are dropped, as in Ansible."""
-        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
+                                        vault=self.options.vault_secrets)
         self.inventory_changed()
 
     def inventory_changed(self) -> None:

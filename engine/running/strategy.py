@@ -122,7 +122,7 @@ class LinearStrategy:
         for index, batch in enumerate(self._batches(play, hosts)):
             if index:
                 run.bus.emit("play_start", name=play.name or pattern, play=play)
-            state = PlayState(run.vars, run.templar, play, batch, hosts)
+            state = PlayState(run.vars, run.templar, play, batch, hosts, run.options.vault_secrets)
             if not self._run_batch(state):
                 return False
         return True

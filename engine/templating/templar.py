@@ -25,6 +25,7 @@ from jinja2 import nativetypes
 from jinja2.runtime import Undefined
 
 from ..core.errors import TemplateError, UndefinedVariableError
+from ..core.vault import VaultValue
 from ..core.yamlfile import UnsafeText
 
 OMIT = "__omit_place_holder__" + secrets.token_hex(20)
@@ -158,6 +159,7 @@ class Templar:
         self._compiled: dict[tuple[bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
         self.select_hosts: Optional[Callable[[str], list[str]]] = None  # set by the run: host patterns
+        self.vault: Any = None  # the run's VaultSecrets: inline vault values are decrypted when read
 
     def _make_env(self, cls: type) -> jinja2.Environment:
         env = cls(undefined=StrictChainableUndefined, keep_trailing_newline=True,
@@ -183,7 +185,7 @@ class Templar:
         context = LookupContext(variables=variables, search_paths=list(getattr(variables, "search_paths", [])),
                                 render=self.render_string,
                                 render_file=lambda text, values: self.render_text(text, values, {"trim_blocks": True}),
-                                select_hosts=self.select_hosts)
+                                select_hosts=self.select_hosts, vault=self.vault)
         return run_lookup(name, list(terms), context, kwargs, wantlist)
 
     def _lookup_impl(self, context: Any, name: str, *terms: Any, **kwargs: Any) -> Any:
@@ -238,6 +240,10 @@ class Templar:
             return [self.template(v, variables) for v in value]
         if isinstance(value, tuple):
             return tuple(self.template(v, variables) for v in value)
+        if isinstance(value, VaultValue):  # decrypted, never templated (Ansible 2.19)
+            from ..core.vault_reveal import reveal
+
+            return reveal(value, self.vault)
         return value
 
     def render_text(self, text: str, variables: Mapping[str, Any],

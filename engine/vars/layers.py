@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional
 
 from ..core.errors import TemplateError
+from ..core.vault_reveal import holds_vault, reveal
 from ..templating.templar import contains_template
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ class VarsView(Mapping[str, Any]):
                 value = values[key]
                 if layer.lazy and contains_template(value):
                     return self._render(key, value)
+                if layer.lazy and holds_vault(value):  # inline vault values: decrypted now they are used
+                    return reveal(value, self.templar.vault)
                 return value
         if key == "vars":  # Ansible's `vars` magic variable: this very view (`vars['name_' ~ x]`)
             return self

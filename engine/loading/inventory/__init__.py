@@ -380,13 +380,13 @@ def _vars_dir_files(directory: str) -> list[str]:
     return found
 
 
-def _load_vars_file(path: str) -> dict[str, Any]:
-    """Read one vars file; it must hold a mapping (or nothing)."""
+def _load_vars_file(path: str, vault: Any = None) -> dict[str, Any]:
+    """Read one vars file; it must hold a mapping (or nothing). `vault` decrypts an encrypted one."""
     if path.endswith(".json"):
         data = _load_json(path)
     else:
         try:
-            data = load_yaml_file(path)
+            data = load_yaml_file(path, vault)
         except InventoryError:
             raise
         except ParseError as exc:
@@ -417,9 +417,10 @@ class _VarsDir:
     call; a name's files are read on first use and kept.
     """
 
-    def __init__(self, path: str, label: str) -> None:
+    def __init__(self, path: str, label: str, vault: Any = None) -> None:
         self.path = path
         self.label = label  # "inventory group_vars", "playbook host_vars", ...
+        self.vault = vault  # VaultSecrets for vault-encrypted files
         try:
             self.entries = frozenset(os.listdir(path)) if os.path.isdir(path) else frozenset()
         except OSError:
@@ -442,7 +443,7 @@ class _VarsDir:
                 break
         else:
             return []
-        layers = [(f"{self.label}: {path}", _load_vars_file(path)) for path in files]
+        layers = [(f"{self.label}: {path}", _load_vars_file(path, self.vault)) for path in files]
         return [layer for layer in layers if layer[1]]
 
 
@@ -455,11 +456,11 @@ class _VarsDirs:
     host_vars: _VarsDir
 
     @classmethod
-    def beside(cls, basedir: str, kind: str) -> "_VarsDirs":
+    def beside(cls, basedir: str, kind: str, vault: Any = None) -> "_VarsDirs":
         return cls(
             basedir,
-            _VarsDir(os.path.join(basedir, "group_vars"), f"{kind} group_vars"),
-            _VarsDir(os.path.join(basedir, "host_vars"), f"{kind} host_vars"),
+            _VarsDir(os.path.join(basedir, "group_vars"), f"{kind} group_vars", vault),
+            _VarsDir(os.path.join(basedir, "host_vars"), f"{kind} host_vars", vault),
         )
 
 
@@ -546,28 +547,31 @@ class Inventory:
         self._playbook_dirs: list[_VarsDirs] = []
         self._implicit: Optional[Host] = None
         self._cache: dict[Any, Any] = {}
+        self.vault: Any = None  # VaultSecrets: decrypts encrypted inventory and vars files
 
     # ---- loading ---------------------------------------------------------
 
     @classmethod
-    def load(cls, sources: Optional[list[str]], playbook_dir: Optional[str] = None) -> "Inventory":
+    def load(cls, sources: Optional[list[str]], playbook_dir: Optional[str] = None,
+             vault: Any = None) -> "Inventory":
         """Read the sources in order; none at all gives only the implicit localhost.
 
         A source is an INI or YAML file, a directory of them, or a host list
         with a comma (``"web1,web2,"``). A missing path raises InventoryError.
         """
         inventory = cls()
+        inventory.vault = vault
         for source in sources or []:
             inventory._load_source(source)
         inventory._reconcile()
         if playbook_dir is not None:
-            inventory._playbook_dirs = [_VarsDirs.beside(playbook_dir, "playbook")]
+            inventory._playbook_dirs = [_VarsDirs.beside(playbook_dir, "playbook", vault)]
         inventory._refresh_vars()
         return inventory
 
     def use_playbook_dir(self, playbook_dir: str) -> None:
         """Read group_vars/ and host_vars/ beside this playbook directory from now on."""
-        self._playbook_dirs = [_VarsDirs.beside(playbook_dir, "playbook")]
+        self._playbook_dirs = [_VarsDirs.beside(playbook_dir, "playbook", self.vault)]
         self._changed()
 
     def _load_source(self, source: str) -> None:
@@ -592,7 +596,7 @@ class Inventory:
         the merged result the same as reading the directory twice."""
         real = os.path.realpath(basedir or ".")
         self._inventory_dirs = [d for d in self._inventory_dirs if os.path.realpath(d.basedir or ".") != real]
-        self._inventory_dirs.append(_VarsDirs.beside(basedir, "inventory"))
+        self._inventory_dirs.append(_VarsDirs.beside(basedir, "inventory", self.vault))
 
     def _load_host_list(self, source: str) -> None:
         """``-i "web1,web2:2222,"``: ungrouped hosts, ports allowed, no ranges."""
@@ -612,6 +616,10 @@ class Inventory:
             _YamlInventoryReader(self, path).read(_load_json(path))
             return
         text = _read_text(path)
+        if text.lstrip().startswith("$ANSIBLE_VAULT"):
+            from ...core.vault_reveal import decrypt_file_data
+
+            text = decrypt_file_data(text.encode("utf-8"), path, self.vault).decode("utf-8")
         if suffix in _YAML_SUFFIXES:
             _YamlInventoryReader(self, path).read(self._yaml_data(text, path))
             return

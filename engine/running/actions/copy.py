@@ -31,7 +31,7 @@ import os
 import stat
 from typing import Any, Optional
 
-from ...core.errors import TemplateError
+from ...core.errors import MiniplayError, TemplateError
 from . import ActionContext
 
 INTERNAL = ("_original_basename", "_diff_peek", "_miniplay_content_b64", "_miniplay_src_name")
@@ -136,6 +136,15 @@ def _walk(source: str, local_follow: bool) -> tuple[list[tuple[str, str]], list[
     return files, dirs, links
 
 
+def _decrypted(ctx: ActionContext, data: bytes, path: str) -> bytes:
+    """A vault-encrypted source file is sent decrypted, unless `decrypt: false` (as in Ansible)."""
+    if not _bool(ctx.args.get("decrypt"), True):
+        return data
+    from ...core.vault_reveal import decrypt_file_data
+
+    return decrypt_file_data(data, path, ctx.run.options.vault_secrets)
+
+
 def run(ctx: ActionContext) -> dict[str, Any]:
     args = dict(ctx.args)
     for internal in INTERNAL:
@@ -171,10 +180,12 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     if not os.path.isdir(source):
         try:
             with open(source, "rb") as handle:
-                data = handle.read()
+                data = _decrypted(ctx, handle.read(), source)
             local_mode = os.stat(source).st_mode
         except OSError as exc:
             return fail(f"Could not read '{source}' on the controller: {exc.strerror}")
+        except MiniplayError as exc:  # a vault-encrypted source that cannot be decrypted
+            return fail(exc.message)
         result = send_bytes(ctx, data, os.path.basename(source), dest, args, local_mode, source)
         if "path" in result and "dest" not in result:
             result["dest"] = result["path"]
@@ -189,10 +200,12 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     for path, rel in files:
         try:
             with open(path, "rb") as handle:
-                data = handle.read()
+                data = _decrypted(ctx, handle.read(), path)
             local_mode = os.stat(path).st_mode
         except OSError as exc:
             return fail(f"Could not read '{path}' on the controller: {exc.strerror}")
+        except MiniplayError as exc:
+            return fail(exc.message)
         one = dict(args)
         one["follow"] = False if dirs else args.get("follow", False)
         last = send_bytes(ctx, data, rel, dest, one, local_mode, path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.errors import TemplateError
+from ...core.vault import VaultValueError
 from . import ActionContext
 
 
@@ -29,6 +30,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         key = name if isinstance(name, str) else str(name)
         try:
             value = ctx.templar.evaluate(key, ctx.vars) if isinstance(name, str) else name
+        except VaultValueError as exc:  # Ansible 2.19 fails the task for an undecryptable value
+            return {"failed": True, "changed": False,
+                    "msg": f"Error while resolving `var` expression: Error rendering expression: {exc.message}"}
         except TemplateError as exc:
             value = f"<< error 1 - {exc.message} >>"
         result[key] = value

@@ -29,7 +29,7 @@ import os
 import pwd
 from typing import Any
 
-from ...core.errors import TemplateError
+from ...core.errors import MiniplayError, TemplateError
 from . import ActionContext
 from .copy import _as_diff_list, _bool, fail, find_needle, send_bytes
 
@@ -122,10 +122,13 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     if mode == "preserve":
         mode = "0%03o" % (os.stat(source).st_mode & 0o7777)
     try:
-        with open(source, encoding="utf-8") as handle:
-            text = handle.read()
+        from ...core.vault_reveal import read_controller_file
+
+        text = read_controller_file(source, ctx.run.options.vault_secrets).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return fail(f"Could not read the template '{source}': {exc}")
+    except MiniplayError as exc:  # a vault-encrypted template that cannot be decrypted
+        return fail(exc.message)
 
     options: dict[str, Any] = {key: args.get(key, default) for key, default in DELIMITERS.items()}
     options.update(trim_blocks=_bool(args.get("trim_blocks"), True), lstrip_blocks=_bool(args.get("lstrip_blocks")),

@@ -44,6 +44,7 @@ class LookupContext:
     render_file: Optional[Callable[[str, Mapping[str, Any]], str]] = None  # a template file, as the module does
     warn: Optional[Callable[[str], None]] = None  # shows a warning (errors=warn); silent when None
     select_hosts: Optional[Callable[[str], list[str]]] = None  # inventory host pattern → host names
+    vault: Any = None  # the run's VaultSecrets: vault-encrypted files are read decrypted
 
 
 LookupFn = Callable[[list, LookupContext, dict], list]

@@ -28,6 +28,17 @@ def lookup_env(terms: list, ctx: LookupContext, kwargs: dict) -> list:
 
 
 @register("file")
+def _read_decrypted(path: str, vault: Any) -> str:
+    """A controller file's text, decrypted if it is vault-encrypted (a failure fails the lookup)."""
+    from ...core.errors import MiniplayError
+    from ...core.vault_reveal import read_controller_file
+
+    try:
+        return read_controller_file(path, vault).decode("utf-8", "surrogateescape")
+    except MiniplayError as exc:
+        raise TemplateError(exc.message) from None
+
+
 def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     """Contents of controller files, right-stripped unless rstrip=False."""
     lstrip = bool(kwargs.get("lstrip", False))
@@ -38,7 +49,7 @@ def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
         try:
             if path is None or os.path.isdir(path):
                 raise OSError("not a file")
-            text = read_text(path)
+            text = _read_decrypted(path, ctx.vault)
         except OSError:
             raise TemplateError(f"Unable to access the file '{term}': File not found.") from None
         if lstrip:

@@ -1,0 +1,54 @@
+"""Decrypting vault data where the engine meets it: inline values when a task reads them,
+whole encrypted files when they are read (vars files, inventories, copy/template sources).
+
+Decrypted inline text is `UnsafeText`: Ansible 2.19 never templates a vault value's
+plaintext (`"{{ x }}"` encrypted stays `{{ x }}`).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .errors import Location
+from .vault import VaultError, VaultValue, VaultValueError, is_encrypted
+from .vault_secrets import VaultSecrets
+from .yamlfile import UnsafeText
+
+
+def holds_vault(value: Any) -> bool:
+    """True when an inline vault value is somewhere inside `value`."""
+    if isinstance(value, VaultValue):
+        return True
+    if isinstance(value, dict):
+        return any(holds_vault(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_vault(v) for v in value)
+    return False
+
+
+def reveal(value: Any, secrets: Optional[VaultSecrets]) -> Any:
+    """`value` with every inline vault value decrypted; a value without any is returned as is."""
+    if isinstance(value, VaultValue):
+        try:
+            plaintext = (secrets or VaultSecrets()).decrypt(value.ciphertext, value.location)
+        except VaultError as exc:
+            raise VaultValueError(f"Attempt to use undecryptable variable: {exc.message} Origin: {value.location}",
+                                  value.location) from None
+        return UnsafeText(plaintext.decode("utf-8", "surrogateescape"))
+    if isinstance(value, dict) and holds_vault(value):
+        return {k: reveal(v, secrets) for k, v in value.items()}
+    if isinstance(value, list) and holds_vault(value):
+        return [reveal(v, secrets) for v in value]
+    return value
+
+
+def decrypt_file_data(data: bytes, path: str, secrets: Optional[VaultSecrets]) -> bytes:
+    """A controller file's bytes, decrypted when the whole file is vault-encrypted."""
+    if not is_encrypted(data[:64]):
+        return data
+    return (secrets or VaultSecrets()).decrypt(data, Location(path))
+
+
+def read_controller_file(path: str, secrets: Optional[VaultSecrets]) -> bytes:
+    """Read a file on the controller (copy/template source, lookup('file')), decrypting it if needed."""
+    with open(path, "rb") as handle:
+        return decrypt_file_data(handle.read(), path, secrets)
