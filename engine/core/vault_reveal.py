@@ -1,5 +1,5 @@
 """Decrypting vault data where the engine meets it: inline values when a task reads them,
-whole encrypted files when they are read (vars files, inventories, copy/template sources).
+(whole encrypted files are decrypted as they are read: vault_secrets.decrypt_file_data).
 
 Decrypted inline text is `UnsafeText`: Ansible 2.19 never templates a vault value's
 plaintext (`"{{ x }}"` encrypted stays `{{ x }}`).
@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .errors import Location
-from .vault import VaultError, VaultValue, VaultValueError, is_encrypted
+from .vault import VaultError, VaultValue, VaultValueError
 from .vault_secrets import VaultSecrets
 from .yamlfile import UnsafeText
 
@@ -39,16 +38,3 @@ def reveal(value: Any, secrets: Optional[VaultSecrets]) -> Any:
     if isinstance(value, list) and holds_vault(value):
         return [reveal(v, secrets) for v in value]
     return value
-
-
-def decrypt_file_data(data: bytes, path: str, secrets: Optional[VaultSecrets]) -> bytes:
-    """A controller file's bytes, decrypted when the whole file is vault-encrypted."""
-    if not is_encrypted(data[:64]):
-        return data
-    return (secrets or VaultSecrets()).decrypt(data, Location(path))
-
-
-def read_controller_file(path: str, secrets: Optional[VaultSecrets]) -> bytes:
-    """Read a file on the controller (copy/template source, lookup('file')), decrypting it if needed."""
-    with open(path, "rb") as handle:
-        return decrypt_file_data(handle.read(), path, secrets)

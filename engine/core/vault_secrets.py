@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from . import vault
 from .errors import Location
-from .vault import DEFAULT_ID, VaultError
+from .vault import DEFAULT_ID, VaultError, is_encrypted
 
 NO_SECRETS = "Attempting to decrypt but no vault secrets found."
 NO_MATCH = "Decryption failed (no vault secrets were found that could decrypt)."
@@ -160,3 +160,16 @@ def collect_secrets(vault_ids: Iterable[str] = (), password_files: Iterable[str]
     for path in files:
         secrets.append(VaultSecret(DEFAULT_ID, read_password_source(path, DEFAULT_ID, prompt)))
     return VaultSecrets(secrets)
+
+
+def decrypt_file_data(data: bytes, path: str, secrets: Optional[VaultSecrets]) -> bytes:
+    """A controller file's bytes, decrypted when the whole file is vault-encrypted."""
+    if not is_encrypted(data[:64]):
+        return data
+    return (secrets or VaultSecrets()).decrypt(data, Location(path))
+
+
+def read_controller_file(path: str, secrets: Optional[VaultSecrets]) -> bytes:
+    """Read a file on the controller (copy/template source, lookup('file')), decrypting it if needed."""
+    with open(path, "rb") as handle:
+        return decrypt_file_data(handle.read(), path, secrets)

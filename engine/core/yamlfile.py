@@ -195,7 +195,7 @@ def load_yaml_file(path: str, vault: Any = None) -> Any:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         if text.lstrip().startswith("$ANSIBLE_VAULT"):
-            from .vault_reveal import decrypt_file_data
+            from .vault_secrets import decrypt_file_data
 
             text = decrypt_file_data(text.encode("utf-8"), path, vault).decode("utf-8")
     except FileNotFoundError:

@@ -617,7 +617,7 @@ class Inventory:
             return
         text = _read_text(path)
         if text.lstrip().startswith("$ANSIBLE_VAULT"):
-            from ...core.vault_reveal import decrypt_file_data
+            from ...core.vault_secrets import decrypt_file_data
 
             text = decrypt_file_data(text.encode("utf-8"), path, self.vault).decode("utf-8")
         if suffix in _YAML_SUFFIXES:

@@ -140,9 +140,9 @@ def _decrypted(ctx: ActionContext, data: bytes, path: str) -> bytes:
     """A vault-encrypted source file is sent decrypted, unless `decrypt: false` (as in Ansible)."""
     if not _bool(ctx.args.get("decrypt"), True):
         return data
-    from ...core.vault_reveal import decrypt_file_data
+    from ...core.vault_secrets import decrypt_file_data
 
-    return decrypt_file_data(data, path, ctx.run.options.vault_secrets)
+    return decrypt_file_data(data, path, ctx.services.options.vault_secrets)
 
 
 def run(ctx: ActionContext) -> dict[str, Any]:

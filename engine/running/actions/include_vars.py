@@ -49,7 +49,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             files = [ctx.search("vars", str(name))]
         loaded: dict[str, Any] = {}
         for path in files:
-            loaded.update(load_vars_file(path, ctx.run.options.vault_secrets))
+            loaded.update(load_vars_file(path, ctx.services.options.vault_secrets))
     except MiniplayError as exc:
         _announce_load_warnings(ctx)
         return {"failed": True, "changed": False, "msg": exc.message}

@@ -122,9 +122,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     if mode == "preserve":
         mode = "0%03o" % (os.stat(source).st_mode & 0o7777)
     try:
-        from ...core.vault_reveal import read_controller_file
+        from ...core.vault_secrets import read_controller_file
 
-        text = read_controller_file(source, ctx.run.options.vault_secrets).decode("utf-8")
+        text = read_controller_file(source, ctx.services.options.vault_secrets).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return fail(f"Could not read the template '{source}': {exc}")
     except MiniplayError as exc:  # a vault-encrypted template that cannot be decrypted

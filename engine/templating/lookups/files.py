@@ -27,11 +27,10 @@ def lookup_env(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     return [os.environ.get(str(term), default) for term in terms]
 
 
-@register("file")
 def _read_decrypted(path: str, vault: Any) -> str:
     """A controller file's text, decrypted if it is vault-encrypted (a failure fails the lookup)."""
     from ...core.errors import MiniplayError
-    from ...core.vault_reveal import read_controller_file
+    from ...core.vault_secrets import read_controller_file
 
     try:
         return read_controller_file(path, vault).decode("utf-8", "surrogateescape")
@@ -39,6 +38,7 @@ def _read_decrypted(path: str, vault: Any) -> str:
         raise TemplateError(exc.message) from None
 
 
+@register("file")
 def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     """Contents of controller files, right-stripped unless rstrip=False."""
     lstrip = bool(kwargs.get("lstrip", False))
