@@ -189,3 +189,46 @@ def test_pip_manages_packages_in_a_fresh_virtualenv(target) -> None:
     assert "changed: [target1]" in run.stdout and "ok: [target1]" in run.stdout
     assert "'version' argument is ambiguous when installing multiple package distributions." in run.stdout
     assert installed_version(venv) == "absent"
+
+
+# =========================================================================== package_facts, service_facts
+def dpkg_version(name: str) -> str:
+    return subprocess.run(["dpkg-query", "-W", "-f=${Version}", name], capture_output=True, text=True).stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/var/lib/dpkg/status"), reason="not a dpkg host")
+def test_package_facts_match_the_dpkg_database(target) -> None:
+    run = target.run("""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - package_facts: {manager: [apt]}
+            - debug:
+                msg:
+                  dpkg: "{{ ansible_facts.packages['dpkg'] }}"
+                  count: "{{ packages | length }}"
+            - package_facts: {manager: [pacman]}
+    """)
+    assert run.rc == 2
+    msg = run.debug_values()["msg"]
+    assert msg["dpkg"][0]["version"] == dpkg_version("dpkg") and msg["dpkg"][0]["source"] == "apt"
+    installed = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}\n"], capture_output=True,
+                               text=True).stdout.split()
+    assert int(msg["count"]) == sum(1 for s in installed if s[1] not in "nc")
+    assert "Could not detect a supported package manager from the following list: ['pacman']" in run.stdout
+    assert "[WARNING]: Requested package manager pacman was not usable by this module" in run.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/etc/init.d/ssh"), reason="no ssh init script to look for")
+def test_service_facts_report_init_scripts_and_their_state(target) -> None:
+    run = target.run("""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - service_facts:
+            - debug: msg="{{ ansible_facts.services['ssh'] }}"
+    """)
+    status = subprocess.run(["/etc/init.d/ssh", "status"], capture_output=True).returncode
+    entry = values(run)["msg"]
+    assert entry["name"] == "ssh" and entry["source"] in ("sysv", "systemd")
+    assert entry["state"] == ("running" if status == 0 else "stopped")
