@@ -232,3 +232,58 @@ def test_service_facts_report_init_scripts_and_their_state(target) -> None:
     entry = values(run)["msg"]
     assert entry["name"] == "ssh" and entry["source"] in ("sysv", "systemd")
     assert entry["state"] == ("running" if status == 0 else "stopped")
+
+
+# =========================================================================== hostname
+def test_hostname_check_mode_changes_nothing(target) -> None:
+    before = Path("/etc/hostname").read_text() if Path("/etc/hostname").exists() else None
+    run = target.run("""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - hostname: {name: mp-never-set.example}
+              check_mode: true
+              diff: true
+              register: would
+            - debug: msg="{{ would.changed }} {{ ansible_hostname }} {{ ansible_nodename }}"
+    """)
+    assert values(run)["msg"] == "True mp-never-set mp-never-set.example"
+    assert "+hostname = mp-never-set.example" in run.stdout
+    assert (Path("/etc/hostname").read_text() if Path("/etc/hostname").exists() else None) == before
+
+
+UNSHARE = "/usr/bin/unshare"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists(UNSHARE) or os.path.isdir("/run/systemd/system"),
+                    reason="needs root, unshare and a host without systemd (the name must be changed in a "
+                           "private mount/UTS namespace, never on the real machine)")
+def test_hostname_really_changes_the_name_file_inside_a_private_namespace(tmp_path: Path) -> None:
+    """/etc/hostname is bind-mounted from a scratch file inside `unshare --mount --uts`: the real
+    machine's name and file are never touched, but the module writes a real /etc/hostname."""
+    scratch = tmp_path / "hostname"
+    scratch.write_text("old-name\n")
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - hostname: {name: mp-new-name}
+              register: first
+            - hostname: {name: mp-new-name}
+              register: second
+            - debug: msg="{{ first.changed }} {{ first.diff.before | trim }} {{ second.changed }}"
+    """)
+    import shlex
+    import sys
+
+    script = (f"mount --bind {shlex.quote(str(scratch))} /etc/hostname && "
+              f"{shlex.quote(sys.executable)} -m miniplay run -D {shlex.quote(str(playbook))}")
+    before = Path("/etc/hostname").read_text()
+    proc = subprocess.run([UNSHARE, "--mount", "--uts", "--propagation", "private", "sh", "-c", script],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "PYTHONPATH": ""})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert '"msg": "True hostname = old-name False"' in proc.stdout
+    assert "-hostname = old-name\n+hostname = mp-new-name" in proc.stdout
+    assert scratch.read_text() == "mp-new-name\n"
+    assert Path("/etc/hostname").read_text() == before
