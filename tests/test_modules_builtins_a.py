@@ -287,3 +287,51 @@ def test_hostname_really_changes_the_name_file_inside_a_private_namespace(tmp_pa
     assert "-hostname = old-name\n+hostname = mp-new-name" in proc.stdout
     assert scratch.read_text() == "mp-new-name\n"
     assert Path("/etc/hostname").read_text() == before
+
+
+# =========================================================================== known_hosts
+ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7++0PweTJK831v49WQxV3i6cJphs5nF1u4LdWoOsg3"
+ED25519_NEW = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFN7neDErHaeJjknoFoR7AlNCoP9nMVimkxkizxA6v93"
+
+
+def test_known_hosts_adds_replaces_and_removes_keys(target) -> None:
+    path = target.workdir / "known_hosts"
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - known_hosts: {{name: git.example, key: "git.example {ED25519}", path: "{path}"}}
+              register: added
+            - known_hosts: {{name: git.example, key: "git.example {ED25519}", path: "{path}"}}
+            - known_hosts: {{name: hidden.example, key: "hidden.example {ED25519}", path: "{path}", hash_host: true}}
+            - known_hosts: {{name: git.example, key: "git.example {ED25519_NEW}", path: "{path}"}}
+              check_mode: true
+            - debug: msg="{{{{ [added.owner, added.mode, added.state, added.path] }}}}"
+    """)
+    assert values(run)["msg"] == [target.user, "0644" if target.kind == "ssh" else added_mode(), "file", str(path)]
+    lines = path.read_text().splitlines()
+    assert lines[0] == f"git.example {ED25519}"
+    assert lines[1].startswith("|1|") and lines[1].endswith(ED25519)  # hashed, and ssh-keygen finds it
+    assert subprocess.run(["ssh-keygen", "-F", "hidden.example", "-f", str(path)], capture_output=True,
+                          text=True).stdout.count(ED25519) == 1
+    assert len(lines) == 2  # check mode replaced nothing
+
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - known_hosts: {{name: git.example, key: "git.example {ED25519_NEW}", path: "{path}"}}
+            - known_hosts: {{name: hidden.example, path: "{path}", state: absent}}
+            - known_hosts: {{name: hidden.example, path: "{path}", state: absent}}
+            - known_hosts: {{name: git.example, key: "other.example {ED25519}", path: "{path}"}}
+    """)
+    assert run.rc == 2
+    assert run.stdout.count("changed: [target1]") == 2 and run.stdout.count("ok: [target1]") == 1
+    assert "Host parameter does not match hashed host field in supplied key" in run.stdout
+    assert path.read_text() == f"git.example {ED25519_NEW}\n"
+
+
+def added_mode() -> str:
+    umask = os.umask(0)
+    os.umask(umask)
+    return "0%03o" % (0o666 & ~umask)
