@@ -380,8 +380,9 @@ class TaskExecutor:
     @staticmethod
     def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
         """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
-        return task.module in target_modules() and task.module not in controller_actions() \
-            and not result.get("_miniplay_early_failure")
+        from_module = task.module in target_modules() and task.module not in controller_actions() \
+            or bool(result.get("_miniplay_module_failed"))  # an action that handed the work to its module
+        return from_module and not result.get("_miniplay_early_failure")
 
     def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
         """Render each argument, naming the one that failed as Ansible does."""

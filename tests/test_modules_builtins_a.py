@@ -335,3 +335,38 @@ def added_mode() -> str:
     umask = os.umask(0)
     os.umask(umask)
     return "0%03o" % (0o666 & ~umask)
+
+
+# =========================================================================== assemble
+def test_assemble_joins_fragments_on_the_target_and_from_the_controller(target) -> None:
+    fragments = target.workdir / "conf.d"
+    fragments.mkdir()
+    (fragments / "10-first").write_text("first\n")
+    (fragments / "20-second").write_text("second")  # no newline: one is added before the next
+    (fragments / "30-third").write_text("third\n")
+    (fragments / ".swap").write_text("junk\n")
+    target.chown(fragments)
+    local = target.tmp_path / "files" / "motd.d"
+    local.mkdir(parents=True)
+    (local / "a").write_text("controller a\n")
+    (local / "b").write_text("controller b\n")
+    dest, motd = target.workdir / "app.conf", target.workdir / "motd"
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - assemble: {{src: "{fragments}", dest: "{dest}", ignore_hidden: true, delimiter: "# --", mode: "0640"}}
+              register: first
+            - assemble: {{src: "{fragments}", dest: "{dest}", ignore_hidden: true, delimiter: "# --", mode: "0640"}}
+              register: second
+            - assemble: {{src: "{fragments}", dest: "{dest}", regexp: "^[13]", backup: true}}
+              check_mode: true
+              register: would
+            - assemble: {{src: motd.d, dest: "{motd}", remote_src: false}}
+            - debug: msg="{{{{ [first.changed, second.changed, would.changed, first.mode, first.owner] }}}}"
+    """)
+    assert values(run)["msg"] == [True, False, True, "0640", target.user]
+    assert dest.read_text() == "first\n# --\nsecond\n# --\nthird\n"
+    assert [p.name for p in target.workdir.iterdir() if p.name.startswith("app.conf.")] == []  # check mode
+    assert motd.read_text() == "controller a\ncontroller b\n"
+    assert motd.stat().st_uid == dest.stat().st_uid

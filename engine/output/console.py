@@ -143,6 +143,8 @@ class ConsoleRenderer:
             head, sep, cause = message.partition(" failed: Error while resolving value for ")
             if sep:
                 cause = "Error while resolving value for " + cause
+        elif message and result.get("_miniplay_action_raised"):  # an action's own error (AnsibleActionFail)
+            text = f"Task failed: {message}"
         elif message:
             kind = "Module failed" if event.data.get("target_module") and not result.get("_miniplay_cause") \
                 else "Action failed"
