@@ -370,3 +370,33 @@ def test_assemble_joins_fragments_on_the_target_and_from_the_controller(target) 
     assert [p.name for p in target.workdir.iterdir() if p.name.startswith("app.conf.")] == []  # check mode
     assert motd.read_text() == "controller a\ncontroller b\n"
     assert motd.stat().st_uid == dest.stat().st_uid
+
+
+# =========================================================================== expect
+def test_expect_answers_prompts_on_a_real_terminal(target) -> None:
+    script = target.workdir / "ask.sh"
+    script.write_text("#!/bin/sh\n"
+                      "[ -t 0 ] || { echo 'no terminal'; exit 9; }\n"  # only a real tty will do
+                      "printf 'User: '; read u\nprintf 'PIN: '; read p\nprintf 'PIN: '; read q\n"
+                      "echo \"$u $p $q\" > \"$(dirname \"$0\")/answers\"\necho done\n")
+    script.chmod(0o755)
+    target.chown(script)
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - expect:
+                command: {script}
+                responses: {{"User:": alice, "PIN:": ["1111", "2222"]}}
+                creates: {target.workdir}/never-there
+              register: asked
+            - debug: msg="{{{{ [asked.rc, asked.changed, asked.stdout_lines] }}}}"
+            - expect:
+                command: {script}
+                responses: {{"User:": alice}}
+                timeout: 1
+    """)
+    assert run.rc == 2
+    assert run.debug_values()["msg"] == [0, True, ["User: PIN: PIN: done"]]
+    assert (target.workdir / "answers").read_text() == "alice 1111 2222\n"
+    assert '"msg": "command exceeded timeout", "rc": null' in run.stdout
