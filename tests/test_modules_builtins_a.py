@@ -400,3 +400,22 @@ def test_expect_answers_prompts_on_a_real_terminal(target) -> None:
     assert run.debug_values()["msg"] == [0, True, ["User: PIN: PIN: done"]]
     assert (target.workdir / "answers").read_text() == "alice 1111 2222\n"
     assert '"msg": "command exceeded timeout", "rc": null' in run.stdout
+
+
+# =========================================================================== mount_facts
+def test_mount_facts_report_the_real_mount_table(target) -> None:
+    run = target.run("""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - mount_facts: {sources: [/proc/mounts]}
+            - debug:
+                msg: "{{ [ansible_facts.mount_points['/'].device, ansible_facts.mount_points['/'].fstype,
+                          ansible_facts.mount_points['/'].size_total, mount_points | length] }}"
+    """)
+    device, fstype, size_total, count = values(run)["msg"]
+    root = next(line.split() for line in Path("/proc/mounts").read_text().splitlines() if line.split()[1] == "/")
+    assert [device, fstype] == root[:1] + root[2:3]
+    st = os.statvfs("/")
+    assert size_total == st.f_frsize * st.f_blocks
+    assert count == len({line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()})
