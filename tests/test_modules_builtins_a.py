@@ -419,3 +419,35 @@ def test_mount_facts_report_the_real_mount_table(target) -> None:
     st = os.statvfs("/")
     assert size_total == st.f_frsize * st.f_blocks
     assert count == len({line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()})
+
+
+# =========================================================================== sysvinit
+def test_sysvinit_starts_and_stops_an_init_script_service(target) -> None:
+    marker = f"mp-sysv-{target.kind}-{os.getpid()}"
+    script = target.workdir / "mysvc"
+    script.write_text("#!/bin/sh\ncase \"$1\" in\n"
+                      f"  start) nohup python3 -c 'import time; time.sleep(120)' {marker} >/dev/null 2>&1 &"
+                      " echo started;;\n"
+                      f"  stop) pkill -f {marker}; echo stopped;;\n"
+                      "esac\n")
+    script.chmod(0o755)
+    target.chown(script)
+    playbook = f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - sysvinit: {{name: "{script}", state: STATE, pattern: {marker}}}
+              register: r
+            - debug: msg="{{{{ [r.changed, r.status.STATE.stdout] }}}}"
+    """
+    try:
+        run = target.run(playbook.replace("STATE", "started"))
+        assert values(run)["msg"] == [True, "started\n"]
+        assert subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode == 0
+        run = target.run(playbook.replace("STATE", "started"))
+        assert values(run)["msg"] == [False, None]
+        run = target.run(playbook.replace("STATE", "stopped"))
+        assert values(run)["msg"] == [True, "stopped\n"]
+        assert subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode == 1
+    finally:
+        subprocess.run(["pkill", "-f", marker])
