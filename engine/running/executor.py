@@ -109,6 +109,8 @@ class TaskExecutor:
         if self.before_result is not None:
             self.before_result(outcome)
         shown = censored(result) if no_log else result
+        if "diff" in shown and not (self.run.options.diff or self._diff_on(task, view)):
+            shown = {k: v for k, v in shown.items() if k != "diff"}  # registered, but shown only in diff mode
         self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
                           ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
                           target_module=self._is_target_module(task, result)
@@ -166,6 +168,8 @@ class TaskExecutor:
             status = "failed" if result.get("failed") else "skipped" if result.get("skipped") else \
                 "changed" if result.get("changed") else "ok"
             shown = censored(result) if no_log else result
+            if "diff" in shown and not self._diff_on(task, item_view):
+                shown = {k: v for k, v in shown.items() if k != "diff"}
             self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
                               label=label, index=index, delegated_to=self._delegate(task, item_view),
                               target_module=self._is_target_module(task, result)
@@ -386,8 +390,9 @@ class TaskExecutor:
     @staticmethod
     def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
         """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
-        return task.module in target_modules() and task.module not in controller_actions() \
-            and not result.get("_miniplay_early_failure")
+        from_module = task.module in target_modules() and task.module not in controller_actions() \
+            or bool(result.get("_miniplay_module_failed"))  # an action that handed the work to its module
+        return from_module and not result.get("_miniplay_early_failure")
 
     def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
         """Render each argument, naming the one that failed as Ansible does."""
@@ -418,6 +423,14 @@ class TaskExecutor:
         return add_lines(result)
 
     # ------------------------------------------------------------------ keyword helpers
+    def _diff_on(self, task: "Task", view: "VarsView") -> bool:
+        """Is diff mode on for this task? Ansible shows a module's `diff` only then (it is registered either
+        way); for a task's own result --diff on the command line wins over `diff: false`, as in Ansible."""
+        try:
+            return bool(self.run.templar.template(task.get("diff", self.run.options.diff), view))
+        except TemplateError:
+            return False
+
     def flag(self, task: "Task", key: str, view: "VarsView") -> bool:
         value = task.get(key)
         if value is None:

@@ -267,7 +267,7 @@ class LinearStrategy:
         for key, value in facts.items():
             short = key[len("ansible_"):] if key.startswith("ansible_") else key
             state.facts[short] = value
-            state.fact_vars[key if key.startswith("ansible_") else f"ansible_{key}"] = value
+            state.fact_vars[key] = value  # injected under the module's own name, as Ansible does (getent_passwd)
 
     def _count(self, outcome: Outcome) -> None:
         run = self.run

@@ -143,6 +143,8 @@ class ConsoleRenderer:
             head, sep, cause = message.partition(" failed: Error while resolving value for ")
             if sep:
                 cause = "Error while resolving value for " + cause
+        elif message and result.get("_miniplay_action_raised"):  # an action's own error (AnsibleActionFail)
+            text = f"Task failed: {message}"
         elif message:
             kind = "Module failed" if event.data.get("target_module") and not result.get("_miniplay_cause") \
                 else "Action failed"
@@ -234,8 +236,14 @@ class ConsoleRenderer:
         delegate = event.data.get("delegated_to")
         return f"[{event.host} -> {delegate}]" if delegate and delegate != event.host else f"[{event.host}]"
 
+    def module_warnings(self, event: Event, result: dict[str, Any]) -> None:
+        """A module's own `warnings` (find skipping a path, say), shown before its result line as Ansible does."""
+        for text in result.get("warnings") or ():
+            self.on_warning(Event("warning", event.time, data={"text": str(text).strip()}))
+
     def on_host_result(self, event: Event) -> None:
         result: dict[str, Any] = event.data["result"]
+        self.module_warnings(event, result)
         tag = self.host_tag(event)
         status = event.data["status"]
         is_loop = event.data.get("loop", False) and "results" in result
@@ -276,6 +284,7 @@ class ConsoleRenderer:
 
     def on_item_result(self, event: Event) -> None:
         result: dict[str, Any] = event.data["result"]
+        self.module_warnings(event, result)
         if event.task is not None and event.task.module in ("include_tasks", "include_role") \
                 and event.data["status"] in ("ok", "changed"):
             return
