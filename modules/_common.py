@@ -172,7 +172,8 @@ def _convert(name: str, value: Any, kind: str) -> Any:
 
 
 def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module: str,
-                  mutually_exclusive: tuple = (), required_one_of: tuple = ()) -> dict[str, Any]:
+                  mutually_exclusive: tuple = (), required_one_of: tuple = (),
+                  required_together: tuple = ()) -> dict[str, Any]:
     """Check and convert `args` against `spec`, with Ansible's wording for mistakes.
 
     spec entries: type, required, default, choices, aliases, elements, no_log.
@@ -204,6 +205,10 @@ def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module:
     for group in required_one_of:
         if not any(out.get(n) is not None for n in group):
             raise ModuleFailed(f"one of the following is required: {', '.join(group)}")
+    for group in required_together:
+        given = [n for n in group if out.get(n) is not None]
+        if given and len(given) != len(group):
+            raise ModuleFailed(f"parameters are required together: {', '.join(group)}")
     for name, opts in spec.items():
         if out.get(name) is None:
             out[name] = opts.get("default")

@@ -1,0 +1,339 @@
+"""The Debian system builtins (dpkg_selections, debconf, apt_key, apt_repository,
+deb822_repository, iptables) and the controller actions gather_facts, set_stats,
+validate_argument_spec, wait_for_connection and reboot, through the real CLI.
+
+Nothing here leaves this machine changed: debconf works on a database of its own
+(`DEBCONF_SYSTEMRC` in the task's environment points debconf at files in tmp_path), keys
+and repositories go to files under tmp_path (or are removed again), a held package is
+released in a `finally`, and iptables works in a network namespace of its own. Where the
+output is deterministic the same playbook also runs under ansible-core and must print the
+same lines (tests/reference.py).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import miniplay, write
+from reference import TARGET_PYTHON, compare, require_ansible
+
+LOCAL_INVENTORY = f"localhost ansible_connection=local ansible_python_interpreter={TARGET_PYTHON}\n"
+DPKG = shutil.which("dpkg") is not None
+needs_dpkg = pytest.mark.skipif(not DPKG, reason="not a Debian-family host (no dpkg)")
+
+
+def side_by_side(tmp_path: Path, playbook: str, files: dict[str, str] | None = None,
+                 *extra: str) -> tuple:
+    """Run one playbook under ansible-core and miniplay (local connection); same output."""
+    require_ansible()
+    case = tmp_path / "case"
+    write(case / "site.yml", playbook)
+    for name, text in (files or {}).items():
+        write(case / name, text)
+    (case / "hosts.ini").write_text(LOCAL_INVENTORY)
+    return compare(case / "site.yml", case / "hosts.ini", *extra)
+
+
+def run_local(tmp_path: Path, playbook: str, *extra: str):
+    write(tmp_path / "site.yml", playbook)
+    (tmp_path / "hosts.ini").write_text(LOCAL_INVENTORY)
+    return miniplay("run", "-i", str(tmp_path / "hosts.ini"), str(tmp_path / "site.yml"), *extra, cwd=tmp_path)
+
+
+# =========================================================================== dpkg_selections
+def installed_package() -> str:
+    """A package installed here whose hold is harmless for the few seconds a test holds it."""
+    for name in ("less", "nano", "file", "dpkg"):
+        proc = subprocess.run(["dpkg", "--get-selections", name], capture_output=True, text=True)
+        if proc.stdout.split()[1:2] == ["install"]:
+            return name
+    pytest.skip("no installed package with selection 'install' found")
+
+
+def wait_for_dpkg_lock(limit: float = 300) -> None:
+    """Wait while another apt/dpkg run (another test, an install) holds dpkg's lock."""
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + limit
+    while True:
+        with open("/var/lib/dpkg/lock", "a") as handle:
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.lockf(handle, fcntl.LOCK_UN)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.skip("dpkg's lock stayed held by another process")
+        time.sleep(1)
+
+
+def selection_of(name: str) -> str:
+    return subprocess.run(["dpkg", "--get-selections", name], capture_output=True, text=True).stdout.split()[1]
+
+
+@needs_dpkg
+class TestDpkgSelections:
+    def test_hold_then_release_changes_the_real_selection(self, tmp_path: Path) -> None:
+        if os.geteuid() != 0:
+            pytest.skip("setting a dpkg selection needs root")
+        name = installed_package()
+        wait_for_dpkg_lock()
+        try:
+            run = run_local(tmp_path, f"""
+                - hosts: localhost
+                  gather_facts: false
+                  tasks:
+                    - dpkg_selections: name={name} selection=hold
+                      register: held
+                    - command: dpkg --get-selections {name}
+                      register: seen
+                    - dpkg_selections: name={name} selection=hold
+                      register: again
+                    - dpkg_selections: name={name} selection=install
+                      register: released
+                    - debug: msg="{{{{ held.before }}}}>{{{{ held.after }}}} {{{{ seen.stdout.split()[1] }}}} {{{{ again.changed }}}} {{{{ released.changed }}}}"
+                """)
+        finally:
+            subprocess.run(["dpkg", "--set-selections"], input=f"{name} install\n", text=True, check=True)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": "install>hold hold False True"' in run.stdout
+        assert selection_of(name) == "install"
+
+    def test_check_mode_and_errors_match_ansible(self, tmp_path: Path) -> None:
+        name = installed_package()
+        side_by_side(tmp_path, f"""
+            - hosts: localhost
+              gather_facts: false
+              tasks:
+                - dpkg_selections: name={name} selection=hold
+                  check_mode: true
+                  register: r
+                - debug: var=r
+                - dpkg_selections: name={name} selection=install
+                - dpkg_selections: name=miniplay-no-such-package selection=hold
+                  ignore_errors: true
+                - dpkg_selections: name={name} selection=bogus
+                  ignore_errors: true
+                - dpkg_selections: selection=hold
+                  ignore_errors: true
+            """)
+        assert selection_of(name) == "install"
+
+
+# =========================================================================== debconf
+DEBCONF_RC = """
+Config: configdb
+Templates: templatedb
+
+Name: config
+Driver: File
+Mode: 644
+Reject-Type: password
+Filename: {dir}/config.dat
+
+Name: passwords
+Driver: File
+Mode: 600
+Backup: false
+Required: false
+Accept-Type: password
+Filename: {dir}/passwords.dat
+
+Name: configdb
+Driver: Stack
+Stack: config, passwords
+
+Name: templatedb
+Driver: File
+Mode: 644
+Filename: {dir}/templates.dat
+"""
+
+DEBCONF_PLAY = """
+- hosts: all
+  gather_facts: false
+  environment:
+    DEBCONF_SYSTEMRC: "{{ debconf_rc }}"
+  tasks:
+    - debconf: name=mptest
+      register: r
+    - debug: var=r
+    - debconf: name=mptest question=mptest/greeting vtype=string value=hello
+      register: r
+      diff: true
+    - debug: var=r
+    - debconf: name=mptest question=mptest/greeting vtype=string value=hello
+      register: r
+    - debug: var=r
+    - debconf: name=mptest question=mptest/flag vtype=boolean value=True
+    - debconf: name=mptest question=mptest/flag vtype=boolean value=true
+      register: r
+    - debug: var=r
+    - debconf:
+        name: mptest
+        question: mptest/many
+        vtype: multiselect
+        value: [b, a]
+      register: r
+    - debug: var=r
+    - debconf:
+        name: mptest
+        question: mptest/many
+        vtype: multiselect
+        value: [a, b]
+      register: r
+    - debug: var=r
+    - debconf: name=mptest question=mptest/greeting vtype=string value=bye
+      check_mode: true
+      register: r
+    - debug: var=r
+    - debconf: name=mptest question=mptest/greeting
+      ignore_errors: true
+    - debconf: pkg=mptest
+      register: r
+    - debug: var=r
+"""
+
+needs_debconf = pytest.mark.skipif(shutil.which("debconf-set-selections") is None, reason="debconf is not installed")
+
+
+def real_debconf_db() -> dict[str, bytes]:
+    folder = Path("/var/cache/debconf")
+    return {p.name: p.read_bytes() for p in folder.glob("*.dat")} if folder.is_dir() else {}
+
+
+@needs_debconf
+class TestDebconf:
+    def test_same_results_as_ansible_on_a_private_database(self, tmp_path: Path) -> None:
+        before = real_debconf_db()
+        case = tmp_path / "case"
+        rc_text = DEBCONF_RC.format(dir="{{ playbook_dir }}/db")  # each engine gets its own copy
+        files = {"debconf.conf.j2": rc_text, "db/.keep": ""}
+        # the rc file must hold real paths: render it per engine with a first task
+        playbook = """
+            - hosts: localhost
+              gather_facts: false
+              tasks:
+                - template: src=debconf.conf.j2 dest={{ playbook_dir }}/debconf.conf
+            """ + textwrap.indent(DEBCONF_PLAY, "            ").replace("hosts: all", "hosts: localhost") \
+            .replace('"{{ debconf_rc }}"', '"{{ playbook_dir }}/debconf.conf"')
+        side_by_side(tmp_path, playbook, files)
+        assert (tmp_path / "case-miniplay" / "db" / "config.dat").read_text().count("Name: mptest/") == 3
+        assert real_debconf_db() == before
+        assert not case.joinpath("db", "config.dat").exists()
+
+    def test_over_both_connections(self, target, tmp_path: Path) -> None:
+        db = target.workdir / "db"
+        db.mkdir()
+        target.chown(db)
+        (target.workdir / "debconf.conf").write_text(DEBCONF_RC.format(dir=db))
+        run = target.run(DEBCONF_PLAY, "-e", f"debconf_rc={target.workdir / 'debconf.conf'}")
+        assert run.rc == 0, run.stdout + run.stderr
+        assert "target1                    : ok=18   changed=4 " in run.stdout
+        stored = (db / "config.dat").read_text()
+        assert "Name: mptest/greeting\nTemplate: mptest/greeting\nValue: hello" in stored
+        assert "Value: b, a" in stored and "Value: true" in stored
+
+
+# =========================================================================== apt_key
+needs_apt_key = pytest.mark.skipif(shutil.which("apt-key") is None or shutil.which("gpg") is None,
+                                   reason="apt-key and gpg are needed")
+
+
+def make_key(folder: Path) -> str:
+    """A fresh signing key exported to folder/key.asc and key.gpg; returns its long id."""
+    home = folder / "gnupg"
+    home.mkdir(mode=0o700, parents=True)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Miniplay Test <mp@example.invalid>",
+                    "ed25519", "sign", "never"], env=env, check=True, capture_output=True)
+    (folder / "key.asc").write_bytes(subprocess.run(["gpg", "--armor", "--export"], env=env, check=True,
+                                                    capture_output=True).stdout)
+    (folder / "key.gpg").write_bytes(subprocess.run(["gpg", "--export"], env=env, check=True,
+                                                    capture_output=True).stdout)
+    listing = subprocess.run(["gpg", "--with-colons", "--list-keys"], env=env, check=True, capture_output=True,
+                             text=True).stdout
+    return next(line.split(":")[4] for line in listing.splitlines() if line.startswith("pub"))
+
+
+APT_KEY_PLAY = """
+- hosts: all
+  gather_facts: false
+  environment:
+    GNUPGHOME: "{{ keydir }}/gnupg"
+  vars:
+    ring: "{{ keydir }}/ring.gpg"
+  tasks:
+    - apt_key: file={{ keydir }}/key.asc keyring={{ ring }}
+      check_mode: true
+      register: r
+    - debug: var=r
+    - apt_key: file={{ keydir }}/key.gpg keyring={{ ring }}
+      register: r
+    - debug: var=r
+    - apt_key: data="{{ lookup('file', keydir + '/key.asc') }}" keyring={{ ring }}
+      register: r
+    - debug: var=r
+    - apt_key: id={{ keyid }} keyring={{ ring }} state=absent
+      register: r
+      check_mode: true
+    - debug: var=r
+    - apt_key: id=0x{{ keyid[-8:] | lower }} keyring={{ ring }} state=absent
+      register: r
+    - debug: var=r
+    - apt_key: id={{ keyid[-8:] }} keyring={{ ring }} state=absent
+      register: r
+    - debug: var=r
+    - apt_key: id=xyz keyring={{ ring }}
+      ignore_errors: true
+    - apt_key: id=ABCDEF keyring={{ ring }}
+      ignore_errors: true
+    - apt_key: keyring={{ ring }} state=absent
+      ignore_errors: true
+    - apt_key: file=/nonexistent/key.asc keyring={{ ring }}
+      ignore_errors: true
+    - apt_key: id=ABCDEF12 keyserver=x data=y
+      ignore_errors: true
+    - apt_key: keyserver=keyserver.invalid
+      ignore_errors: true
+"""
+
+
+@needs_apt_key
+class TestAptKey:
+    def test_same_results_as_ansible_on_a_private_keyring(self, tmp_path: Path) -> None:
+        keydir = tmp_path / "keys"
+        keyid = make_key(keydir)
+        ours, _ = side_by_side(tmp_path, APT_KEY_PLAY, None, "-e", f"keydir={keydir}", "-e", f"keyid={keyid}")
+        assert f'"fp": "{keyid}"' in ours.stdout
+        assert "changed=4 " in ours.stdout
+
+    def test_key_lands_in_the_keyring_over_both_connections(self, target, tmp_path: Path) -> None:
+        keydir = target.workdir / "keys"
+        keyid = make_key(keydir)
+        target.chown(keydir)
+        run = target.run("""
+            - hosts: all
+              gather_facts: false
+              become: true  # apt-key add refuses anyone but root
+              environment:
+                GNUPGHOME: "{{ keydir }}/gnupg"
+              tasks:
+                - apt_key: file={{ keydir }}/key.asc keyring={{ keydir }}/ring.gpg
+                - apt_key: file={{ keydir }}/key.asc keyring={{ keydir }}/ring.gpg
+                  register: again
+                - assert:
+                    that:
+                      - not again.changed
+                      - again.before == [keyid]
+            """, "-e", f"keydir={keydir}", "-e", f"keyid={keyid}")
+        assert run.rc == 0, run.stdout + run.stderr
+        listing = subprocess.run(["gpg", "--no-default-keyring", "--keyring", str(keydir / "ring.gpg"),
+                                  "--with-colons", "--list-keys"], capture_output=True, text=True,
+                                 env={**os.environ, "GNUPGHOME": str(keydir / "gnupg")}).stdout
+        assert f":{keyid}:" in listing
