@@ -337,3 +337,143 @@ class TestAptKey:
                                   "--with-colons", "--list-keys"], capture_output=True, text=True,
                                  env={**os.environ, "GNUPGHOME": str(keydir / "gnupg")}).stdout
         assert f":{keyid}:" in listing
+
+
+# =========================================================================== apt_repository
+@pytest.fixture(scope="session")
+def python_apt(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """python3-apt and python3-debian unpacked into a folder (never installed), for ansible-core's
+    apt_repository and deb822_repository, which import them: the folder goes on PYTHONPATH through
+    the task's environment."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
+        pytest.skip("not a Debian-family host")
+    folder = tmp_path_factory.mktemp("python-apt")
+    proc = subprocess.run(["apt-get", "download", "python3-apt", "python3-debian", "python3-chardet"], cwd=folder,
+                          capture_output=True, text=True, timeout=120)
+    debs = list(folder.glob("*.deb"))
+    if proc.returncode != 0 or len(debs) != 3:
+        pytest.skip(f"could not download python3-apt for ansible-core's side: {proc.stderr.strip()[-300:]}")
+    for deb in debs:
+        subprocess.run(["dpkg", "-x", str(deb), str(folder / "root")], check=True)
+    return str(folder / "root" / "usr" / "lib" / "python3" / "dist-packages")
+
+
+def apt_tree(folder: Path) -> Path:
+    """A private apt configuration (APT_CONFIG) whose Dir::Etc is folder/etc, with a sources.list."""
+    etc = folder / "etc"
+    (etc / "sources.list.d").mkdir(parents=True)
+    (etc / "apt.conf.d").mkdir()
+    (etc / "sources.list").write_text("deb http://deb.example.invalid/debian bookworm main\n"
+                                      "# deb http://old.example.invalid/debian bookworm main # disabled\n")
+    (folder / "apt.conf").write_text(f'Dir::Etc "{etc}";\n')
+    return folder / "apt.conf"
+
+
+def real_apt_sources() -> dict[str, bytes]:
+    found = {}
+    for path in [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]:
+        if path.is_file():
+            found[str(path)] = path.read_bytes()
+    return found
+
+
+APT_REPOSITORY_PLAY = """
+- hosts: all
+  gather_facts: false
+  environment:
+    APT_CONFIG: "{{ apt_config }}"
+    PYTHONPATH: "{{ python_apt | default('') }}"
+  tasks:
+    - apt_repository: repo="deb [arch=amd64] https://user:pw@repo.example.invalid/apt  stable main" update_cache=false
+      register: r
+      diff: true
+    - debug: var=r
+    - apt_repository: repo="deb [arch=amd64] https://user:pw@repo.example.invalid/apt stable main" update_cache=false
+      register: r
+    - debug: var=r
+    - name: a commented-out line is enabled again, not added twice
+      apt_repository: repo="deb http://old.example.invalid/debian bookworm main" update_cache=false
+      register: r
+    - debug: var=r
+    - apt_repository:
+        repo: deb-src http://x.example.invalid/ sid main
+        filename: "{{ own_file }}"
+        mode: "0600"
+        update_cache: false
+      check_mode: true
+      register: r
+    - debug: var=r
+    - apt_repository:
+        repo: deb-src http://x.example.invalid/ sid main
+        filename: "{{ own_file }}"
+        mode: "0600"
+        update-cache: false
+    - stat: path={{ own_file }}.list
+      register: st
+    - debug: var=st.stat.mode
+    - apt_repository: repo="deb [arch=amd64] https://user:pw@repo.example.invalid/apt stable main" state=absent update_cache=false
+      register: r
+      diff: true
+    - debug: var=r
+    - apt_repository: repo="garbage here" update_cache=false
+      ignore_errors: true
+    - apt_repository: repo="# deb http://a b c" update_cache=false
+      ignore_errors: true
+    - apt_repository: repo="" update_cache=false
+      ignore_errors: true
+    - apt_repository: repo="deb http://a b c" state=gone
+      ignore_errors: true
+    - command: cat {{ apt_config | dirname }}/etc/sources.list
+"""
+
+
+@needs_dpkg
+class TestAptRepository:
+    def test_same_results_as_ansible_on_a_private_apt_tree(self, tmp_path: Path, python_apt: str) -> None:
+        """Each engine works on its own copy of the folder: a first task writes the apt.conf
+        that points apt at that copy's etc/."""
+        before = real_apt_sources()
+        config = apt_tree(tmp_path / "apt")
+        require_ansible()
+        case = tmp_path / "case"
+        write(case / "site.yml", """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - copy:
+                    dest: "{{ playbook_dir }}/apt.conf"
+                    content: 'Dir::Etc "{{ playbook_dir }}/etc";'
+            """ + textwrap.indent(APT_REPOSITORY_PLAY, "            ")
+              .replace("{{ apt_config }}", "{{ playbook_dir }}/apt.conf")
+              .replace("{{ own_file }}", "{{ playbook_dir }}/own")
+              .replace("{{ apt_config | dirname }}", "{{ playbook_dir }}"))
+        shutil.copytree(config.parent / "etc", case / "etc")
+        (case / "hosts.ini").write_text(LOCAL_INVENTORY)
+        ours, _ = compare(case / "site.yml", case / "hosts.ini", "-e", f"python_apt={python_apt}")
+        work = tmp_path / "case-miniplay"
+        assert (work / "etc" / "sources.list").read_text().splitlines()[1] == \
+            "deb http://old.example.invalid/debian bookworm main # disabled"
+        assert list((work / "etc" / "sources.list.d").iterdir()) == []
+        assert (work / "own.list").read_text() == "deb-src http://x.example.invalid/ sid main\n"
+        assert real_apt_sources() == before
+
+    def test_over_both_connections(self, target) -> None:
+        before = real_apt_sources()
+        config = apt_tree(target.workdir / "apt")
+        target.chown(target.workdir)
+        run = target.run("""
+            - hosts: all
+              gather_facts: false
+              environment:
+                APT_CONFIG: "{{ apt_config }}"
+              tasks:
+                - apt_repository: repo="deb https://repo.example.invalid/apt stable main" filename=vendor update_cache=false
+                - apt_repository: repo="deb https://repo.example.invalid/apt stable main" filename=vendor update_cache=false
+                  register: again
+                - assert:
+                    that: not again.changed
+            """, "-e", f"apt_config={config}")
+        assert run.rc == 0, run.stdout + run.stderr
+        written = config.parent / "etc" / "sources.list.d" / "vendor.list"
+        assert written.read_text() == "deb https://repo.example.invalid/apt stable main\n"
+        assert real_apt_sources() == before
