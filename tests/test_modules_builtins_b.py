@@ -477,3 +477,140 @@ class TestAptRepository:
         written = config.parent / "etc" / "sources.list.d" / "vendor.list"
         assert written.read_text() == "deb https://repo.example.invalid/apt stable main\n"
         assert real_apt_sources() == before
+
+
+# =========================================================================== deb822_repository
+def deb822_play(name: str, keydir: Path) -> str:
+    """Writes /etc/apt/sources.list.d/<slug>.sources (always `Enabled: no`) and removes it at the end."""
+    repo = f"""
+        name: {name}
+        types: [deb, deb-src]
+        uris: http://repo.example.invalid/debian
+        suites: [stable]
+        components: main contrib
+        enabled: false
+        signed_by: "{{{{ lookup('file', '{keydir}/key.asc') }}}}"
+        date_max_future: 10
+        check_valid_until: false
+        trusted: true"""
+    return f"""
+- hosts: all
+  gather_facts: false
+  environment:
+    PYTHONPATH: "{{{{ python_apt | default('') }}}}"
+  tasks:
+    - deb822_repository:{repo}
+      check_mode: true
+      register: r
+      diff: true
+    - debug: var=r
+    - deb822_repository:{repo}
+      register: r
+    - debug: var=r
+    - deb822_repository:{repo}
+        mode: "0600"
+      register: r
+    - debug: var=r
+    - deb822_repository:{repo}
+        mode: "0600"
+      register: r
+    - debug: var=r
+    - deb822_repository:
+        name: {name}
+        uris: http://repo.example.invalid/debian
+        suites: [stable]
+        signed_by: {keydir}/key.asc
+        enabled: no
+      register: r
+    - debug: var=r
+    - deb822_repository: name="{name}" state=absent
+      check_mode: true
+      register: r
+    - debug: var=r
+    - deb822_repository: name="{name}" state=absent
+      register: r
+    - debug: var=r
+    - deb822_repository: name="{name}" state=absent
+      register: r
+    - debug: var=r
+    - deb822_repository: name=x types=rpm
+      ignore_errors: true
+    - deb822_repository: name=x date_max_future=soon
+      ignore_errors: true
+    - deb822_repository: types=deb
+      ignore_errors: true
+"""
+
+
+@pytest.fixture
+def deb822_name(request: pytest.FixtureRequest):
+    """A repository name no one else uses; its files are removed whatever the test does."""
+    if os.geteuid() != 0:
+        pytest.skip("deb822_repository writes /etc/apt/sources.list.d: needs root")
+    name = f"Miniplay Test_{os.getpid()}"
+    slug = f"miniplay-test-{os.getpid()}"
+    yield name, slug
+    for path in (Path(f"/etc/apt/sources.list.d/{slug}.sources"), Path(f"/etc/apt/keyrings/{slug}.asc"),
+                 Path(f"/etc/apt/keyrings/{slug}.gpg")):
+        path.unlink(missing_ok=True)
+
+
+@needs_dpkg
+class TestDeb822Repository:
+    def test_same_results_as_ansible(self, tmp_path: Path, python_apt: str, deb822_name) -> None:
+        if shutil.which("gpg") is None:
+            pytest.skip("gpg is needed to make a test key")
+        before = real_apt_sources()
+        name, slug = deb822_name
+        make_key(tmp_path / "keys")
+        ours, _ = side_by_side(tmp_path, deb822_play(name, tmp_path / "keys"), None, "-e", f"python_apt={python_apt}")
+        assert "Signed-By:\\n    -----BEGIN PGP PUBLIC KEY BLOCK-----\\n    .\\n" in ours.stdout
+        assert f'"dest": "/etc/apt/sources.list.d/{slug}.sources"' in ours.stdout
+        assert real_apt_sources() == before
+
+    def test_key_from_a_url_goes_to_etc_apt_keyrings(self, tmp_path: Path, deb822_name) -> None:
+        import http.server
+        import threading
+
+        if shutil.which("gpg") is None:
+            pytest.skip("gpg is needed to make a test key")
+        name, slug = deb822_name
+        make_key(tmp_path / "keys")
+        handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path / "keys"))  # noqa: E731
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            run = run_local(tmp_path, f"""
+                - hosts: all
+                  gather_facts: false
+                  tasks:
+                    - deb822_repository:
+                        name: {name}
+                        uris: http://repo.example.invalid/debian
+                        suites: stable
+                        enabled: false
+                        signed_by: http://127.0.0.1:{server.server_port}/key.gpg
+                      register: first
+                    - command: cat /etc/apt/sources.list.d/{slug}.sources
+                      register: written
+                    - deb822_repository:
+                        name: {name}
+                        uris: http://repo.example.invalid/debian
+                        suites: stable
+                        enabled: false
+                        signed_by: http://127.0.0.1:{server.server_port}/key.gpg
+                      register: again
+                    - deb822_repository: name="{name}" state=absent
+                      register: gone
+                    - debug:
+                        msg: "{{{{ first.changed }}}} {{{{ first.key_filename }}}} {{{{ again.changed }}}} {{{{ gone.changed }}}}"
+                    - debug: var=written.stdout_lines
+                """)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert run.rc == 0, run.stdout + run.stderr
+        assert f'"msg": "True /etc/apt/keyrings/{slug}.gpg False True"' in run.stdout
+        assert f'"Signed-By: /etc/apt/keyrings/{slug}.gpg"' in run.stdout
+        assert not Path(f"/etc/apt/keyrings/{slug}.gpg").exists()
+        assert not Path(f"/etc/apt/sources.list.d/{slug}.sources").exists()
