@@ -614,3 +614,186 @@ class TestDeb822Repository:
         assert f'"Signed-By: /etc/apt/keyrings/{slug}.gpg"' in run.stdout
         assert not Path(f"/etc/apt/keyrings/{slug}.gpg").exists()
         assert not Path(f"/etc/apt/sources.list.d/{slug}.sources").exists()
+
+
+# =========================================================================== iptables
+IPTABLES_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - iptables: chain=MPTEST chain_management=true
+      check_mode: true
+      register: r
+    - debug: var=r
+    - iptables: chain=MPTEST chain_management=true
+      register: r
+    - iptables: chain=MPTEST chain_management=true
+      register: r
+    - debug: var=r
+    - iptables:
+        chain: MPTEST
+        protocol: tcp
+        destination_port: "22"
+        ctstate: [NEW, ESTABLISHED]
+        jump: ACCEPT
+        comment: ssh in
+      register: r
+    - debug: var=r
+    - iptables:
+        chain: MPTEST
+        protocol: tcp
+        destination_port: "22"
+        ctstate: [NEW, ESTABLISHED]
+        jump: ACCEPT
+        comment: ssh in
+      register: r
+    - debug: var=r
+    - iptables:
+        chain: MPTEST
+        source: "!10.0.0.0/8"
+        destination_ports: ["80", "443:445"]
+        protocol: tcp
+        jump: DROP
+        action: insert
+        rule_num: "1"
+        syn: match
+        limit: 10/second
+        limit_burst: "20"
+    - iptables:
+        chain: MPTEST
+        protocol: icmp
+        icmp_type: echo-request
+        log_prefix: "ICMP "
+        log_level: info
+    - iptables:
+        chain: MPTEST
+        src_range: 192.168.1.100-192.168.1.199
+        tcp_flags:
+          flags: [ALL]
+          flags_set: [ACK, RST, SYN, FIN]
+        protocol: tcp
+        jump: REJECT
+        reject_with: tcp-reset
+        uid_owner: "0"
+    - command: iptables -S MPTEST
+      register: listing
+    - debug: var=listing.stdout_lines
+    - iptables: chain=INPUT policy=DROP
+      register: r
+    - debug: var=r
+    - iptables: chain=INPUT policy=DROP numeric=true
+      register: r
+    - debug: var=r
+    - iptables: chain=INPUT policy=ACCEPT
+    - iptables:
+        chain: MPTEST
+        protocol: tcp
+        destination_port: "22"
+        ctstate: [NEW, ESTABLISHED]
+        jump: ACCEPT
+        comment: ssh in
+        state: absent
+      register: r
+    - debug: var=r
+    - iptables: chain=MPTEST flush=true
+      register: r
+    - debug: var=r
+    - iptables: chain=MPTEST state=absent
+      register: r
+    - debug: var=r
+    - iptables: chain=MPTEST state=absent chain_management=true
+    - iptables: chain=MPTEST state=absent chain_management=true
+      register: r
+    - debug: var=r
+    - iptables: chain=NOPE protocol=tcp jump=ACCEPT
+      ignore_errors: true
+    - iptables: protocol=tcp
+      ignore_errors: true
+    - iptables: chain=INPUT jump=TEE
+      ignore_errors: true
+    - iptables: chain=INPUT set_dscp_mark=8
+      ignore_errors: true
+    - iptables: chain=INPUT jump=ACCEPT log_prefix=x
+      ignore_errors: true
+    - iptables: chain=INPUT flush=true policy=DROP
+      ignore_errors: true
+    - iptables: chain=INPUT destination_ports=a,b,c table=bogus
+      ignore_errors: true
+"""
+
+
+@pytest.fixture
+def netns_iptables(tmp_path: Path):
+    """A PATH folder whose `iptables` runs the real one inside a network namespace of its own
+    (`ip netns`), so rules, chains and policies never reach this machine's firewall."""
+    iptables = shutil.which("iptables", path="/usr/sbin:/sbin:" + os.environ.get("PATH", ""))
+    if iptables is None or shutil.which("ip") is None or shutil.which("nsenter") is None:
+        pytest.skip("iptables, ip and nsenter are needed (apt-get install iptables iproute2 util-linux)")
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root")
+    name = f"miniplay-test-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a network namespace here: {made.stderr.strip()}")
+    folder = tmp_path / "netns-bin"
+    folder.mkdir()
+    wrapper = folder / "iptables"
+    wrapper.write_text(f"#!/bin/sh\nexec nsenter --net=/run/netns/{name} {iptables} \"$@\"\n")
+    wrapper.chmod(0o755)
+    try:
+        yield {"PATH": f"{folder}:{os.environ.get('PATH', '')}"}
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def firewall() -> str:
+    return subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout if shutil.which("iptables") \
+        else ""
+
+
+class TestIptables:
+    def test_same_results_as_ansible_in_a_network_namespace(self, tmp_path: Path, netns_iptables) -> None:
+        before = firewall()
+        require_ansible()
+        case = tmp_path / "case"
+        write(case / "site.yml", IPTABLES_PLAY)
+        (case / "hosts.ini").write_text(LOCAL_INVENTORY)
+        ours, _ = compare(case / "site.yml", case / "hosts.ini", env=netns_iptables)
+        assert '"-A MPTEST -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW,ESTABLISHED -m comment ' \
+               '--comment \\"ssh in\\" -j ACCEPT",' in ours.stdout
+        assert "ok=35   changed=13   unreachable=0    failed=0    skipped=0    rescued=0    ignored=7" in ours.stdout
+        assert firewall() == before
+
+    def test_a_dedicated_chain_over_both_connections(self, target) -> None:
+        """Over SSH the rules go to this machine's firewall (as root, through become), in a chain
+        of the test's own that the play creates and deletes again."""
+        if shutil.which("iptables", path="/usr/sbin:/sbin") is None:
+            pytest.skip("iptables is not installed")
+        chain = f"MPT{os.getpid()}{target.kind[:1].upper()}"
+        before = firewall()
+        try:
+            run = target.run(f"""
+                - hosts: all
+                  gather_facts: false
+                  become: true
+                  tasks:
+                    - iptables: chain={chain} chain_management=true
+                    - iptables: chain={chain} protocol=tcp destination_port=2222 jump=ACCEPT comment=miniplay
+                      register: added
+                    - command: /usr/sbin/iptables -S {chain}
+                      register: listed
+                    - iptables: chain={chain} protocol=tcp destination_port=2222 jump=ACCEPT comment=miniplay
+                      register: again
+                    - iptables: chain={chain} flush=true
+                    - iptables: chain={chain} state=absent chain_management=true
+                      register: deleted
+                    - debug:
+                        msg: "{{{{ added.changed }}}} {{{{ again.changed }}}} {{{{ deleted.changed }}}} {{{{ listed.stdout_lines[1] }}}}"
+                """)
+        finally:
+            subprocess.run(["iptables", "-F", chain], capture_output=True)
+            subprocess.run(["iptables", "-X", chain], capture_output=True)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert f'"msg": "True False True -A {chain} -p tcp -m tcp --dport 2222 -m comment --comment miniplay -j ACCEPT"' \
+            in run.stdout
+        assert firewall() == before
