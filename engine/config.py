@@ -10,6 +10,7 @@ import sys
 from typing import Any, Optional
 
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
+        "show_custom_stats",
         "roles_path", "async_dir", "become", "become_user", "become_method")
 
 

@@ -27,15 +27,15 @@ needs_dpkg = pytest.mark.skipif(not DPKG, reason="not a Debian-family host (no d
 
 
 def side_by_side(tmp_path: Path, playbook: str, files: dict[str, str] | None = None,
-                 *extra: str) -> tuple:
+                 *extra: str, inventory: str = LOCAL_INVENTORY, env: dict[str, str] | None = None) -> tuple:
     """Run one playbook under ansible-core and miniplay (local connection); same output."""
     require_ansible()
     case = tmp_path / "case"
     write(case / "site.yml", playbook)
     for name, text in (files or {}).items():
         write(case / name, text)
-    (case / "hosts.ini").write_text(LOCAL_INVENTORY)
-    return compare(case / "site.yml", case / "hosts.ini", *extra)
+    (case / "hosts.ini").write_text(inventory)
+    return compare(case / "site.yml", case / "hosts.ini", *extra, env=env)
 
 
 def run_local(tmp_path: Path, playbook: str, *extra: str):
@@ -797,3 +797,144 @@ class TestIptables:
         assert f'"msg": "True False True -A {chain} -p tcp -m tcp --dport 2222 -m comment --comment miniplay -j ACCEPT"' \
             in run.stdout
         assert firewall() == before
+
+
+# =========================================================================== gather_facts
+class TestGatherFacts:
+    def test_same_results_as_ansible(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - gather_facts:
+                    gather_subset: [min]
+                    parallel: false
+                  register: r
+                - debug:
+                    msg: >-
+                      {{ r.keys() | sort }} {{ r.ansible_facts.keys() | length > 5 }}
+                      {{ '_ansible_facts_gathered' in r.ansible_facts }} {{ ansible_facts.keys() | length > 5 }}
+                      {{ ansible_system }} {{ ansible_processor_count is defined }}
+                - gather_facts:
+                    gather_subset: ["!all"]
+                    filter: ["ansible_system", "ansible_os_family"]
+                  register: r
+                - debug: var=r
+                - gather_facts:
+                  check_mode: true
+                  register: r
+                - debug: msg="{{ r.ansible_facts.ansible_processor_count is defined }}"
+                - ansible.builtin.gather_facts:
+                    gather_subset: [hardware]
+                    gather_timeout: 5
+            """, None, "-v")
+        assert '"msg": "[\'ansible_facts\', \'changed\', \'failed\'] True False True Linux False"' in ours.stdout
+        assert "ansible_distribution" not in ours.stdout  # -v never dumps gathered facts
+
+    def test_a_failing_setup_is_reported_as_ansible_does(self, target) -> None:
+        run = target.run("""
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - gather_facts:
+                    nonsense: 1
+                  register: r
+                  ignore_errors: true
+                - debug: msg="{{ r.failed_modules.keys() | list }} {{ r.msg }}"
+                - gather_facts:
+                    parallel: maybe
+                  ignore_errors: true
+            """)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert "<<< caused by >>>\n\nThe following modules failed to execute: ansible.legacy.setup.\n\n" \
+               "+--[ Sub-Event 1 of 1 ]---\n| \n| Unsupported parameters for (ansible.legacy.setup) module: " \
+               "nonsense." in run.stdout
+        assert "\"msg\": \"['ansible.legacy.setup'] The following modules failed to execute: " \
+               "ansible.legacy.setup.\"" in run.stdout
+        assert "[ERROR]: Task failed: The value 'maybe' is not a valid boolean." in run.stdout
+
+
+# =========================================================================== set_stats
+SET_STATS_PLAY = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - set_stats:
+        data:
+          packages: 3
+          names: ["{{ inventory_hostname }}"]
+          info: {a: 1}
+      register: r
+    - debug: var=r
+    - set_stats:
+        data:
+          packages: 2
+          info: {b: 2}
+          mine: "{{ inventory_hostname }}"
+        per_host: true
+    - set_stats:
+        data:
+          last: "{{ inventory_hostname }}"
+        aggregate: false
+      run_once: true
+    - set_stats:
+        data:
+          packages: "not a number"
+    - set_stats:
+        data: notadict
+      ignore_errors: true
+      register: r
+    - debug: var=r
+    - set_stats:
+        data:
+          "bad name": 1
+      ignore_errors: true
+    - set_stats:
+        data: {x: 1}
+        other: 1
+      ignore_errors: true
+    - set_stats:
+        data: {x: 1}
+        per_host: maybe
+      register: r
+    - debug: var=r
+"""
+PAIR_INVENTORY = "".join(f"{h} ansible_connection=local ansible_python_interpreter={TARGET_PYTHON}\n"
+                         for h in ("h1", "h2"))
+
+
+class TestSetStats:
+    def test_custom_stats_block_matches_ansible(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, SET_STATS_PLAY, None, "-f", "1", inventory=PAIR_INVENTORY,
+                               env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
+        assert ('\tRUN: { "info": {  "a": 1 }, "last": "h1", "names": [  "h1",  "h2" ], "packages": 6, "x": 2}'
+                in ours.stdout)
+
+    def test_stats_are_stored_but_not_shown_by_default(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, SET_STATS_PLAY, None, "-f", "1", inventory=PAIR_INVENTORY)
+        assert "CUSTOM STATS" not in ours.stdout
+
+    def test_api_returns_the_stored_stats(self, tmp_path: Path) -> None:
+        import io
+
+        import miniplay
+
+        playbook = write(tmp_path / "site.yml", SET_STATS_PLAY)
+        (tmp_path / "hosts.ini").write_text(PAIR_INVENTORY)
+        result = miniplay.run_playbook(str(playbook), inventory=[str(tmp_path / "hosts.ini")], forks=1,
+                                       stdout=io.StringIO())
+        assert result.custom_stats["_run"] == {"packages": 6, "names": ["h1", "h2"], "info": {"a": 1},
+                                               "last": "h1", "x": 2}
+        assert result.custom_stats["h2"] == {"packages": 2, "info": {"b": 2}, "mine": "h2"}
+
+    def test_show_custom_stats_from_ansible_cfg(self, tmp_path: Path) -> None:
+        write(tmp_path / "ansible.cfg", "[defaults]\nshow_custom_stats = True\n")
+        run = run_local(tmp_path, """
+            - hosts: localhost
+              gather_facts: false
+              tasks:
+                - set_stats: {data: {deployed: 1}}
+                - set_stats: {data: {deployed: 1}}
+            """)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert run.stdout.rstrip().endswith('CUSTOM STATS: ' + '*' * 66 + '\n\n\tRUN: { "deployed": 2}')
