@@ -938,3 +938,109 @@ class TestSetStats:
             """)
         assert run.rc == 0, run.stdout + run.stderr
         assert run.stdout.rstrip().endswith('CUSTOM STATS: ' + '*' * 66 + '\n\n\tRUN: { "deployed": 2}')
+
+
+# =========================================================================== validate_argument_spec
+VALIDATE_PLAY = """
+- hosts: all
+  gather_facts: false
+  vars:
+    listen_port: "8080"
+    mode: fast
+    spec:
+      listen_port: {type: int, required: true}
+      mode: {choices: [fast, safe], default: safe}
+      names: {type: list, elements: int}
+      user:
+        type: dict
+        options:
+          name: {required: true, aliases: [login]}
+          shell: {default: /bin/sh}
+          uid: {type: int}
+        mutually_exclusive: [[uid, shell]]
+      servers:
+        type: list
+        elements: dict
+        options:
+          host: {required: true}
+          port: {type: int, default: 22}
+        required_together: [[host, port]]
+      size: {type: float}
+  tasks:
+    - name: the task's variables named in the spec are checked
+      validate_argument_spec:
+        argument_spec: "{{ spec }}"
+      register: r
+    - debug: var=r
+    - validate_argument_spec:
+        argument_spec: "{{ spec }}"
+        provided_arguments:
+          listen_port: eighty
+          mode: slow
+          names: [1, "2", x]
+          user: {login: bob, uid: nope, shell: /bin/bash}
+          servers: [{host: a}, {port: 1}, 7]
+          size: big
+          bogus: 1
+        validate_args_context: {name: my_role}
+      register: r
+      ignore_errors: true
+    - debug: var=r
+    - validate_argument_spec:
+        argument_spec:
+          a: {type: str, required: true}
+          b: {type: dict}
+          c: {type: list, choices: [x, y]}
+          d: {type: bool, choices: [yes, no]}
+          e: {required: true, default: 1}
+          f: {type: dict, apply_defaults: true, options: {g: {default: 1}}}
+          h: {type: str, required_by: {}}
+        provided_arguments:
+          b: "k=v, j=w"
+          c: [x, z]
+          d: "True"
+      ignore_errors: true
+      register: r
+    - debug: var=r
+    - validate_argument_spec:
+        provided_arguments: {}
+      ignore_errors: true
+    - validate_argument_spec:
+        argument_spec: [1]
+      ignore_errors: true
+    - validate_argument_spec:
+        argument_spec:
+          b: {type: dict}
+          n: {type: int}
+          m: {type: int}
+        provided_arguments:
+          b: "garbage"
+          n: 1.5
+          m: 2.0
+      ignore_errors: true
+"""
+
+
+class TestValidateArgumentSpec:
+    def test_same_messages_as_ansible(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, VALIDATE_PLAY)
+        assert '"msg": "The arg spec validation passed"' in ours.stdout
+        assert "missing required arguments: host found in servers\\nparameters are required together: host, port " \
+               "found in servers" in ours.stdout
+
+    def test_role_style_check_stops_the_host(self, target) -> None:
+        run = target.run("""
+            - hosts: all
+              gather_facts: false
+              vars:
+                app_port: 80
+              tasks:
+                - validate_argument_spec:
+                    argument_spec:
+                      app_port: {type: int, required: true}
+                      app_name: {type: str, required: true}
+                - debug: msg=never
+            """)
+        assert run.rc == 2
+        assert "Validation of arguments failed:\\nmissing required arguments: app_name" in run.stdout
+        assert "never" not in run.stdout
