@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -1044,3 +1045,230 @@ class TestValidateArgumentSpec:
         assert run.rc == 2
         assert "Validation of arguments failed:\\nmissing required arguments: app_name" in run.stdout
         assert "never" not in run.stdout
+
+
+# =========================================================================== wait_for_connection, reboot
+WAIT_PLAY = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - shell: echo $PPID
+      register: before
+    - wait_for_connection:
+      register: r
+    - debug: msg="{{ r.keys() | sort }} {{ r.elapsed is number }}"  # elapsed itself depends on timing
+    - shell: echo $PPID
+      register: after
+    - debug: msg="{{ before.stdout != after.stdout }}"
+    - wait_for_connection: timeout=5 delay=1 sleep=1 connect_timeout=3
+      check_mode: true
+      register: r
+    - debug: var=r
+    - wait_for_connection: bogus=1
+      ignore_errors: true
+    - wait_for_connection: timeout=abc
+      ignore_errors: true
+    - reboot:
+      ignore_errors: true
+      register: r
+    - debug: var=r
+"""
+
+
+def in_background(work, delay: float = 0.0):
+    import threading
+
+    def later() -> None:
+        time.sleep(delay)
+        work()
+
+    thread = threading.Thread(target=later, daemon=True)
+    thread.start()
+    return thread
+
+
+class TestWaitForConnection:
+    def test_same_results_as_ansible_on_the_local_connection(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, WAIT_PLAY)
+        assert '"msg": "Running reboot with local connection would reboot the control node."' in ours.stdout
+
+    def test_waits_while_sshd_is_down_then_logs_in_afresh(self, ssh_lab, ssh_host, tmp_path: Path) -> None:
+        """A task touches a marker; the test then stops the host's sshd for three seconds,
+        while the play pauses on the controller, so wait_for_connection meets a dead host."""
+        inventory = tmp_path / "hosts.ini"
+        inventory.write_text(ssh_host.inventory_line("target1") + "\n")
+        marker = ssh_host.workdir / f"sshd-down-{os.getpid()}"
+        marker.unlink(missing_ok=True)
+        write(tmp_path / "site.yml", f"""
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - shell: echo $PPID; touch {marker}
+                  register: before
+                - pause: seconds=2
+                - wait_for_connection: sleep=1 timeout=60 connect_timeout=2
+                  register: waited
+                - shell: echo $PPID
+                  register: after
+                - debug: msg="{{{{ waited.elapsed >= 1 }}}} {{{{ before.stdout != after.stdout }}}}"
+            """)
+
+        def outage() -> None:
+            deadline = time.monotonic() + 60
+            while not marker.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            ssh_lab.stop_host(ssh_host)
+            time.sleep(3)
+            ssh_lab.restart_host(ssh_host)
+
+        down = in_background(outage)
+        try:
+            run = miniplay("run", "-i", str(inventory), str(tmp_path / "site.yml"), cwd=tmp_path)
+        finally:
+            down.join(90)
+            marker.unlink(missing_ok=True)
+            if ssh_host.pid is None:
+                ssh_lab.restart_host(ssh_host)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": "True True"' in run.stdout
+
+    def test_times_out_with_ansibles_message(self, ssh_lab, ssh_host, tmp_path: Path) -> None:
+        inventory = tmp_path / "hosts.ini"
+        inventory.write_text(ssh_host.inventory_line("target1") + "\n")
+        write(tmp_path / "site.yml", """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - wait_for_connection: sleep=1 timeout=3 connect_timeout=1
+            """)
+        stop = in_background(lambda: ssh_lab.stop_host(ssh_host), delay=0)
+        try:
+            stop.join(10)
+            run = miniplay("run", "-i", str(inventory), str(tmp_path / "site.yml"), cwd=tmp_path)
+        finally:
+            ssh_lab.restart_host(ssh_host)
+        assert run.rc == 2, run.stdout + run.stderr
+        assert "timed out waiting for ping module test: " in run.stdout
+
+
+@pytest.fixture
+def reboot_lab(ssh_lab, ssh_host, tmp_path: Path):
+    """A host whose `reboot` is a restart of its sshd: the reboot command (a script on the
+    target) asks for it, the test restarts the sshd and changes the file standing in for
+    the boot id while it is down."""
+    import threading
+
+    work = ssh_host.workdir / f"reboot-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / "boot_id").write_text("boot-1\n")
+    script = work / "fake-reboot"
+    script.write_text(f"#!/bin/sh\necho \"$@\" > {work}/requested\n")
+    script.chmod(0o755)
+    entry = __import__("pwd").getpwnam(ssh_host.user)
+    for path in (work, work / "boot_id", script):
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if (work / "requested").exists():
+                time.sleep(0.3)  # let the command return first, as a real shutdown does
+                ssh_lab.stop_host(ssh_host)
+                (work / "boot_id").write_text("boot-2\n")
+                time.sleep(1.5)
+                ssh_lab.restart_host(ssh_host)
+                return
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(ssh_host.inventory_line("target1") + "\n")
+    try:
+        yield work, inventory
+    finally:
+        done.set()
+        watcher.join(30)
+        if ssh_host.pid is None:
+            ssh_lab.restart_host(ssh_host)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+class TestReboot:
+    def test_reboot_waits_for_a_new_boot_id_and_a_new_login(self, reboot_lab, tmp_path: Path) -> None:
+        work, inventory = reboot_lab
+        write(tmp_path / "site.yml", f"""
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - shell: echo $PPID
+                  register: before
+                - reboot:
+                    reboot_command: {work}/fake-reboot now please
+                    boot_time_command: cat {work}/boot_id
+                    test_command: test -f {work}/boot_id
+                    reboot_timeout: 60
+                    connect_timeout: 2
+                  register: rebooted
+                - shell: echo $PPID; cat {work}/requested
+                  register: after
+                - debug: msg="{{{{ rebooted.rebooted }}}} {{{{ rebooted.changed }}}} {{{{ rebooted.elapsed >= 1 }}}} {{{{ before.stdout != after.stdout_lines[0] }}}} {{{{ after.stdout_lines[1] }}}}"
+            """)
+        run = miniplay("run", "-i", str(inventory), str(tmp_path / "site.yml"), cwd=tmp_path)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert "changed: [target1]" in run.stdout
+        assert '"msg": "True True True True now please"' in run.stdout
+        assert (work / "boot_id").read_text() == "boot-2\n"
+
+    def test_check_mode_failures_and_timeouts(self, reboot_lab, tmp_path: Path) -> None:
+        work, inventory = reboot_lab
+        write(tmp_path / "site.yml", f"""
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - reboot:
+                    reboot_command: {work}/fake-reboot
+                  check_mode: true
+                  register: checked
+                - reboot:
+                    reboot_command: /bin/false
+                  register: refused
+                  ignore_errors: true
+                - reboot:
+                    reboot_command: no-such-reboot-program
+                  ignore_errors: true
+                - reboot:
+                    boot_time_command: "false"
+                  register: no_boot_time
+                  ignore_errors: true
+                - reboot:
+                    reboot_command: /bin/true
+                    boot_time_command: echo same
+                    reboot_timeout: 2
+                  register: timed_out
+                  ignore_errors: true
+                - reboot: bogus=1
+                  ignore_errors: true
+                - reboot:
+                    reboot_command: false
+                  ignore_errors: true
+                - debug: var=checked
+                - debug: var=refused.msg
+                - debug: var=no_boot_time
+                - debug: var=timed_out.msg
+            """)
+        run = miniplay("run", "-i", str(inventory), str(tmp_path / "site.yml"), cwd=tmp_path)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert not (work / "requested").exists()
+        values = run.debug_values()
+        assert values["checked"] == {"changed": True, "elapsed": 0, "rebooted": True, "failed": False}
+        assert values["refused.msg"] == "Reboot command failed. Error was: ', '"
+        assert values["no_boot_time"]["reboot"] is False
+        assert values["no_boot_time"]["msg"].startswith("reboot: failed to get host boot time info, rc: 1")
+        assert values["timed_out.msg"] == "Timed out waiting for last boot time check (timeout=2)"
+        assert 'Unable to find command "no-such-reboot-program" in search paths: ' \
+               "['/sbin', '/bin', '/usr/sbin', '/usr/bin', '/usr/local/sbin']" in run.stdout
+        assert "[ERROR]: Task failed: Invalid options for reboot: bogus" in run.stdout
+        assert "Invalid value given for 'reboot_command': 'False' is not a string and conversion is not allowed." \
+            in run.stdout
