@@ -45,12 +45,26 @@ def sub_events(messages: list[str]) -> str:
     return "\n\n".join(parts)
 
 
+def setup_defaults(ctx: ActionContext) -> dict[str, Any]:
+    """module_defaults written for setup apply to the setup this action runs, as in Ansible."""
+    table = ctx.task.get("module_defaults")
+    if isinstance(table, list):
+        table = {k: v for part in table if isinstance(part, dict) for k, v in part.items()}
+    if not isinstance(table, dict):
+        return {}
+    for key in ("setup", "ansible.builtin.setup", "ansible.legacy.setup"):
+        if isinstance(table.get(key), dict):
+            return dict(ctx.templar.template(table[key], ctx.vars) or {})
+    return {}
+
+
 def run(ctx: ActionContext) -> dict[str, Any]:
     args = {k: v for k, v in ctx.args.items() if v is not None}
     try:
         parallel_flag(args.pop("parallel", None))
     except ValueError as exc:
         return {"failed": True, "changed": False, "msg": str(exc)}
+    args = {**setup_defaults(ctx), **args}
     result = ctx.module("setup", args, label=FACT_MODULE)
     if result.get("failed") or result.get("unreachable"):
         if result.get("unreachable"):
