@@ -166,13 +166,18 @@ def _convert(name: str, value: Any, kind: str) -> Any:
     except (TypeError, ValueError):
         label = {"str": "str", "path": "path", "int": "int", "float": "float", "bool": "bool", "list": "list",
                  "dict": "dict"}.get(kind, kind)
+        # Ansible's own wording per type (an int's names the value, the others its Python type)
+        reason = f'"{value!r}" cannot be converted to an int' if kind == "int" else \
+            f"{type(value)} cannot be converted to a {label}" if kind in ("float", "list", "dict") else \
+            f"{value!r} cannot be converted to {label}"
         raise ModuleFailed(f"argument '{name}' is of type {type(value).__name__} and we were unable to convert "
-                           f"to {label}: {value!r} cannot be converted to {label}") from None
+                           f"to {label}: {reason}") from None
     return value
 
 
 def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module: str,
-                  mutually_exclusive: tuple = (), required_one_of: tuple = ()) -> dict[str, Any]:
+                  mutually_exclusive: tuple = (), required_one_of: tuple = (),
+                  required_together: tuple = ()) -> dict[str, Any]:
     """Check and convert `args` against `spec`, with Ansible's wording for mistakes.
 
     spec entries: type, required, default, choices, aliases, elements, no_log.
@@ -204,6 +209,10 @@ def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module:
     for group in required_one_of:
         if not any(out.get(n) is not None for n in group):
             raise ModuleFailed(f"one of the following is required: {', '.join(group)}")
+    for group in required_together:
+        given = [n for n in group if out.get(n) is not None]
+        if given and len(given) != len(group):
+            raise ModuleFailed(f"parameters are required together: {', '.join(group)}")
     for name, opts in spec.items():
         if out.get(name) is None:
             out[name] = opts.get("default")
@@ -215,8 +224,11 @@ def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module:
             out[name] = [_convert(name, v, opts["elements"]) for v in out[name]]
         choices = opts.get("choices")
         if choices is not None and out[name] is not None:
-            values = out[name] if kind == "list" else [out[name]]
-            for value in values:
-                if value not in choices:
-                    raise ModuleFailed(f"value of {name} must be one of: {', '.join(map(str, choices))}, got: {value}")
+            if kind == "list":
+                strays = [v for v in out[name] if v not in choices]
+                if strays:
+                    raise ModuleFailed(f"value of {name} must be one or more of: {', '.join(map(str, choices))}. "
+                                       f"Got no match for: {', '.join(map(str, strays))}")
+            elif out[name] not in choices:
+                raise ModuleFailed(f"value of {name} must be one of: {', '.join(map(str, choices))}, got: {out[name]}")
     return out

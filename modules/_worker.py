@@ -86,7 +86,8 @@ def run_module(request: dict[str, Any]) -> dict[str, Any]:
             return {"failed": True, "msg": f"The module {name} was not found on the target"}
         params = common.validate_args(module.ARGUMENT_SPEC, args, request.get("label") or name,
                                       getattr(module, "MUTUALLY_EXCLUSIVE", ()),
-                                      getattr(module, "REQUIRED_ONE_OF", ()))
+                                      getattr(module, "REQUIRED_ONE_OF", ()),
+                                      getattr(module, "REQUIRED_TOGETHER", ()))
         if ctx.check_mode and not getattr(module, "SUPPORTS_CHECK_MODE", False):
             label = request.get("label") or name
             reason = f"This action ({name}) does not support check mode." if label.startswith("ansible.legacy.") \

@@ -10,7 +10,7 @@ import sys
 from typing import Any, Optional
 
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
-        "roles_path", "async_dir", "become", "become_user", "become_method", "vault_password_file",
+        "show_custom_stats", "roles_path", "async_dir", "become", "become_user", "become_method", "vault_password_file",
         "vault_identity_list")
 
 

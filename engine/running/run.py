@@ -26,6 +26,8 @@ from ..templating.templar import Templar
 from ..transport.pool import Connections
 from ..vars.layers import HostState
 from ..vars.manager import VariableManager
+from .customstats import CustomStats
+from .customstats import shown as show_custom_stats
 from .jobs import JobManager
 from .slots import ForkSlots
 from .strategy import LinearStrategy
@@ -40,6 +42,7 @@ class RunResult:
     stats: dict[str, dict[str, int]]
     exit_code: int
     registered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    custom_stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # set_stats: per host, "_run"
 
 
 class Run:
@@ -67,6 +70,7 @@ class Run:
         self._host_states: dict[str, HostState] = {}
         self._state_lock = threading.Lock()
         self.stats: dict[str, dict[str, int]] = {}
+        self.custom_stats = CustomStats()       # set_stats
         self.dead_hosts: set[str] = set()       # failed or unreachable: out of later plays
         self.unreachable_hosts: set[str] = set()
         self.failed_any = False
@@ -171,9 +175,12 @@ class Run:
         finally:
             self.jobs.close()
             self.connections.close_all()
-        self.bus.emit("recap", stats=self.stats)
+        custom = self.custom_stats.as_dict()
+        self.bus.emit("recap", stats=self.stats, custom_stats=custom,
+                      show_custom_stats=show_custom_stats(self.options.config or {}))
         return RunResult(stats=self.stats, exit_code=self.exit_code(),
-                         registered={h: dict(s.registered) for h, s in self._host_states.items()})
+                         registered={h: dict(s.registered) for h, s in self._host_states.items()},
+                         custom_stats=custom)
 
     def announce_load_warnings(self) -> None:
         """Show what loading found but did not refuse (duplicate YAML keys, inventory oddities),

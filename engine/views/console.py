@@ -91,8 +91,8 @@ class ConsoleRenderer:
         return dump(shown, indent)
 
     def wants_json(self, result: dict[str, Any], action: str = "") -> bool:
-        if action == "setup":  # facts are never dumped on the console, whatever -v says (as in Ansible)
-            return False
+        if action == "setup" or result.get("_ansible_verbose_override"):
+            return False  # facts are never dumped on the console, whatever -v says (as in Ansible)
         return self.verbosity > 0 or bool(result.get("_ansible_verbose_always"))
 
     # ------------------------------------------------------------------ dispatch
@@ -151,6 +151,8 @@ class ConsoleRenderer:
             text = f"Task failed: {kind}: {message}"
         else:
             text = "Task failed: Action failed."
+        if result.get("_miniplay_header"):  # an error Ansible raises before the action runs
+            text = result["_miniplay_header"]
         key = (text, str(task.location))
         if key in self._errors_shown:
             return
@@ -160,6 +162,7 @@ class ConsoleRenderer:
             lines += ["", "Task failed."] + self.origin(task.location)
             lines += ["", "<<< caused by >>>", "", text.removeprefix("Task failed: ")]
             lines += self.origin(result["_miniplay_cause_at"])
+            lines += ["", result["_miniplay_help"]] if result.get("_miniplay_help") else []
             self.line("\n".join(lines) + "\n", "failed")
             return
         if result.get("_miniplay_error_at"):  # an error in one keyword's value, with a hint
@@ -336,4 +339,20 @@ class ConsoleRenderer:
             fields = " ".join(f"{key}={counts.get(key, 0):<4}" for key in
                               ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"))
             self.line(f"{host:<26} : {fields}")
+        self.line("")
+        custom = event.data.get("custom_stats") or {}
+        if custom and event.data.get("show_custom_stats"):
+            self.custom_stats(custom)
+
+    def custom_stats(self, custom: dict[str, dict[str, Any]]) -> None:
+        """Ansible's CUSTOM STATS block: one line per host, then the whole run's (`RUN:`)."""
+        def flat(values: dict[str, Any]) -> str:
+            return json.dumps(values, indent=1, sort_keys=True, ensure_ascii=False).replace("\n", "")
+
+        self.banner("CUSTOM STATS: ")
+        for host in sorted(h for h in custom if h != "_run"):
+            self.line(f"\t{host}: {flat(custom[host])}")
+        if "_run" in custom:
+            self.line("")
+            self.line(f"\tRUN: {flat(custom['_run'])}")
         self.line("")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ...templating.templar import Templar
     from ...transport.pool import Connections
     from ...vars.layers import HostState, VarsView
+    from ..customstats import CustomStats
     from ..playstate import PlayState
 
 
@@ -31,6 +32,7 @@ class ActionServices(Protocol):
     templar: "Templar"
     connections: "Connections"   # raw runs its command over the host's connection
     roles: "RoleIncluder"        # include_role
+    custom_stats: "CustomStats"  # set_stats
 
     @property
     def inventory(self) -> "Inventory":
