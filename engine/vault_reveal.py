@@ -6,6 +6,7 @@ plaintext (`"{{ x }}"` encrypted stays `{{ x }}`).
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Optional
 
 from .errors import Location
@@ -52,7 +53,7 @@ def decrypt_file_data(data: bytes, path: str, secrets: Optional[VaultSecrets]) -
     """A controller file's bytes, decrypted when the whole file is vault-encrypted."""
     if not is_encrypted(data[:64]):
         return data
-    return (secrets or VaultSecrets()).decrypt(data, Location(path))
+    return (secrets or VaultSecrets()).decrypt(data, Location(os.path.abspath(path)))
 
 
 def read_controller_file(path: str, secrets: Optional[VaultSecrets]) -> bytes:

@@ -385,3 +385,13 @@ def test_a_missing_password_file_is_one_clear_error(tmp_path: Path) -> None:
     assert done.rc == 1 and done.stdout == ""
     assert done.stderr.startswith(f"[ERROR]: The vault password file {tmp_path}/nope.txt was not found")
     assert "Traceback" not in done.stderr
+
+
+def test_encrypt_string_prompt_and_adhoc_with_encrypted_extra_vars(keys: Path) -> None:
+    done = miniplay("vault", "encrypt_string", "--vault-password-file", "pw", "-p", "--show-input",
+                    "--stdin-name", "typed", cwd=keys, stdin="typed-" + SECRET + "\n")
+    assert done.rc == 0 and done.stdout.startswith("typed: !vault |\n") and "String to encrypt: " in done.stderr
+    write(keys / "extra.yml", done.stdout)
+    shown = miniplay("adhoc", "localhost", "-m", "debug", "-a", "msg={{ typed }}", "-e", "@extra.yml",
+                     "--vault-password-file", "pw", cwd=keys)
+    assert shown.rc == 0 and f'"msg": "typed-{SECRET}"' in shown.stdout, shown.stdout + shown.stderr
