@@ -358,3 +358,40 @@ def test_include_vars_result_shows_inline_values_redacted_as_ansible_does(tmp_pa
     """)
     ours, _ = compare(tmp_path / "p/site.yml", tmp_path / "p/hosts", "--vault-password-file", "pw", "-v")
     assert '"inc": "<redacted>"' in ours.stdout and SECRET not in ours.stdout
+
+
+def test_vault_encrypted_test_follows_the_value_as_ansible_does(tmp_path: Path) -> None:
+    write(tmp_path / "pw", PASSWORD)
+    block = encrypt_string(tmp_path, SECRET, "token", "--vault-password-file", "pw")
+    write(tmp_path / "p/hosts", "localhost ansible_connection=local\n")
+    (tmp_path / "p/pw").write_text(PASSWORD)
+    write(tmp_path / "p/vars.yml", block)
+    write(tmp_path / "p/site.yml", """
+        - hosts: all
+          gather_facts: false
+          vars_files: [vars.yml]
+          tasks:
+            - debug: msg="{{ token is vault_encrypted }} {{ 'x' is vault_encrypted }}"
+            - set_fact: copied="{{ token }}"
+            - debug: msg="{{ copied is vault_encrypted }} {{ (token ~ '') is vault_encrypted }}"
+    """)
+    compare(tmp_path / "p/site.yml", tmp_path / "p/hosts", "--vault-password-file", "pw")
+
+
+def test_a_missing_password_file_is_one_clear_error(tmp_path: Path) -> None:
+    write(tmp_path / "hosts", "localhost ansible_connection=local\n")
+    write(tmp_path / "site.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n")
+    done = miniplay("run", "-i", "hosts", "site.yml", "--vault-password-file", "nope.txt", cwd=tmp_path)
+    assert done.rc == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"[ERROR]: The vault password file {tmp_path}/nope.txt was not found")
+    assert "Traceback" not in done.stderr
+
+
+def test_encrypt_string_prompt_and_adhoc_with_encrypted_extra_vars(keys: Path) -> None:
+    done = miniplay("vault", "encrypt_string", "--vault-password-file", "pw", "-p", "--show-input",
+                    "--stdin-name", "typed", cwd=keys, stdin="typed-" + SECRET + "\n")
+    assert done.rc == 0 and done.stdout.startswith("typed: !vault |\n") and "String to encrypt: " in done.stderr
+    write(keys / "extra.yml", done.stdout)
+    shown = miniplay("adhoc", "localhost", "-m", "debug", "-a", "msg={{ typed }}", "-e", "@extra.yml",
+                     "--vault-password-file", "pw", cwd=keys)
+    assert shown.rc == 0 and f'"msg": "typed-{SECRET}"' in shown.stdout, shown.stdout + shown.stderr

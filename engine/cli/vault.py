@@ -67,6 +67,7 @@ def _add_action_parser(parser: argparse.ArgumentParser) -> None:
                         help="encrypt_string: the variable name for each string")
     parser.add_argument("--stdin-name", default=None, help="encrypt_string: the variable name for stdin")
     parser.add_argument("-p", "--prompt", action="store_true", help="encrypt_string: prompt for the string")
+    parser.add_argument("--show-input", action="store_true", help="encrypt_string -p: echo what is typed")
     parser.add_argument("-v", "--verbose", action="count", default=0)
 
 
@@ -124,7 +125,7 @@ class _VaultCommand:
 
     def _decrypt(self, data: bytes, origin: str) -> bytes:
         if not vault.is_encrypted(data[:64]):
-            raise VaultError(f"input is not vault encrypted data for {origin}")
+            raise VaultError(f"Input is not vault encrypted data. for {os.path.abspath(origin)}")
         return self.secrets.decrypt(data, Location(origin))
 
     # ------------------------------------------------------------------ files
@@ -228,7 +229,8 @@ class _VaultCommand:
         entries: list[tuple[Optional[str], bytes]] = []
         strings = list(self.args.args)
         if self.args.prompt:
-            entries.append((self.args.stdin_name, self.ask("String to encrypt: ").encode()))
+            ask = _ask_shown if self.args.show_input else self.ask
+            entries.append((self.args.stdin_name, ask("String to encrypt: ").encode()))
         elif not strings or strings == ["-"]:
             if sys.stdin.isatty():
                 sys.stderr.write("Reading plaintext input from stdin. (ctrl-d to end input, twice if your "
@@ -276,6 +278,16 @@ class _VaultCommand:
                 return handle.read()
         finally:
             os.unlink(temp)
+
+
+def _ask_shown(prompt: str) -> str:
+    """Prompt on stderr and read one line, echoed (encrypt_string --show-input): stdout stays the YAML."""
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
 
 
 def _vault_yaml(name: Optional[str], text: str) -> str:

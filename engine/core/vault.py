@@ -12,7 +12,8 @@ derives 80 bytes: an AES-256 key, an HMAC-SHA256 key and a 16-byte initial
 counter. The plaintext is PKCS#7-padded to the AES block size and encrypted with
 AES-256 in CTR mode; the HMAC covers the ciphertext, so a wrong password is found
 by the HMAC check before anything is decrypted. This module knows the format only;
-where passwords come from is vault_secrets.py.
+where passwords come from is vault_secrets.py. `cryptography` is imported only when
+something is really encrypted or decrypted, so runs without vault data do not pay for it.
 """
 from __future__ import annotations
 
@@ -21,10 +22,6 @@ import hmac
 import os
 from dataclasses import dataclass
 from typing import Optional
-
-from cryptography.hazmat.primitives import hashes, padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from .errors import Location, MiniplayError, TemplateError
 
@@ -77,6 +74,9 @@ def parse_envelope(text: "str | bytes") -> Envelope:
 
 
 def _derive(password: bytes, salt: bytes) -> tuple[bytes, bytes, bytes]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
     kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=80, salt=salt, iterations=_ROUNDS)
     key = kdf.derive(password)
     return key[:32], key[32:64], key[64:]
@@ -99,6 +99,9 @@ def decrypt_with(envelope: Envelope, password: bytes) -> Optional[bytes]:
     expected = hmac.new(hmac_key, data, "sha256").digest()
     if not hmac.compare_digest(expected, mac):
         return None
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     decryptor = Cipher(algorithms.AES(aes_key), modes.CTR(counter)).decryptor()
     padded = decryptor.update(data) + decryptor.finalize()
     unpadder = padding.PKCS7(algorithms.AES.block_size).unpadder()
@@ -111,6 +114,9 @@ def decrypt_with(envelope: Envelope, password: bytes) -> Optional[bytes]:
 def encrypt(plaintext: bytes, password: bytes, vault_id: Optional[str] = None,
             salt: Optional[bytes] = None) -> str:
     """Vault text for `plaintext`: format 1.2 when a vault id other than `default` is given, else 1.1."""
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     salt = salt or os.urandom(_SALT_BYTES)
     aes_key, hmac_key, counter = _derive(password, salt)
     padder = padding.PKCS7(algorithms.AES.block_size).padder()

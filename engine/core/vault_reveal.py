@@ -13,6 +13,13 @@ from .vault_secrets import VaultSecrets
 from .yamlfile import UnsafeText
 
 
+class VaultedText(UnsafeText):
+    """The plaintext of an inline vault value: never templated, and `is vault_encrypted` still
+    knows where it came from (as Ansible's tags do, through set_fact and the like)."""
+
+    __slots__ = ()
+
+
 def holds_vault(value: Any) -> bool:
     """True when an inline vault value is somewhere inside `value`."""
     if isinstance(value, VaultValue):
@@ -32,7 +39,7 @@ def reveal(value: Any, secrets: Optional[VaultSecrets]) -> Any:
         except VaultError as exc:
             raise VaultValueError(f"Attempt to use undecryptable variable: {exc.message} Origin: {value.location}",
                                   value.location) from None
-        return UnsafeText(plaintext.decode("utf-8", "surrogateescape"))
+        return VaultedText(plaintext.decode("utf-8", "surrogateescape"))
     if isinstance(value, dict) and holds_vault(value):
         return {k: reveal(v, secrets) for k, v in value.items()}
     if isinstance(value, list) and holds_vault(value):

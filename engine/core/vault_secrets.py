@@ -38,9 +38,15 @@ class VaultSecret:
 
 @dataclass
 class VaultSecrets:
-    """The passwords of one command run, tried in order; the one whose id matches first."""
+    """The passwords of one command run, tried in order; the one whose id matches first.
+
+    What was decrypted is kept (by its vault text) for the rest of the run: key derivation
+    costs milliseconds on purpose, and a vault variable may be read by every task on every
+    host. The cache lives and dies with this object, which belongs to one run.
+    """
 
     secrets: list[VaultSecret] = field(default_factory=list)
+    _decrypted: dict[bytes, bytes] = field(default_factory=dict, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -51,6 +57,10 @@ class VaultSecrets:
     def decrypt(self, text: "str | bytes", origin: Location) -> bytes:
         """Plaintext of vault text; `origin` (the file, and line for an inline value) names it
         in the error, with the vault id the data asks for and the ids that were tried."""
+        key = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+        known = self._decrypted.get(key)
+        if known is not None:
+            return known
         try:
             envelope = vault.parse_envelope(text)
         except VaultError as exc:
@@ -63,6 +73,7 @@ class VaultSecrets:
         for secret in ordered:
             plaintext = vault.decrypt_with(envelope, secret.password)
             if plaintext is not None:
+                self._decrypted[key] = plaintext
                 return plaintext
         raise VaultError(f"{NO_MATCH[:-1]}{wanted} (vault ids tried: {', '.join(self.ids())}).", origin)
 
@@ -166,7 +177,7 @@ def decrypt_file_data(data: bytes, path: str, secrets: Optional[VaultSecrets]) -
     """A controller file's bytes, decrypted when the whole file is vault-encrypted."""
     if not is_encrypted(data[:64]):
         return data
-    return (secrets or VaultSecrets()).decrypt(data, Location(path))
+    return (secrets or VaultSecrets()).decrypt(data, Location(os.path.abspath(path)))
 
 
 def read_controller_file(path: str, secrets: Optional[VaultSecrets]) -> bytes:

@@ -412,8 +412,11 @@ def same_file(path: str, other: str) -> bool:
 
 @_test("vault_encrypted")
 def vault_encrypted(value: Any) -> bool:
-    """miniplay has no vault, so no value is ever encrypted."""
-    return False
+    """True for a value that came from an inline `!vault` (decrypted or not), and for copies of it."""
+    from ..core.vault import VaultValue
+    from ..core.vault_reveal import VaultedText
+
+    return isinstance(value, (VaultValue, VaultedText))
 
 
 @_test("vaulted_file")
