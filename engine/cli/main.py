@@ -117,10 +117,12 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         return os.environ.get(env) or config.get(key)
 
     inventory = setting(args.inventory, "ANSIBLE_INVENTORY", "inventory")
+    yaml_warnings: list[str] = []
     timeout = setting(args.timeout, "ANSIBLE_TIMEOUT", "timeout")
     values: dict[str, Any] = {
         "inventory": _inventory_sources(inventory),
-        "extra_vars": parse_extra_vars(args.extra_vars),
+        "extra_vars": parse_extra_vars(args.extra_vars, yaml_warnings),
+        "yaml_warnings": yaml_warnings,
         "limit": args.limit,
         "verbosity": args.verbose,
         "check": args.check,

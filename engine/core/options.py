@@ -43,3 +43,6 @@ class Options:
     ssh_extra_args: Optional[str] = None
     config: dict[str, Any] = field(default_factory=dict)   # ansible.cfg [defaults]
     config_file: Optional[str] = None
+    # Duplicate-key warnings met while reading YAML (the -e files, the playbooks, vars files),
+    # oldest first; the run shows and empties it. One list per run: two runs never share it.
+    yaml_warnings: list[str] = field(default_factory=list, repr=False, compare=False)

@@ -57,7 +57,9 @@ def check_notified_handlers(play: Play) -> None:
 class Loader:
     """Loads playbooks and task files; remembers the include chain to refuse loops."""
 
-    def __init__(self) -> None:
+    def __init__(self, warnings: Optional[list[str]] = None) -> None:
+        """`warnings`: where duplicate YAML keys are reported (the run's `Options.yaml_warnings`)."""
+        self.warnings: list[str] = warnings if warnings is not None else []
         self._chain: list[str] = []
         self._next_uid = 0
         self.role_state: Optional[RoleLoadState] = None   # what import_role leaves for the play being loaded
@@ -76,7 +78,7 @@ class Loader:
         real = os.path.realpath(path)
         if real in self._chain:
             raise ParseError(f"import_playbook loop: '{path}' imports itself")
-        data = load_yaml_file(path)
+        data = load_yaml_file(path, self.warnings)
         if data is None:
             return []
         if not isinstance(data, list):
@@ -142,7 +144,7 @@ class Loader:
         real = os.path.realpath(path)
         if self._chain.count(real) > 0:
             raise ParseError(f"recursive include of '{path}': a tasks file includes itself")
-        data = load_yaml_file(path)
+        data = load_yaml_file(path, self.warnings)
         self._chain.append(real)
         try:
             return self.load_task_list(data, path, inherited, Location(path), role=role, role_path=role_path,

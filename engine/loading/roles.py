@@ -59,6 +59,7 @@ class TasksFileLoader(Protocol):
     """What roles need from the playbook loader (playbook.Loader), which in turn calls this file."""
 
     role_state: Optional["RoleLoadState"]   # what import_role leaves for the play being loaded
+    warnings: list[str]                     # where duplicate YAML keys are reported
 
     @property
     def top_file(self) -> Optional[str]:
@@ -150,7 +151,8 @@ def _find_file(directory: str, name: str) -> Optional[str]:
     return None
 
 
-def _load_vars_part(role_path: str, kind: str, name: Optional[str], location: Location) -> dict[str, Any]:
+def _load_vars_part(role_path: str, kind: str, name: Optional[str], location: Location,
+                    warnings: list[str]) -> dict[str, Any]:
     """defaults/ or vars/: a file (main by default) or a directory of files named that way."""
     directory = os.path.join(role_path, kind)
     wanted = name or "main"
@@ -162,13 +164,13 @@ def _load_vars_part(role_path: str, kind: str, name: Optional[str], location: Lo
             if entry.rsplit(".", 1)[-1] in ("yml", "yaml", "json") or "." not in entry:
                 path = os.path.join(folder, entry)
                 if os.path.isfile(path):
-                    merged.update(load_vars_file(path))
+                    merged.update(load_vars_file(path, warnings))
         return merged
     if found is None:
         if name:
             raise ParseError(f"Could not find specified file in role: {kind}/{name}", location)
         return {}
-    return load_vars_file(found)
+    return load_vars_file(found, warnings)
 
 
 # --------------------------------------------------------------------------- building roles
@@ -236,11 +238,11 @@ class RoleBuilder:
         role = RoleInstance(name=name, path=path, location=location, params=spec["params"],
                             entry_vars=spec["vars"], entry_keywords=spec["keywords"], when=spec["when"],
                             tags=spec["tags"], from_files=from_files)
-        role.defaults = _load_vars_part(path, "defaults", from_files.get("defaults"), location)
-        role.vars = _load_vars_part(path, "vars", from_files.get("vars"), location)
+        role.defaults = _load_vars_part(path, "defaults", from_files.get("defaults"), location, self.loader.warnings)
+        role.vars = _load_vars_part(path, "vars", from_files.get("vars"), location, self.loader.warnings)
         meta_file = _find_file(os.path.join(path, "meta"), "main")
         if meta_file:
-            meta = load_yaml_file(meta_file)
+            meta = load_yaml_file(meta_file, self.loader.warnings)
             plain = to_plain(meta, meta_file) or {}
             if not isinstance(plain, dict):
                 raise ParseError("the role's meta/main.yml must be a mapping", Location(meta_file))

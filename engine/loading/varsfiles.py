@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ..core.errors import ParseError, TemplateError
 from ..core.yamlfile import load_yaml_file, to_plain
 
 
-def load_vars_file(path: str) -> dict[str, Any]:
-    """A vars file (YAML or JSON) must hold a mapping."""
-    data = to_plain(load_yaml_file(path), path)
+def load_vars_file(path: str, warnings: Optional[list[str]] = None) -> dict[str, Any]:
+    """A vars file (YAML or JSON) must hold a mapping (duplicate keys are reported into `warnings`)."""
+    data = to_plain(load_yaml_file(path, warnings), path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -20,7 +20,8 @@ def load_vars_file(path: str) -> dict[str, Any]:
 
 
 def resolve_vars_files(entries: list[Any], basedir: str,
-                       render: Callable[[Any], Any]) -> list[tuple[str, dict[str, Any]]]:
+                       render: Callable[[Any], Any],
+                       warnings: Optional[list[str]] = None) -> list[tuple[str, dict[str, Any]]]:
     """(path, values) for each play vars_files entry; a list entry takes the first file that exists.
 
     `render` templates a file name with the host's variables (a name may use them).
@@ -43,5 +44,5 @@ def resolve_vars_files(entries: list[Any], basedir: str,
                 raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")
             name = str(entry)
             raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.")
-        loaded.append((found, load_vars_file(found)))
+        loaded.append((found, load_vars_file(found, warnings)))
     return loaded

@@ -21,8 +21,9 @@ class PlayState:
     """One play (one serial batch) in progress: its hosts and which are still in it."""
 
     def __init__(self, variables: "VariableManager", templar: "Templar", play: Play, hosts: list[str],
-                 all_hosts: list[str]) -> None:
+                 all_hosts: list[str], yaml_warnings: list[str]) -> None:
         self.variables = variables
+        self.yaml_warnings = yaml_warnings   # the run's: duplicate keys in the play's vars_files
         self.templar = templar
         self.play = play
         self.hosts = list(hosts)
@@ -44,7 +45,7 @@ class PlayState:
                 base = self.variables.view(host, None)
                 base.layers.insert(2, Layer("play vars", self.play.vars))
                 loaded = resolve_vars_files(self.play.vars_files, self.play.basedir,
-                                            lambda name: base.templar.template(name, base))
+                                            lambda name: base.templar.template(name, base), self.yaml_warnings)
                 layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
             with self._lock:
                 self._vars_files[host] = layers

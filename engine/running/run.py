@@ -50,10 +50,12 @@ class Run:
         self.options = options
         self.bus = bus or EventBus()
         self.templar = Templar()
-        self.loader = loader or Loader()
+        self.loader = loader or Loader(options.yaml_warnings)
+        self.yaml_warnings = options.yaml_warnings   # duplicate YAML keys, until shown
         self.playbook_dir = os.path.abspath(playbook_dir)
         self.inventory_sources = list(options.inventory)
-        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
+                                       yaml_warnings=self.yaml_warnings)
         self.templar.select_hosts = lambda pattern: [host.name for host in self.inventory.select(pattern)]
         self.vars = VariableManager(self)
         self.roles = RoleIncluder(self.loader, self.playbook_dir, options.config, options.config_file)
@@ -89,7 +91,8 @@ class Run:
     def refresh_inventory(self) -> None:
         """Read the inventory sources again (`meta: refresh_inventory`): new hosts, groups and
         variables are seen from the next task; add_host additions are dropped, as in Ansible."""
-        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
+        self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
+                                       yaml_warnings=self.yaml_warnings)
         self.inventory_changed()
 
     def inventory_changed(self) -> None:
@@ -175,7 +178,8 @@ class Run:
     def announce_load_warnings(self) -> None:
         """Show what loading found but did not refuse (duplicate YAML keys, inventory oddities),
         once each, before the output that follows the load."""
-        for text in self.inventory.warnings[self._inventory_warnings_shown:] + drain_warnings():
+        found = drain_warnings(self.loader.warnings) if self.loader.warnings is not self.yaml_warnings else []
+        for text in self.inventory.warnings[self._inventory_warnings_shown:] + found + drain_warnings(self.yaml_warnings):
             self.bus.emit("warning", text=text)
         self._inventory_warnings_shown = len(self.inventory.warnings)
 

@@ -45,10 +45,6 @@ META_SKIP_REASONS = {"flush_handlers": ", not running handlers for {host}", "end
                      "end_role": "continuing role for {host}"}
 
 
-class EndHost(Exception):
-    """A host hit `meta: end_host` or `end_play`: it leaves the play without failing."""
-
-
 class _Cursor:
     def __init__(self, walker: Walker) -> None:
         self.walker = walker
@@ -73,6 +69,7 @@ class StrategyServices(ExecutorServices, Protocol):
     """The parts of the run a strategy uses: the executor's, plus the run's fork slots and tallies."""
 
     slots: "ForkSlots"
+    yaml_warnings: list[str]       # duplicate YAML keys met while running, until shown
     dead_hosts: set[str]           # failed or unreachable: out of later plays
     unreachable_hosts: set[str]
     failed_any: bool
@@ -122,7 +119,7 @@ class LinearStrategy:
         for index, batch in enumerate(self._batches(play, hosts)):
             if index:
                 run.bus.emit("play_start", name=play.name or pattern, play=play)
-            state = PlayState(run.vars, run.templar, play, batch, hosts)
+            state = PlayState(run.vars, run.templar, play, batch, hosts, run.yaml_warnings)
             if not self._run_batch(state):
                 return False
         return True

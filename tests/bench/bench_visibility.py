@@ -27,7 +27,8 @@ sys.path.insert(0, str(HERE.parent))
 def plan_figures(tasks: int) -> None:
     from test_graph import big_playbook  # the same playbook the test times
 
-    from miniplay.planning.graph import build_plan, load_for_plan, to_mermaid
+    from miniplay.planning.export import to_mermaid
+    from miniplay.planning.graph import build_plan, load_for_plan
     from miniplay.planning.plancheck import check_plan
 
     work = Path(tempfile.mkdtemp(prefix="miniplay-bench-plan-"))

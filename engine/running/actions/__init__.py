@@ -31,6 +31,7 @@ class ActionServices(Protocol):
     templar: "Templar"
     connections: "Connections"   # raw runs its command over the host's connection
     roles: "RoleIncluder"        # include_role
+    yaml_warnings: list[str]     # duplicate YAML keys (include_vars reports its own at once)
 
     @property
     def inventory(self) -> "Inventory":

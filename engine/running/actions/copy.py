@@ -180,6 +180,11 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             result["dest"] = result["path"]
         return _as_diff_list(result)
 
+    return _copy_tree(ctx, args, source, dest, local_follow)
+
+
+def _copy_tree(ctx: ActionContext, args: dict[str, Any], source: str, dest: str, local_follow: bool) -> dict[str, Any]:
+    """A controller directory: its files sent one by one, then its directories and links made."""
     files, dirs, links = _walk(source, local_follow)
     if not dest.endswith("/"):
         dest += "/"

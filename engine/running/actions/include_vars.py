@@ -49,7 +49,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             files = [ctx.search("vars", str(name))]
         loaded: dict[str, Any] = {}
         for path in files:
-            loaded.update(load_vars_file(path))
+            loaded.update(load_vars_file(path, ctx.services.yaml_warnings))
     except MiniplayError as exc:
         _announce_load_warnings(ctx)
         return {"failed": True, "changed": False, "msg": exc.message}
@@ -62,5 +62,5 @@ def run(ctx: ActionContext) -> dict[str, Any]:
 
 def _announce_load_warnings(ctx: ActionContext) -> None:
     """Duplicate keys in the files just read are reported while the task runs, as Ansible does."""
-    for text in drain_warnings():
+    for text in drain_warnings(ctx.services.yaml_warnings):
         ctx.warn(text)
