@@ -20,14 +20,14 @@ import sys
 from typing import Any, Optional, TextIO
 
 from ..core.argsplit import parse_kv
-from ..loading.config import config_banner
 from ..core.errors import CliError, Location
 from ..core.events import EventBus
 from ..core.model import Play, Playbook, Task
 from ..core.options import Options
-from ..views.minimal import MinimalRenderer
 from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
+from ..loading.config import config_banner
 from ..running.run import Run
+from ..views.minimal import MinimalRenderer
 
 NEEDS_ARGS = frozenset({"command", "shell", "raw", "script"})
 
@@ -94,8 +94,9 @@ def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: O
 
 def _refuse_async(run: Run, renderer: MinimalRenderer, pattern: str, written: str, module: str) -> int:
     """`-B` with an action that cannot run as a job: every host fails, as in Ansible."""
-    from ..core.events import Event
     import time
+
+    from ..core.events import Event
 
     hosts = [h.name for h in run.inventory.select(pattern)]
     if run.options.limit:

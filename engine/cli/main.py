@@ -13,8 +13,8 @@ import sys
 import traceback
 from typing import Any, Optional, Sequence
 
-from ..core.version import __version__
 from ..core.errors import CliError, MiniplayError
+from ..core.version import __version__
 from .visibility import COMMANDS as VISIBILITY_COMMANDS
 
 

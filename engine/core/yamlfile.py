@@ -97,7 +97,7 @@ class _AnsibleConstructor(RoundTripConstructor):
 
 
 if CParser is not None:
-    class _LibyamlLoader(CParser, _AnsibleConstructor, _AnsibleResolver):  # type: ignore[misc,valid-type]
+    class _LibyamlLoader(CParser, _AnsibleConstructor, _AnsibleResolver):
         """libyaml's reader, scanner, parser and composer under our constructor and resolver."""
 
         def __init__(self, text: str, path: str, warnings: Optional[list[str]]) -> None:

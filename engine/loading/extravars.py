@@ -9,7 +9,6 @@ from ..core.argsplit import parse_kv
 from ..core.errors import CliError, MiniplayError
 from ..core.yamlfile import load_yaml_file, load_yaml_text, to_plain
 
-
 CLI_ORIGIN = "<CLI option '-e'>"  # where Ansible says a bad inline -e value came from
 
 

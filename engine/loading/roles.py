@@ -43,8 +43,8 @@ from typing import Any, Callable, Optional, Protocol
 from ..core import keywords as kw
 from ..core.errors import Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Task, iter_tasks
-from .varsfiles import load_vars_file
 from ..core.yamlfile import item_location, key_location, load_yaml_file, to_plain, value_location
+from .varsfiles import load_vars_file
 
 DEFAULT_ROLES_PATH = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
 # Keys of a role entry that are keywords; every other key is a role parameter.

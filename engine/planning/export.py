@@ -6,7 +6,6 @@ from typing import Any
 from ..core.locations import shown
 from .graph import HostGraph, Plan, short
 
-
 EDGE_STYLE_MERMAID = {
     "order": "-->", "include": "-->", "rescue": "-->", "always": "-->", "notify": "-.->", "job": "==>",
     "data": "-.->",

@@ -12,13 +12,22 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
-from .actions import ActionContext, ActionServices, get_action
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, source_excerpt
-from ..templating.filters import PluginFailed, user_message
 from ..core.registry import controller_actions, target_modules
-from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
+from ..core.results import (
+    Outcome,
+    add_lines,
+    error_result,
+    keyword_failure,
+    loop_total,
+    normalize,
+    registered,
+    skip_result,
+)
+from ..templating.filters import PluginFailed, user_message
 from ..templating.templar import has_embedded_template, remove_omitted
 from ..transport.worker import WorkerError
+from .actions import ActionContext, ActionServices, get_action
 from .failures import module_failure
 
 if TYPE_CHECKING:

@@ -40,9 +40,9 @@ if TYPE_CHECKING:
     from ..core.events import EventBus
     from ..core.options import Options
     from ..transport.pool import Connections
+    from ..transport.worker import WorkerClient
     from .actions import ActionContext
     from .slots import ForkSlots
-    from ..transport.worker import WorkerClient
 
 DEFAULT_ASYNC_DIR = "~/.ansible_async"
 CHECK_THREADS = 16

@@ -51,7 +51,7 @@ class StrictChainableUndefined(jinja2.ChainableUndefined, jinja2.StrictUndefined
 class _NativeCodeGenerator(nativetypes.NativeCodeGenerator):
     """Never fold an output expression into a string constant: `{{ 1 == 2 }}` must stay a bool."""
 
-    def _output_child_to_const(self, node, frame, finalize):  # type: ignore[no-untyped-def]
+    def _output_child_to_const(self, node, frame, finalize):
         if isinstance(node, jinja2.nodes.TemplateData):
             return node.as_const(frame.eval_ctx)
         raise jinja2.nodes.Impossible()
@@ -218,7 +218,7 @@ class Templar:
         try:
             if native:
                 return _native_concat(template.root_render_func(context))
-            return template.environment.concat(template.root_render_func(context))  # type: ignore[attr-defined]
+            return template.environment.concat(template.root_render_func(context))
         except TemplateError:
             raise
         except jinja2.UndefinedError as exc:

@@ -45,7 +45,13 @@ from typing import Any, Optional
 from ..core.errors import ConnectionFailed
 from .base import CommandResult, Connection, RemoteProcess
 from .ssh_settings import (  # noqa: F401  (re-exported: the settings are part of this connection's API)
-    DEFAULT_TIMEOUT, FAILED, ISOLATED_ENV, SSHSettings, jump_settings, load_ssh_config, parse_ssh_args,
+    DEFAULT_TIMEOUT,
+    FAILED,
+    ISOLATED_ENV,
+    SSHSettings,
+    jump_settings,
+    load_ssh_config,
+    parse_ssh_args,
     resolve_settings,
 )
 
@@ -86,7 +92,7 @@ class _ChannelWriter:
     def write(self, data: bytes) -> int:
         try:
             self.channel.sendall(data)
-        except socket.error as exc:
+        except OSError as exc:
             raise BrokenPipeError(str(exc) or "the ssh channel is closed") from None
         return len(data)
 
@@ -115,7 +121,7 @@ class _ChannelReader:
     def read1(self, size: int = -1) -> bytes:
         try:
             return self._recv(size if size and size > 0 else 1 << 16)
-        except socket.timeout:
+        except TimeoutError:
             raise
         except (OSError, EOFError):
             return b""
@@ -123,7 +129,7 @@ class _ChannelReader:
     def read(self, size: int = -1) -> bytes:
         if size is not None and size >= 0:
             return self.read1(size) if size else b""
-        parts = []
+        parts: list[str] = []
         while True:
             chunk = self.read1(1 << 16)
             if not chunk:
@@ -306,7 +312,7 @@ class SSHConnection(Connection):
             if status == -1:
                 status = 255
             return CommandResult(status, out, errors[0] if errors else b"")
-        except socket.timeout:
+        except TimeoutError:
             raise TimeoutError(f"the command did not finish within {timeout}s") from None
         finally:
             channel.close()

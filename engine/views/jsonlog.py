@@ -15,10 +15,10 @@ import json
 import os
 from typing import IO, Any, Optional
 
-from ..core.version import __version__
 from ..core.errors import CliError
 from ..core.events import Event
 from ..core.model import Play, Task
+from ..core.version import __version__
 
 SCHEMA = 1
 FLUSH_KINDS = frozenset({"task_start", "play_start", "recap", "playbook_start"})

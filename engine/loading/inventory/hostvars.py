@@ -8,8 +8,7 @@ from typing import Any
 
 from ...core.errors import InventoryError, Location, ParseError
 from ...core.yamlfile import load_yaml_file, node_location, to_plain
-from .model import VarsLayer, _YAML_SUFFIXES, _VARS_SUFFIXES, _read_text, _kind
-
+from .model import _VARS_SUFFIXES, _YAML_SUFFIXES, VarsLayer, _kind, _read_text
 
 # --------------------------------------------------------------------------
 # group_vars/ and host_vars/ directories

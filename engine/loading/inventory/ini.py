@@ -8,8 +8,16 @@ import warnings
 from typing import Any
 
 from ...core.errors import InventoryError, Location
-from .model import InventoryBuilder, _expand_host_entry, _GROUP_SECTIONS, _VAR_NAME_RE, _SECTION_RE, _PLAIN_WORD_RE, _ADDRESS_RE, _DECIMAL_RE
-
+from .model import (
+    _ADDRESS_RE,
+    _DECIMAL_RE,
+    _GROUP_SECTIONS,
+    _PLAIN_WORD_RE,
+    _SECTION_RE,
+    _VAR_NAME_RE,
+    InventoryBuilder,
+    _expand_host_entry,
+)
 
 # --------------------------------------------------------------------------
 # INI values

@@ -9,12 +9,26 @@ from typing import Any, Optional, Union
 
 from ...core.errors import InventoryError, Location, ParseError
 from ...core.yamlfile import load_yaml_text
-from .model import LOCALHOST_NAMES, VarsLayer, UnknownHostError, Host, Group, HostMatch, split_host_port, _YAML_SUFFIXES, _GLOB_CHARS, _read_text, _merge, _source_files, _looks_like_yaml_inventory, _first_significant_line
-from .hostvars import _VarsDirs, _load_json
+from .hostvars import _load_json, _VarsDirs
 from .ini import _IniInventoryReader
-from .patterns import split_patterns, _split_subscript, _apply_subscript
+from .model import (
+    _GLOB_CHARS,
+    _YAML_SUFFIXES,
+    LOCALHOST_NAMES,
+    Group,
+    Host,
+    HostMatch,
+    UnknownHostError,
+    VarsLayer,
+    _first_significant_line,
+    _looks_like_yaml_inventory,
+    _merge,
+    _read_text,
+    _source_files,
+    split_host_port,
+)
+from .patterns import _apply_subscript, _split_subscript, split_patterns
 from .yamlsource import _YamlInventoryReader
-
 
 # --------------------------------------------------------------------------
 # The inventory

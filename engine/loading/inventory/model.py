@@ -10,7 +10,6 @@ from typing import Any, Iterator, Optional, Protocol
 
 from ...core.errors import InventoryError, Location
 
-
 #: Names that resolve to the implicit localhost when the inventory lacks them.
 LOCALHOST_NAMES = ("localhost", "127.0.0.1", "::1")
 

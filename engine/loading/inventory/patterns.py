@@ -4,8 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Union
 
-from .model import Host, _is_ipv6, _SUBSCRIPT_RE, _TERM_RE
-
+from .model import _SUBSCRIPT_RE, _TERM_RE, Host, _is_ipv6
 
 # --------------------------------------------------------------------------
 # Patterns

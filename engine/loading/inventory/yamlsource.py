@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from ...core.errors import InventoryError, Location
 from ...core.yamlfile import key_location, node_location, to_plain
-from .model import InventoryBuilder, _expand_host_entry, _GROUP_SECTIONS, _kind
+from .model import _GROUP_SECTIONS, InventoryBuilder, _expand_host_entry, _kind
 
 
 class _YamlInventoryReader:

@@ -83,7 +83,7 @@ def send_bytes(ctx: ActionContext, data: bytes, name: str, dest: str, args: dict
     module_args.update(dest=dest, _miniplay_content_b64=base64.b64encode(data).decode("ascii"),
                        _miniplay_src_name=name)
     if module_args.get("mode") == "preserve":
-        module_args["mode"] = "0%03o" % stat.S_IMODE(local_mode) if local_mode is not None else None
+        module_args["mode"] = f"0{stat.S_IMODE(local_mode):03o}" if local_mode is not None else None
     result = ctx.module("copy", module_args)
     diff = result.get("diff")
     if local_path and isinstance(diff, dict) and "after_header" in diff:

@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from ...core.errors import MiniplayError
-from ...loading.varsfiles import load_vars_file
 from ...core.yamlfile import drain_warnings
+from ...loading.varsfiles import load_vars_file
 from . import ActionContext
 
 

@@ -7,7 +7,7 @@ names were registered before the split, so an alias registered twice keeps the s
 """
 from __future__ import annotations
 
-from . import types, serialize, regex, lists, paths, encoding, numeric  # noqa: F401  (each registers its filters)
+from . import encoding, lists, numeric, paths, regex, serialize, types  # noqa: F401  (each registers its filters)
 from .base import FILTERS, PluginFailed, is_list_like, plugin, require_defined, user_message
 from .types import to_bool_loose
 

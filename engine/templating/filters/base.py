@@ -34,8 +34,6 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 
 from ...core.errors import MiniplayError, TemplateError
 
-
-
 # ---------------------------------------------------------------------------
 # Plugin plumbing shared with jinja_tests.py and lookups.py
 # ---------------------------------------------------------------------------

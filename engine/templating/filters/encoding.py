@@ -1,17 +1,14 @@
 """Filters for encodings and hashes: b64encode, hash, password_hash, checksum, to_uuid."""
 from __future__ import annotations
 
-
 import base64
 import hashlib
 import uuid
 from typing import Any, Optional
 
-
 from ...core.errors import TemplateError
 from ..crypt.scheme import crypt_hash
 from .base import register
-
 
 # ---------------------------------------------------------------------------
 # Encoding and hashing

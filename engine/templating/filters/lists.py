@@ -1,7 +1,6 @@
 """Filters for dictionaries and lists: combine, dict2items, flatten, unique, zip, product, subelements..."""
 from __future__ import annotations
 
-
 import itertools
 import random as _random
 from collections.abc import Mapping, Sequence
@@ -11,7 +10,6 @@ from jinja2 import Environment, pass_environment
 
 from ...core.errors import TemplateError
 from .base import is_list_like, register, type_name
-
 
 # ---------------------------------------------------------------------------
 # Dictionaries and lists
@@ -202,7 +200,7 @@ def symmetric_difference(first: Any, second: Any) -> list:
 @register("zip")
 def zip_lists(*lists: Any) -> list:
     """Pair up items; stops at the shortest list."""
-    return [list(group) for group in zip(*lists)]
+    return [list(group) for group in zip(*lists, strict=False)]
 
 
 @register("zip_longest")
@@ -244,7 +242,7 @@ def subelements(value: Any, subelement: Any, skip_missing: bool = False) -> list
         path = list(subelement)
     else:
         raise TemplateError("subelements must be a list or a string")
-    pairs = []
+    pairs: list[Any] = []
     for parent in parents:
         children = _walk_subelement(parent, path, subelement, skip_missing)
         pairs.extend([parent, child] for child in children)

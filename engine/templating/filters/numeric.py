@@ -1,17 +1,14 @@
 """Filters for dates and numbers: to_datetime, strftime, log, pow, root, human_readable, human_to_bytes."""
 from __future__ import annotations
 
-
 import datetime
 import math
 import re
 import time
 from typing import Any, Callable, Optional
 
-
 from ...core.errors import TemplateError
 from .base import register
-
 
 # ---------------------------------------------------------------------------
 # Dates and numbers
@@ -81,7 +78,7 @@ def human_readable(size: Any, isbits: bool = False, unit: Optional[str] = None) 
         if wanted:
             break
     suffix = base if limit == 1 else letter + base[0]
-    return "%.2f %s" % (size / limit, suffix)
+    return f"{size / limit:.2f} {suffix}"
 
 
 _HUMAN_SIZE = re.compile(r"^\s*(\d*\.?\d*)\s*([A-Za-z]+)?\s*$")

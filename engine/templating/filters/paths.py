@@ -1,17 +1,15 @@
 """Filters for paths, URLs, quoting and comments."""
 from __future__ import annotations
 
-
 import glob
 import os.path
 import shlex
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit as _urlsplit
-
+from urllib.parse import unquote_plus
+from urllib.parse import urlsplit as _urlsplit
 
 from ...core.errors import TemplateError
 from .base import is_list_like, register
-
 
 # ---------------------------------------------------------------------------
 # Paths and URLs

@@ -1,14 +1,11 @@
 """Regular expression filters: regex_search, regex_replace, regex_findall, regex_escape."""
 from __future__ import annotations
 
-
 import re
 from typing import Any
 
-
 from ...core.errors import TemplateError
 from .base import register
-
 
 # ---------------------------------------------------------------------------
 # Regular expressions
@@ -87,4 +84,4 @@ def regex_escape(value: Any, re_type: str = "python") -> str:
         return _POSIX_BASIC_SPECIAL.sub(r"\\\1", text)
     if re_type == "posix_extended":
         raise TemplateError("Regex type (posix_extended) not yet implemented")
-    raise TemplateError("Invalid regex type (%s)" % re_type)
+    raise TemplateError(f"Invalid regex type ({re_type})")

@@ -1,7 +1,6 @@
 """Filters that write and read JSON and YAML (YAML written the way PyYAML, which Ansible uses, writes it)."""
 from __future__ import annotations
 
-
 import datetime
 import io
 import json
@@ -16,7 +15,6 @@ from ruamel.yaml.util import RegExp
 
 from ...core.errors import TemplateError
 from .base import plain, register
-
 
 # ---------------------------------------------------------------------------
 # JSON

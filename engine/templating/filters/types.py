@@ -1,14 +1,12 @@
 """Filters for booleans and types: bool, type_debug, ternary, mandatory."""
 from __future__ import annotations
 
-
 from typing import Any, Optional
 
 from jinja2 import Undefined
 
 from ...core.errors import TemplateError
 from .base import register, type_name
-
 
 # ---------------------------------------------------------------------------
 # Booleans and types
