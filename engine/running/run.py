@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..core.errors import TemplateError
-from ..core.events import EventBus
+from ..core.events import EventBus, PlaybookStart, Recap, WarningEvent
 from ..core.model import Node, Playbook, Task
 from ..core.options import Options
 from ..core.yamlfile import drain_warnings
@@ -161,8 +161,8 @@ class Run:
     # ------------------------------------------------------------------ running
     def run_playbook(self, playbook: Playbook) -> RunResult:
         self.announce_load_warnings()
-        self.bus.emit("playbook_start", path=playbook.path, plays=len(playbook.plays),
-                      written=playbook.written_path or playbook.path)
+        self.bus.emit(PlaybookStart(path=playbook.path, plays=len(playbook.plays),
+                      written=playbook.written_path or playbook.path))
         try:
             strategy = LinearStrategy(self)
             for play in playbook.plays:
@@ -171,7 +171,7 @@ class Run:
         finally:
             self.jobs.close()
             self.connections.close_all()
-        self.bus.emit("recap", stats=self.stats)
+        self.bus.emit(Recap(stats=self.stats))
         return RunResult(stats=self.stats, exit_code=self.exit_code(),
                          registered={h: dict(s.registered) for h, s in self._host_states.items()})
 
@@ -180,7 +180,7 @@ class Run:
         once each, before the output that follows the load."""
         found = drain_warnings(self.loader.warnings) if self.loader.warnings is not self.yaml_warnings else []
         for text in self.inventory.warnings[self._inventory_warnings_shown:] + found + drain_warnings(self.yaml_warnings):
-            self.bus.emit("warning", text=text)
+            self.bus.emit(WarningEvent(text=text))
         self._inventory_warnings_shown = len(self.inventory.warnings)
 
     def exit_code(self) -> int:

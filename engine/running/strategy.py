@@ -20,6 +20,18 @@ import threading
 from typing import TYPE_CHECKING, Any, Generator, Optional, Protocol
 
 from ..core.errors import MiniplayError, TemplateError
+from ..core.events import (
+    HostResult,
+    Included,
+    NoHosts,
+    NoMoreHosts,
+    Notified,
+    Notify,
+    PlayStart,
+    TaskStart,
+    Verbose,
+    WarningEvent,
+)
 from ..core.model import Block, Node, Play, Task
 from ..core.results import Outcome
 from ..loading.roles import ROLE_MARK, first_run_of_role
@@ -110,15 +122,15 @@ class LinearStrategy:
             allowed = {h.name for h in run.inventory.select(run.options.limit)}
             matched = [h for h in matched if h in allowed]
         if not matched:
-            run.bus.emit("warning", text=f"Could not match supplied host pattern, ignoring: {pattern}")
+            run.bus.emit(WarningEvent(text=f"Could not match supplied host pattern, ignoring: {pattern}"))
         hosts = _ordered([h for h in matched if h not in run.dead_hosts], play.get("order"))
-        run.bus.emit("play_start", name=play.name or pattern, play=play)
+        run.bus.emit(PlayStart(name=play.name or pattern, play=play))
         if not hosts:
-            run.bus.emit("no_hosts", pattern=pattern)
+            run.bus.emit(NoHosts(pattern=pattern))
             return True
         for index, batch in enumerate(self._batches(play, hosts)):
             if index:
-                run.bus.emit("play_start", name=play.name or pattern, play=play)
+                run.bus.emit(PlayStart(name=play.name or pattern, play=play))
             state = PlayState(run.vars, run.templar, play, batch, hosts, run.yaml_warnings)
             if not self._run_batch(state):
                 return False
@@ -198,7 +210,7 @@ class LinearStrategy:
         name = state.task_name(task, first_view)
         if task.module == "meta":  # announced host by host, as Ansible does
             return self._meta(state, executor, task, params, name, handler)
-        self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=hosts)
+        self.run.bus.emit(TaskStart(task=task, name=name, handler=handler, hosts=hosts))
         run_once = executor.flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
         throttle = task.get("throttle")
@@ -256,7 +268,7 @@ class LinearStrategy:
             data: dict[str, Any] = {"path": path, "hosts": hosts}
             if looped:
                 data["label"] = label
-            self.run.bus.emit("included", task=task, **data)
+            self.run.bus.emit(Included(task=task, **data))
 
     def _store_facts(self, host: str, result: dict[str, Any]) -> None:
         facts = result.get("ansible_facts") or {}
@@ -313,8 +325,8 @@ class LinearStrategy:
         if limit is not None:
             failed = len([h for h in state.hosts if h in self.run.dead_hosts or outcomes.get(h) and outcomes[h].fatal])
             if failed / len(state.hosts) * 100 > float(limit):
-                self.run.bus.emit("no_more_hosts")
-                self.run.bus.emit("no_more_hosts")
+                self.run.bus.emit(NoMoreHosts())
+                self.run.bus.emit(NoMoreHosts())
                 for host in state.active_hosts():
                     state.removed.add(host)
                     self.run.dead_hosts.add(host)
@@ -429,7 +441,7 @@ class LinearStrategy:
                                         "list nor in the listening handlers list", outcome.task.location)
                 for handler in matches:
                     pending.setdefault(handler.uid, handler.display_name)
-                    self.run.bus.emit("notify", host=outcome.host, task=outcome.task, handler=handler.display_name)
+                    self.run.bus.emit(Notify(host=outcome.host, task=outcome.task, handler=handler.display_name))
 
     @staticmethod
     def _handlers_for(play: Play, name: str) -> list[Task]:
@@ -448,7 +460,7 @@ class LinearStrategy:
         """The handlers waiting on this host, in the order they were notified (Ansible's -vv
         `NOTIFIED HANDLER` lines, shown when a flush takes them)."""
         for name in self.run.host_state(host).notified.values():
-            self.run.bus.emit("notified", host=host, handler=name)
+            self.run.bus.emit(Notified(host=host, handler=name))
 
     def flush_handlers(self, state: PlayState, executor: TaskExecutor, hosts: list[str],
                        announced: bool = False) -> None:
@@ -495,10 +507,10 @@ class LinearStrategy:
         outcomes: dict[str, Outcome] = {}
         flushing = []
         for host in deciding:
-            self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=[host])
+            self.run.bus.emit(TaskStart(task=task, name=name, handler=handler, hosts=[host]))
             holds = True
             if action in META_WITHOUT_WHEN and task.when:
-                self.run.bus.emit("warning", text=f"{action} task does not support when conditional")
+                self.run.bus.emit(WarningEvent(text=f"{action} task does not support when conditional"))
             else:
                 holds, _ = self.run.templar.all_true(task.when, self.run.vars.view(host, state, task, params[host]))
             if holds:
@@ -511,9 +523,9 @@ class LinearStrategy:
                 if action == "end_host":  # Ansible keeps an older wording in msg for this one
                     result["msg"] = f"end_host conditional evaluated to false, continuing execution for {host}"
             header = result["skip_reason"] if result.get("skipped") else result["msg"]
-            self.run.bus.emit("verbose", host=host, task=task, level=2, text=f"META: {header}")
+            self.run.bus.emit(Verbose(host=host, task=task, level=2, text=f"META: {header}"))
             if result.get("skipped"):  # shown, but not counted in the recap, as in Ansible
-                self.run.bus.emit("host_result", host=host, task=task, result=result, status="skipped")
+                self.run.bus.emit(HostResult(host=host, task=task, result=result, status="skipped"))
             outcomes[host] = Outcome(host=host, task=task, result=result)
         for host in hosts[len(deciding):]:
             outcomes[host] = Outcome(host=host, task=task, result=outcomes[deciding[0]].result)

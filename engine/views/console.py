@@ -14,7 +14,7 @@ import sys
 from typing import Any, Optional, TextIO
 
 from ..core.errors import source_excerpt
-from ..core.events import Event
+from ..core.events import Event, Reporter
 from ..core.results import for_display
 
 COLORS = {"ok": "\033[0;32m", "changed": "\033[0;33m", "skipped": "\033[0;36m", "failed": "\033[0;31m",
@@ -58,7 +58,7 @@ def item_label(data: dict[str, Any]) -> str:
     return label if isinstance(label, str) else str(label)
 
 
-class ConsoleRenderer:
+class ConsoleRenderer(Reporter):
     """Prints events as ansible-playbook's default callback does."""
 
     def __init__(self, stream: TextIO = sys.stdout, err: TextIO = sys.stderr, verbosity: int = 0,
@@ -95,12 +95,7 @@ class ConsoleRenderer:
             return False
         return self.verbosity > 0 or bool(result.get("_ansible_verbose_always"))
 
-    # ------------------------------------------------------------------ dispatch
-    def __call__(self, event: Event) -> None:
-        handler = getattr(self, f"on_{event.kind}", None)
-        if handler is not None:
-            handler(event)
-
+    # ------------------------------------------------------------------ one method per event kind (Reporter)
     def on_playbook_start(self, event: Event) -> None:
         if self.verbosity >= 2:  # Ansible's -vv header
             self.banner(f"PLAYBOOK: {os.path.basename(event.data['path'])}")
@@ -216,13 +211,6 @@ class ConsoleRenderer:
             text = f"{COLORS['warning']}{text}{RESET}"
         self.err.write(text + "\n")
         self.err.flush()
-
-    def on_deprecation(self, event: Event) -> None:
-        self.err.write(f"[DEPRECATION WARNING]: {event.data['text']}\n")
-        self.err.flush()
-
-    def on_error(self, event: Event) -> None:
-        self.line(f"[ERROR]: {event.data['text']}", "failed")
 
     def show_diff(self, result: dict[str, Any]) -> None:
         if result.get("diff") and (result.get("changed") or self.diff_always):

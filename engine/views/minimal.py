@@ -18,7 +18,7 @@ import json
 import sys
 from typing import Any, Optional, TextIO
 
-from ..core.events import Event
+from ..core.events import Event, Reporter
 from ..core.results import for_display
 
 NO_JSON_MODULES = frozenset({"command", "shell", "raw"})
@@ -31,7 +31,7 @@ def dump(result: dict[str, Any], indent: Optional[int] = 4) -> str:
     return json.dumps(result, sort_keys=True, ensure_ascii=False, indent=indent, default=str)
 
 
-class MinimalRenderer:
+class MinimalRenderer(Reporter):
     """Prints host results the way `ansible HOSTS -m MODULE` does."""
 
     def __init__(self, stream: TextIO = sys.stdout, err: TextIO = sys.stderr, verbosity: int = 0,
@@ -50,11 +50,6 @@ class MinimalRenderer:
             text = f"{COLORS[state]}{text}{RESET}"
         self.out.write(text if text.endswith("\n") else text + "\n")
         self.out.flush()
-
-    def __call__(self, event: Event) -> None:
-        handler = getattr(self, f"on_{event.kind}", None)
-        if handler is not None:
-            handler(event)
 
     def on_warning(self, event: Event) -> None:
         self.err.write(f"[WARNING]: {event.data['text']}\n")

@@ -29,7 +29,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
-from ..core.events import Event
+from ..core.events import Event, Reporter
 
 WAIT_THRESHOLD = 0.001     # seconds: shorter gaps are bookkeeping, not waiting
 QUEUE_THRESHOLD = 0.005
@@ -372,8 +372,9 @@ def write_trace(records: Iterable[dict[str, Any]], path: str) -> None:
         handle.write(json.dumps(chrome_trace(Timeline(records)), separators=(",", ":"), default=str) + "\n")
 
 
-class TraceWriter:
-    """A bus subscriber for `--trace FILE`: keeps slim records, writes the trace at every recap."""
+class TraceWriter(Reporter):
+    """A reporter for `--trace FILE`: keeps slim records of every kind (so it overrides `__call__`),
+    writes the trace at every recap."""
 
     KEEP_RESULT = ("ansible_job_id", "started", "finished", "failed", "skipped", "changed", "unreachable",
                    "attempts", "msg")

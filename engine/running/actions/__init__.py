@@ -10,6 +10,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
+from ...core.events import WarningEvent
+
 if TYPE_CHECKING:
     from ...core.events import EventBus
     from ...core.model import Node, Task
@@ -90,7 +92,7 @@ class ActionContext:
         return self.executor.call_module(self, name, args, **options)
 
     def warn(self, text: str) -> None:
-        self.services.bus.emit("warning", host=self.host, task=self.task, text=text)
+        self.services.bus.emit(WarningEvent(host=self.host, task=self.task, text=text))
 
     def search(self, kind: str, name: str) -> str:
         """Find a controller file (`files`/`templates`/`vars`) the way Ansible does."""
