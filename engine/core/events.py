@@ -5,7 +5,8 @@ How this works
 Every step of a run (play start, task start, a host's result, an item, a retry, an async
 poll...) is an instance of one of the `Event` classes below, published on the run's
 `EventBus`. Each class is one `kind` of docs/events.md and holds that kind's fields; `data`
-is the same fields as the JSON log writes them (fields left unset are left out, as before).
+is the same fields as the JSON log writes them (fields left unset are left out, as before;
+a result's `notes` are for the renderers and are not logged).
 
 Renderers subclass `Reporter`, which has one method per kind (`on_host_result(event)`, ...)
 doing nothing; a renderer overrides only the kinds it shows. The console, the minimal ad hoc
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Optional
 
 from .model import Play, Task
+from .results import NO_NOTES, ResultNotes
 
 
 class _Unset:
@@ -60,7 +62,8 @@ class Event:
         cached = self.__dict__.get("_data")
         if cached is None:
             cached = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                      if f.name not in _BASE_FIELDS and getattr(self, f.name) is not UNSET}
+                      if f.name not in _BASE_FIELDS and f.metadata.get("logged", True)
+                      and getattr(self, f.name) is not UNSET}
             self.__dict__["_data"] = cached
         return cached
 
@@ -136,6 +139,7 @@ class Retry(Event):
     result: dict[str, Any]
     attempt: int
     delay: float
+    notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})
 
 
 @dataclass(kw_only=True)
@@ -147,6 +151,7 @@ class ItemResult(Event):
     index: int
     delegated_to: Optional[str]
     target_module: bool
+    notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})
 
 
 @dataclass(kw_only=True)
@@ -159,6 +164,7 @@ class HostResult(Event):
     delegated_to: Any = UNSET
     target_module: Any = UNSET
     error_text: Any = UNSET       # ad hoc only: the text of the error block under the result
+    notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})   # the engine's, not logged
 
 
 @dataclass(kw_only=True)
@@ -316,6 +322,12 @@ class Reporter:
 
     def on_recap(self, event: Recap) -> None:
         """The run is over: the recap counts."""
+
+
+def notes_of(event: Event) -> ResultNotes:
+    """The engine's notes on the event's result (an event read back from a log has none)."""
+    notes = getattr(event, "notes", None)
+    return notes if isinstance(notes, ResultNotes) else ResultNotes.of(event.data.get("result") or {})
 
 
 Subscriber = Callable[[Event], None]

@@ -17,6 +17,7 @@ from ..core.events import Conditional, HostResult, HostStart, ItemResult, Retry,
 from ..core.registry import controller_actions, target_modules
 from ..core.results import (
     Outcome,
+    ResultNotes,
     add_lines,
     error_result,
     keyword_failure,
@@ -24,6 +25,7 @@ from ..core.results import (
     normalize,
     registered,
     skip_result,
+    visible,
 )
 from ..templating.filters import PluginFailed, user_message
 from ..templating.templar import has_embedded_template, remove_omitted
@@ -76,7 +78,8 @@ class TaskExecutor:
 
             result = error_result(f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
                                   exception=traceback.format_exc())
-            self.run.bus.emit(HostResult(host=host, task=task, result=result, status="failed", ignored=False,
+            self.run.bus.emit(HostResult(host=host, task=task, result=visible(result), notes=ResultNotes.of(result),
+                                         status="failed", ignored=False,
                               loop=False, delegated_to=None, target_module=False))
             return Outcome(host=host, task=task, result=result)
 
@@ -115,11 +118,12 @@ class TaskExecutor:
         outcome = Outcome(host=host, task=task, result=result, ignored=ignored,
                           delegated_to=self._delegate(task, view))
         if task.module in ("include_tasks", "include_role"):
-            outcome.extra["includes"], outcome.extra["included"] = _take_includes(task, result)
+            outcome.includes, outcome.included = _take_includes(task, result)
         if self.before_result is not None:
             self.before_result(outcome)
         shown = censored(result) if no_log else result
-        self.run.bus.emit(HostResult(host=host, task=task, result=shown, status=outcome.status,
+        self.run.bus.emit(HostResult(host=host, task=task, result=visible(shown), notes=ResultNotes.of(shown),
+                                     status=outcome.status,
                           ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
                           target_module=self._is_target_module(task, result)
                           and not result.get("_miniplay_action_failure")))
@@ -176,7 +180,8 @@ class TaskExecutor:
             status = "failed" if result.get("failed") else "skipped" if result.get("skipped") else \
                 "changed" if result.get("changed") else "ok"
             shown = censored(result) if no_log else result
-            self.run.bus.emit(ItemResult(host=host, task=task, result=shown, status=status,
+            self.run.bus.emit(ItemResult(host=host, task=task, result=visible(shown), notes=ResultNotes.of(shown),
+                                         status=status,
                               label=label, index=index, delegated_to=self._delegate(task, item_view),
                               target_module=self._is_target_module(task, result)
                               and not result.get("_miniplay_action_failure")))
@@ -233,7 +238,8 @@ class TaskExecutor:
                 break
             if attempt < runs:
                 self.run.bus.emit(Retry(host=host, task=task, name=self.play.task_name(task, view),
-                                  retries_left=runs - attempt, result=result, attempt=attempt, delay=delay))
+                                  retries_left=runs - attempt, result=visible(result), attempt=attempt, delay=delay,
+                                  notes=ResultNotes.of(result)))
                 time.sleep(delay)
             else:
                 result["failed"] = True

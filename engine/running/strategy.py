@@ -33,7 +33,7 @@ from ..core.events import (
     WarningEvent,
 )
 from ..core.model import Block, Node, Play, Task
-from ..core.results import Outcome
+from ..core.results import Outcome, visible
 from ..loading.roles import ROLE_MARK, first_run_of_role
 from .executor import ExecutorServices, TaskExecutor
 from .playstate import PlayState
@@ -262,7 +262,7 @@ class LinearStrategy:
         """One `included: FILE for h1, h2` line per distinct file (and item), like Ansible."""
         grouped: dict[tuple[str, str, bool], list[str]] = {}
         for outcome in outcomes:
-            for path, label, looped in outcome.extra.get("included", []):
+            for path, label, looped in outcome.included:
                 grouped.setdefault((path, str(label), looped), []).append(outcome.host)
         for (path, label, looped), hosts in grouped.items():
             data: dict[str, Any] = {"path": path, "hosts": hosts}
@@ -298,7 +298,7 @@ class LinearStrategy:
         if outcome.skipped:
             run.count(host, "skipped")
             return
-        includes = outcome.extra.get("includes")
+        includes = outcome.includes
         run.count(host, "ok", len(includes) if includes else 1)
         if outcome.changed:
             run.count(host, "changed")
@@ -385,7 +385,7 @@ class LinearStrategy:
             if outcome.fatal:
                 self.last_failure[host] = outcome
                 return False
-            for number, (sub_nodes, sub_params) in enumerate(outcome.extra.get("includes", [])):
+            for number, (sub_nodes, sub_params) in enumerate(outcome.includes):
                 ok = yield from self._walk(state, host, sub_nodes, step_path + (number,), {**params, **sub_params})
                 if not ok:
                     return False
@@ -405,7 +405,7 @@ class LinearStrategy:
         ok = yield from self._walk(state, host, block.block, path + (0,), params)
         if not ok and block.rescue and host not in self.run.unreachable_hosts:
             failure = self.last_failure.get(host)
-            if failure is not None and failure.result.get("_miniplay_peer_failed"):
+            if failure is not None and failure.notes.peer_failed:
                 failure = None  # failed with the batch, not by itself: no rescued count, no ansible_failed_*
             else:
                 self.run.count(host, "rescued")
@@ -414,7 +414,7 @@ class LinearStrategy:
                 registered["ansible_failed_task"] = {"name": failure.task.name or failure.task.action,
                                                      "action": failure.task.action,
                                                      "uuid": str(failure.task.uid)}
-                registered["ansible_failed_result"] = {k: v for k, v in failure.result.items()
+                registered["ansible_failed_result"] = {k: v for k, v in visible(failure.result).items()
                                                        if not k.startswith("_ansible")}
             ok = yield from self._walk(state, host, block.rescue, path + (1,), params)
         if block.always and host not in self.run.unreachable_hosts:
@@ -487,8 +487,8 @@ class LinearStrategy:
                         self.run.dead_hosts.add(host)
                     else:
                         self._host_failed(state, host)
-            included = {host: outcome.extra["includes"] for host, outcome in outcomes.items()
-                        if outcome.extra.get("includes") and not outcome.fatal}
+            included = {host: outcome.includes for host, outcome in outcomes.items()
+                        if outcome.includes and not outcome.fatal}
             if included:  # a handler that is an include_tasks/include_role runs what it included, as handlers
                 self._run_cursors(state, executor, {
                     host: _Cursor(self._walk_includes(state, host, includes, (handler.uid,)))

@@ -18,8 +18,8 @@ import json
 import sys
 from typing import Any, Optional, TextIO
 
-from ..core.events import Event, Reporter
-from ..core.results import for_display
+from ..core.events import Event, Reporter, notes_of
+from ..core.results import ResultNotes, for_display
 
 NO_JSON_MODULES = frozenset({"command", "shell", "raw"})
 COLORS = {"SUCCESS": "\033[0;32m", "CHANGED": "\033[0;33m", "SKIPPED": "\033[0;36m", "FAILED": "\033[0;31m",
@@ -68,7 +68,7 @@ class MinimalRenderer(Reporter):
             if self.one_line:
                 self.write(f"{host} | UNREACHABLE!: {result.get('msg', '')}", "UNREACHABLE")
             else:
-                self.write(f"{host} | UNREACHABLE! => {self.json(result)}", "UNREACHABLE")
+                self.write(f"{host} | UNREACHABLE! => {self.json(result, notes_of(event))}", "UNREACHABLE")
             return
         if status == "skipped":
             self.write(f"{host} | SKIPPED", "SKIPPED")
@@ -79,17 +79,17 @@ class MinimalRenderer(Reporter):
             if plain and "module_stderr" not in result:
                 self.write(self.command_text(host, result, "FAILED"), "FAILED")
             else:
-                self.write(f"{host} | FAILED! => {self.json(result)}", "FAILED")
+                self.write(f"{host} | FAILED! => {self.json(result, notes_of(event))}", "FAILED")
             return
         state = "CHANGED" if result.get("changed") else "SUCCESS"
         if plain and "ansible_job_id" not in result:
             self.write(self.command_text(host, result, state), state)
         else:
-            self.write(f"{host} | {state} => {self.json(result)}", state)
+            self.write(f"{host} | {state} => {self.json(result, notes_of(event))}", state)
 
     # ------------------------------------------------------------------ pieces
-    def json(self, result: dict[str, Any]) -> str:
-        shown = for_display(result, self.verbosity)
+    def json(self, result: dict[str, Any], notes: Optional[ResultNotes] = None) -> str:
+        shown = for_display(result, self.verbosity, notes=notes)
         if self.one_line:
             return dump(shown, None)
         return dump(shown, 4)
