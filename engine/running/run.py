@@ -49,14 +49,13 @@ class Run:
                  loader: Optional[Loader] = None) -> None:
         self.options = options
         self.bus = bus or EventBus()
-        self.templar = Templar()
+        self.templar = Templar(select_hosts=lambda pattern: [host.name for host in self.inventory.select(pattern)])
         self.loader = loader or Loader(options.yaml_warnings)
         self.yaml_warnings = options.yaml_warnings   # duplicate YAML keys, until shown
         self.playbook_dir = os.path.abspath(playbook_dir)
         self.inventory_sources = list(options.inventory)
         self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
                                        yaml_warnings=self.yaml_warnings)
-        self.templar.select_hosts = lambda pattern: [host.name for host in self.inventory.select(pattern)]
         self.vars = VariableManager(self)
         self.roles = RoleIncluder(self.loader, self.playbook_dir, options.config, options.config_file)
         self.slots = ForkSlots(options.forks)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from typing import TYPE_CHECKING, Any, Generator, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import MiniplayError, TemplateError
 from ..core.events import (
@@ -32,17 +32,15 @@ from ..core.events import (
     Verbose,
     WarningEvent,
 )
-from ..core.model import Block, Node, Play, Task
-from ..core.results import Outcome, visible
-from ..loading.roles import ROLE_MARK, first_run_of_role
+from ..core.model import Node, Play, Task
+from ..core.results import Outcome
 from .executor import ExecutorServices, TaskExecutor
+from .iterator import Cursor, HostIterator
 from .playstate import PlayState
 
 if TYPE_CHECKING:
     from .slots import ForkSlots
 
-Step = tuple[tuple[int, ...], Task, dict[str, Any]]
-Walker = Generator[Step, Outcome, bool]
 
 META_ACTIONS = frozenset({"flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors",
                           "refresh_inventory", "reset_connection", "clear_facts", "end_role"})
@@ -55,26 +53,6 @@ META_SKIP_REASONS = {"flush_handlers": ", not running handlers for {host}", "end
                      "clear_host_errors": ", not clearing host error state for {host}",
                      "clear_facts": ", not clearing facts and fact cache for {host}",
                      "end_role": "continuing role for {host}"}
-
-
-class _Cursor:
-    def __init__(self, walker: Walker) -> None:
-        self.walker = walker
-        self.current: Optional[Step] = None
-        self.finished = False
-        self.ok = True
-        self._advance(None)
-
-    def _advance(self, outcome: Optional[Outcome]) -> None:
-        try:
-            self.current = next(self.walker) if outcome is None else self.walker.send(outcome)
-        except StopIteration as stop:
-            self.current = None
-            self.finished = True
-            self.ok = bool(stop.value) if stop.value is not None else True
-
-    def send(self, outcome: Outcome) -> None:
-        self._advance(outcome)
 
 
 class StrategyServices(ExecutorServices, Protocol):
@@ -102,7 +80,7 @@ class StrategyServices(ExecutorServices, Protocol):
 class LinearStrategy:
     def __init__(self, run: StrategyServices) -> None:
         self.run = run
-        self.last_failure: dict[str, Outcome] = {}   # per host: what a rescue sees as ansible_failed_*
+        self.iterator = HostIterator(run)   # each host's walk through the play (which task is next)
         self.play_failed = False
         # one thread per host, so hosts waiting on async jobs never keep others from launching theirs
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(64, len(run.inventory.hosts) + 1),
@@ -171,10 +149,10 @@ class LinearStrategy:
 
     # ------------------------------------------------------------------ the lockstep loop
     def _run_nodes(self, state: PlayState, executor: TaskExecutor, nodes: list[Node]) -> None:
-        cursors = {host: _Cursor(self._walk(state, host, nodes, (), {})) for host in state.active_hosts()}
+        cursors = {host: self.iterator.cursor(state, host, nodes) for host in state.active_hosts()}
         self._run_cursors(state, executor, cursors)
 
-    def _run_cursors(self, state: PlayState, executor: TaskExecutor, cursors: dict[str, "_Cursor"],
+    def _run_cursors(self, state: PlayState, executor: TaskExecutor, cursors: dict[str, Cursor],
                      handler: bool = False) -> None:
         """The linear strategy: each step runs on every host whose walk is at it, then the next."""
         while True:
@@ -352,76 +330,6 @@ class LinearStrategy:
             self.run.failed_any = True
 
     # ------------------------------------------------------------------ one host's walk
-    def _first_run_of_role(self, state: PlayState, host: str, block: Block) -> bool:
-        """False when this use of a role already ran on the host in this play (Ansible's has_run)."""
-        ran = self.run.host_state(host).roles_ran.setdefault(id(state.play), set())
-
-        def holds(conditions: list[Any], first: Optional[Task]) -> bool:
-            return self.run.templar.all_true(conditions, self.run.vars.view(host, state, first))[0]
-
-        return first_run_of_role(ran, block, holds)
-
-    def _walk(self, state: PlayState, host: str, nodes: list[Node], path: tuple[int, ...],
-              params: dict[str, Any]) -> Walker:
-        for index, node in enumerate(nodes):
-            step_path = path + (index,)
-            if host in state.removed:
-                return True
-            if isinstance(node, Block):
-                if ROLE_MARK in node.keywords and not self._first_run_of_role(state, host, node):
-                    continue  # this use of the role already ran on this host (Ansible's has_run)
-                ok = yield from self._walk_block(state, host, node, step_path, params)
-                if not ok:
-                    return False
-                continue
-            if not self.run.selected(node):
-                continue
-            outcome = yield (step_path, node, params)
-            if outcome.unreachable and not outcome.ignored:
-                self.run.unreachable_hosts.add(host)
-                state.removed.add(host)
-                self.run.dead_hosts.add(host)
-                return False
-            if outcome.fatal:
-                self.last_failure[host] = outcome
-                return False
-            for number, (sub_nodes, sub_params) in enumerate(outcome.includes):
-                ok = yield from self._walk(state, host, sub_nodes, step_path + (number,), {**params, **sub_params})
-                if not ok:
-                    return False
-            if host in state.removed:
-                return True
-        return True
-
-    def _walk_includes(self, state: PlayState, host: str, includes: list, path: tuple[int, ...]) -> Walker:
-        for number, (sub_nodes, sub_params) in enumerate(includes):
-            ok = yield from self._walk(state, host, sub_nodes, path + (number,), sub_params)
-            if not ok:
-                return False
-        return True
-
-    def _walk_block(self, state: PlayState, host: str, block: Block, path: tuple[int, ...],
-                    params: dict[str, Any]) -> Walker:
-        ok = yield from self._walk(state, host, block.block, path + (0,), params)
-        if not ok and block.rescue and host not in self.run.unreachable_hosts:
-            failure = self.last_failure.get(host)
-            if failure is not None and failure.notes.peer_failed:
-                failure = None  # failed with the batch, not by itself: no rescued count, no ansible_failed_*
-            else:
-                self.run.count(host, "rescued")
-            if failure is not None:
-                registered = self.run.host_state(host).registered
-                registered["ansible_failed_task"] = {"name": failure.task.name or failure.task.action,
-                                                     "action": failure.task.action,
-                                                     "uuid": str(failure.task.uid)}
-                registered["ansible_failed_result"] = {k: v for k, v in visible(failure.result).items()
-                                                       if not k.startswith("_ansible")}
-            ok = yield from self._walk(state, host, block.rescue, path + (1,), params)
-        if block.always and host not in self.run.unreachable_hosts:
-            always_ok = yield from self._walk(state, host, block.always, path + (2,), params)
-            ok = ok and always_ok
-        return ok
-
     # ------------------------------------------------------------------ handlers
     def _notify(self, state: PlayState, outcome: Outcome) -> None:
         names = outcome.task.get("notify")
@@ -491,7 +399,7 @@ class LinearStrategy:
                         if outcome.includes and not outcome.fatal}
             if included:  # a handler that is an include_tasks/include_role runs what it included, as handlers
                 self._run_cursors(state, executor, {
-                    host: _Cursor(self._walk_includes(state, host, includes, (handler.uid,)))
+                    host: self.iterator.includes_cursor(state, host, includes, (handler.uid,))
                     for host, includes in included.items()}, handler=True)
 
     # ------------------------------------------------------------------ meta

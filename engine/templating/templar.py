@@ -150,14 +150,15 @@ def describe_jinja_error(exc: Exception) -> str:
 class Templar:
     """Renders templates and evaluates conditionals; one per run (it caches compiled templates)."""
 
-    def __init__(self) -> None:
+    def __init__(self, select_hosts: Optional[Callable[[str], list[str]]] = None) -> None:
+        """`select_hosts(pattern)`: the inventory's host names for a pattern (inventory_hostnames lookup)."""
         self._lookup = jinja2.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
         self.native_env = self._make_env(_NativeEnvironment)
         self.text_env = self._make_env(jinja2.Environment)
         self._compiled: dict[tuple[bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
-        self.select_hosts: Optional[Callable[[str], list[str]]] = None  # set by the run: host patterns
+        self.select_hosts = select_hosts
 
     def _make_env(self, cls: type) -> jinja2.Environment:
         env = cls(undefined=StrictChainableUndefined, keep_trailing_newline=True,
