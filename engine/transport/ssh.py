@@ -129,7 +129,7 @@ class _ChannelReader:
     def read(self, size: int = -1) -> bytes:
         if size is not None and size >= 0:
             return self.read1(size) if size else b""
-        parts: list[str] = []
+        parts: list[bytes] = []
         while True:
             chunk = self.read1(1 << 16)
             if not chunk:
