@@ -57,8 +57,8 @@ class ModuleContext:
         try:
             proc = subprocess.run(
                 command, shell=shell, cwd=cwd, input=data.encode() if data is not None else None,
-                stdin=None if data is not None else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=self.environ(), executable=executable if shell else None,
+                stdin=None if data is not None else subprocess.DEVNULL, capture_output=True,
+                env=self.environ(), executable=executable if shell else None,
             )
         except FileNotFoundError as exc:
             if check_rc:
@@ -119,7 +119,7 @@ def atomic_write(path: str, data: bytes, mode: Optional[int] = None) -> None:
 _TYPE_NAMES = {"str", "int", "float", "bool", "list", "dict", "path", "raw", "jsonarg"}
 
 
-def _convert(name: str, value: Any, kind: str) -> Any:
+def _convert(name: str, value: Any, kind: str) -> Any:  # noqa: C901  (existing; split when next touched)
     if value is None or kind == "raw":
         return value
     try:
@@ -175,7 +175,7 @@ def _convert(name: str, value: Any, kind: str) -> Any:
     return value
 
 
-def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module: str,
+def validate_args(spec: dict[str, dict[str, Any]], args: dict[str, Any], module: str,  # noqa: C901  (existing; split when next touched)
                   mutually_exclusive: tuple = (), required_one_of: tuple = (),
                   required_together: tuple = ()) -> dict[str, Any]:
     """Check and convert `args` against `spec`, with Ansible's wording for mistakes.

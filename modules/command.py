@@ -102,7 +102,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
             run_args, shell=shell, cwd=chdir, executable=args["executable"] if shell else None,
             input=data.encode() if data is not None else None,
             stdin=None if data is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ctx.environ(),
+            capture_output=True, env=ctx.environ(),
         )
         rc, out, err = proc.returncode, proc.stdout, proc.stderr
     except (FileNotFoundError, PermissionError) as exc:

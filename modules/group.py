@@ -50,7 +50,7 @@ def group_gid(name: str) -> Optional[int]:
         return None
 
 
-def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
+def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:  # noqa: C901  (existing; split when next touched)
     name, gid = args["name"], args["gid"]
     if args["non_unique"] and gid is None:
         ctx.fail("non_unique is True but all of the following are missing: gid")

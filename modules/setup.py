@@ -661,7 +661,8 @@ def _collectors(ctx: ModuleContext) -> dict[str, Callable[[dict[str, Any]], None
         "user": user_facts, "env": lambda facts: env_facts(facts, ctx), "date_time": date_time_facts,
         "pkg_mgr": pkg_mgr_facts, "service_mgr": service_mgr_facts, "dns": dns_facts, "cmdline": cmdline_facts,
         "selinux": security_facts, "apparmor": security_facts, "fips": security_facts, "local": local_facts,
-        "lsb": lsb_facts, "ssh_pub_keys": ssh_pub_key_facts, "chroot": chroot_facts, "hardware": hardware_facts, "network": network_facts, "virtual": virtual_facts,
+        "lsb": lsb_facts, "ssh_pub_keys": ssh_pub_key_facts, "chroot": chroot_facts, "hardware": hardware_facts,
+        "network": network_facts, "virtual": virtual_facts,
     }
 
 

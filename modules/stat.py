@@ -55,7 +55,7 @@ def describe(path: str, st: os.stat_result) -> dict[str, Any]:
     """The stat dict for one stat result, with Ansible's key names."""
     mode = st.st_mode
     info: dict[str, Any] = {
-        "exists": True, "path": path, "mode": "%04o" % stat.S_IMODE(mode),
+        "exists": True, "path": path, "mode": f"{stat.S_IMODE(mode):04o}",
         "isdir": stat.S_ISDIR(mode), "ischr": stat.S_ISCHR(mode), "isblk": stat.S_ISBLK(mode),
         "isreg": stat.S_ISREG(mode), "isfifo": stat.S_ISFIFO(mode), "islnk": stat.S_ISLNK(mode),
         "issock": stat.S_ISSOCK(mode), "uid": st.st_uid, "gid": st.st_gid, "size": st.st_size,

@@ -254,7 +254,7 @@ def _file_matches(path: str, entry: Entry, reader: Any) -> bool:
                 return True
 
 
-def differences(dest: str, entries: list[Entry], attrs: FileAttrs, keep_newer: bool, reader: Any,
+def differences(dest: str, entries: list[Entry], attrs: FileAttrs, keep_newer: bool, reader: Any,  # noqa: C901  (existing; split when next touched)
                 is_zip: bool) -> list[str]:
     """What in dest does not match the archive, one line each (empty: already unpacked)."""
     found: list[str] = []

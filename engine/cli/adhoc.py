@@ -20,14 +20,14 @@ import sys
 from typing import Any, Optional, TextIO
 
 from ..core.argsplit import parse_kv
-from ..loading.config import config_banner
 from ..core.errors import CliError, Location
 from ..core.events import EventBus
 from ..core.model import Play, Playbook, Task
 from ..core.options import Options
-from ..views.minimal import MinimalRenderer
 from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
+from ..loading.config import config_banner
 from ..running.run import Run
+from ..views.minimal import MinimalRenderer
 
 NEEDS_ARGS = frozenset({"command", "shell", "raw", "script"})
 
@@ -94,20 +94,20 @@ def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: O
 
 def _refuse_async(run: Run, renderer: MinimalRenderer, pattern: str, written: str, module: str) -> int:
     """`-B` with an action that cannot run as a job: every host fails, as in Ansible."""
-    from ..core.events import Event
     import time
+
+    from ..core.events import HostResult, WarningEvent
 
     hosts = [h.name for h in run.inventory.select(pattern)]
     if run.options.limit:
         allowed = {h.name for h in run.inventory.select(run.options.limit)}
         hosts = [h for h in hosts if h in allowed]
     if not hosts:
-        renderer(Event("warning", time.time(), data={"text": f"Could not match supplied host pattern, ignoring: {pattern}"}))
+        renderer(WarningEvent(time=time.time(), text=f"Could not match supplied host pattern, ignoring: {pattern}"))
         return 0
     task = Task(action=written, module=module, args={}, location=Location(f"<adhoc '{written}' task>"))
     result = {"changed": False, "failed": True, "msg": f"This action ({module}) does not support async."}
     for host in hosts:
-        renderer(Event("host_result", time.time(), host=host, task=task,
-                       data={"result": result, "status": "failed", "target_module": False,
-                             "error_text": f"Task failed: {result['msg']}"}))
+        renderer(HostResult(time=time.time(), host=host, task=task, result=result, status="failed",
+                            target_module=False, error_text=f"Task failed: {result['msg']}"))
     return 2

@@ -117,7 +117,7 @@ class JobHosts:
                         "msg": message + (f": {detail.strip()}" if detail and detail.strip() else "")}
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(self.forks, len(self.hosts))) as pool:
-            results = dict(zip(self.hosts, pool.map(one, self.hosts)))
+            results = dict(zip(self.hosts, pool.map(one, self.hosts), strict=False))
         return results
 
     def close(self) -> None:

@@ -14,8 +14,8 @@ import sys
 import traceback
 from typing import Any, Optional, Sequence
 
-from ..core.version import __version__
 from ..core.errors import CliError, MiniplayError
+from ..core.version import __version__
 from .visibility import COMMANDS as VISIBILITY_COMMANDS
 from .vault import add_vault_flags, secrets_from_args
 
@@ -124,11 +124,13 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
     secrets = secrets_from_args(args, config)
     inventory = setting(args.inventory, "ANSIBLE_INVENTORY", "inventory")
+    yaml_warnings: list[str] = []
     timeout = setting(args.timeout, "ANSIBLE_TIMEOUT", "timeout")
     values: dict[str, Any] = {
         "inventory": _inventory_sources(inventory),
-        "extra_vars": parse_extra_vars(args.extra_vars, secrets),
+        "extra_vars": parse_extra_vars(args.extra_vars, yaml_warnings, secrets),
         "vault_secrets": secrets,
+        "yaml_warnings": yaml_warnings,
         "limit": args.limit,
         "verbosity": args.verbose,
         "check": args.check,

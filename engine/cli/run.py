@@ -5,19 +5,19 @@ import argparse
 import sys
 from typing import Any
 
-from ..loading.config import config_banner
 from ..core.events import EventBus
-from ..loading.playbook import Loader
 from ..core.options import Options
-from ..views.console import ConsoleRenderer
+from ..loading.config import config_banner
+from ..loading.playbook import Loader
 from ..running.run import Run
+from ..views.console import ConsoleRenderer
 
 
 def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
     options = Options(**option_values)
     if options.verbosity:
         sys.stdout.write(config_banner(option_values.get("config_file"), options.verbosity))
-    loader = Loader(vault=options.vault_secrets)
+    loader = Loader(options.yaml_warnings, vault=options.vault_secrets)
     playbooks = [loader.load_playbook(path) for path in args.playbooks]
     if args.syntax_check:
         for shown in args.playbooks:
@@ -26,7 +26,7 @@ def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
     if args.list_hosts or args.list_tasks or args.list_tags:
         from ..planning.listing import list_playbook
 
-        for shown, playbook in zip(args.playbooks, playbooks):
+        for shown, playbook in zip(args.playbooks, playbooks, strict=False):
             list_playbook(playbook, shown, options, sys.stdout, args.list_hosts, args.list_tasks, args.list_tags)
         return 0
     if args.check_plan:

@@ -66,7 +66,8 @@ def _write(text: str, path: Optional[str]) -> None:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from ..planning.graph import build_plan, load_for_plan, to_dot, to_json, to_mermaid
+    from ..planning.export import to_dot, to_json, to_mermaid
+    from ..planning.graph import build_plan, load_for_plan
 
     plan = build_plan(load_for_plan(args.playbook), args.inventory, _extra_vars(args.extra_vars), args.limit,
                       only_host=args.host)

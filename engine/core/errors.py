@@ -27,19 +27,6 @@ class Location:
             return f"{self.path}:{self.line}"
         return self.path
 
-    def source_line(self) -> Optional[str]:
-        """The text of the line, for showing it under the message."""
-        if not self.line:
-            return None
-        try:
-            with open(self.path, encoding="utf-8", errors="replace") as handle:
-                for number, text in enumerate(handle, start=1):
-                    if number == self.line:
-                        return text.rstrip("\n")
-        except OSError:
-            return None
-        return None
-
 
 def source_excerpt(path: str, line: int, column: int, before: int = 2) -> list[str]:
     """The offending line and two before it, numbered, with a caret under the column.

@@ -1,27 +1,335 @@
 """One event protocol, many renderers.
 
-Every step of a run (play start, task start, a host's result, an item, a retry,
-an async poll...) is an `Event` on the run's `EventBus`. The console, the
-minimal ad hoc output, the JSONL log and the trace are subscribers; none of
-them reaches into the engine.
+How this works
+--------------
+Every step of a run (play start, task start, a host's result, an item, a retry, an async
+poll...) is an instance of one of the `Event` classes below, published on the run's
+`EventBus`. Each class is one `kind` of docs/events.md and holds that kind's fields; `data`
+is the same fields as the JSON log writes them (fields left unset are left out, as before;
+a result's `notes` are for the renderers and are not logged).
+
+Renderers subclass `Reporter`, which has one method per kind (`on_host_result(event)`, ...)
+doing nothing; a renderer overrides only the kinds it shows. The console, the minimal ad hoc
+output, the live status line, the JSONL log and the trace are reporters; none of them reaches
+into the engine.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, ClassVar, Optional
 
-from .model import Task
+from .model import Play, Task
+from .results import NO_NOTES, ResultNotes
 
 
-@dataclass
+class _Unset:
+    """The value of an optional field that was not given (left out of `data`)."""
+
+    _instance: ClassVar[Optional[_Unset]] = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+
+_BASE_FIELDS = frozenset({"time", "host", "task"})
+
+
+@dataclass(kw_only=True)
 class Event:
-    kind: str
-    time: float
+    """What every event has: when (stamped by the bus), on which host, for which task."""
+
+    kind: ClassVar[str] = ""
+    time: float = 0.0
     host: Optional[str] = None
     task: Optional[Task] = None
-    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The kind's own fields, in declaration order, without those left unset."""
+        cached = self.__dict__.get("_data")
+        if cached is None:
+            cached = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                      if f.name not in _BASE_FIELDS and f.metadata.get("logged", True)
+                      and getattr(self, f.name) is not UNSET}
+            self.__dict__["_data"] = cached
+        return cached
+
+
+@dataclass(kw_only=True)
+class LoggedEvent(Event):
+    """An event read back from a JSON log (or made by hand): its kind and data as plain values."""
+
+    kind: str = ""  # type: ignore[misc]  # an instance field here, the class's own kind elsewhere
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.payload
+
+
+# --------------------------------------------------------------------------- the kinds
+@dataclass(kw_only=True)
+class PlaybookStart(Event):
+    kind: ClassVar[str] = "playbook_start"
+    path: str
+    plays: int
+    written: str
+
+
+@dataclass(kw_only=True)
+class PlayStart(Event):
+    kind: ClassVar[str] = "play_start"
+    name: str
+    play: Play
+
+
+@dataclass(kw_only=True)
+class NoHosts(Event):
+    kind: ClassVar[str] = "no_hosts"
+    pattern: str
+
+
+@dataclass(kw_only=True)
+class TaskStart(Event):
+    kind: ClassVar[str] = "task_start"
+    name: str
+    handler: bool
+    hosts: list[str]
+
+
+@dataclass(kw_only=True)
+class HostStart(Event):
+    kind: ClassVar[str] = "host_start"
+
+
+@dataclass(kw_only=True)
+class TaskVars(Event):
+    kind: ClassVar[str] = "task_vars"
+    vars: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class Conditional(Event):
+    kind: ClassVar[str] = "conditional"
+    keyword: str
+    clauses: list[dict[str, Any]]
+    result: bool
+    attempt: Any = UNSET          # until: which attempt
+    item: Any = UNSET             # in a loop: the item (unless no_log)
+
+
+@dataclass(kw_only=True)
+class Retry(Event):
+    kind: ClassVar[str] = "retry"
+    name: str
+    retries_left: int
+    result: dict[str, Any]
+    attempt: int
+    delay: float
+    notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})
+
+
+@dataclass(kw_only=True)
+class ItemResult(Event):
+    kind: ClassVar[str] = "item_result"
+    result: dict[str, Any]
+    status: str
+    label: Any
+    index: int
+    delegated_to: Optional[str]
+    target_module: bool
+    notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})
+
+
+@dataclass(kw_only=True)
+class HostResult(Event):
+    kind: ClassVar[str] = "host_result"
+    result: dict[str, Any]
+    status: str
+    ignored: Any = UNSET          # the rest is unset for a meta task skipped by its `when`
+    loop: Any = UNSET
+    delegated_to: Any = UNSET
+    target_module: Any = UNSET
+    error_text: Any = UNSET       # ad hoc only: the text of the error block under the result
+    notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})   # the engine's, not logged
+
+
+@dataclass(kw_only=True)
+class AsyncLaunch(Event):
+    kind: ClassVar[str] = "async_launch"
+    jid: str
+    limit: int
+    poll: int
+
+
+@dataclass(kw_only=True)
+class AsyncPoll(Event):
+    kind: ClassVar[str] = "async_poll"
+    jid: str
+    started: bool
+    finished: bool
+
+
+@dataclass(kw_only=True)
+class AsyncEnd(Event):
+    kind: ClassVar[str] = "async_end"
+    jid: str
+    ok: bool
+
+
+@dataclass(kw_only=True)
+class Notify(Event):
+    kind: ClassVar[str] = "notify"
+    handler: str
+
+
+@dataclass(kw_only=True)
+class Notified(Event):
+    kind: ClassVar[str] = "notified"
+    handler: str
+
+
+@dataclass(kw_only=True)
+class Verbose(Event):
+    kind: ClassVar[str] = "verbose"
+    level: int
+    text: str
+
+
+@dataclass(kw_only=True)
+class Display(Event):
+    kind: ClassVar[str] = "display"
+    text: str
+
+
+@dataclass(kw_only=True)
+class Included(Event):
+    kind: ClassVar[str] = "included"
+    path: str
+    hosts: list[str]
+    label: Any = UNSET            # a looped include's item label
+
+
+@dataclass(kw_only=True)
+class WarningEvent(Event):
+    kind: ClassVar[str] = "warning"
+    text: str
+
+
+@dataclass(kw_only=True)
+class NoMoreHosts(Event):
+    kind: ClassVar[str] = "no_more_hosts"
+
+
+@dataclass(kw_only=True)
+class Recap(Event):
+    kind: ClassVar[str] = "recap"
+    stats: dict[str, dict[str, int]]
+    custom_stats: Any = UNSET        # set_stats data, per host and "_run" (only when a play set some)
+    show_custom_stats: Any = UNSET   # show_custom_stats in ansible.cfg: the console prints them
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    PlaybookStart, PlayStart, NoHosts, TaskStart, HostStart, TaskVars, Conditional, Retry, ItemResult,
+    HostResult, AsyncLaunch, AsyncPoll, AsyncEnd, Notify, Notified, Verbose, Display, Included, WarningEvent,
+    NoMoreHosts, Recap,
+)
+
+
+# --------------------------------------------------------------------------- reporters
+class Reporter:
+    """Base of every renderer: one method per event kind, each doing nothing.
+
+    A renderer overrides the kinds it shows; `reporter(event)` calls the method for the
+    event's kind (an event read back from a log reaches the same method).
+    """
+
+    def __call__(self, event: Event) -> None:
+        method = getattr(self, f"on_{event.kind}", None)
+        if method is not None:
+            method(event)
+
+    def on_playbook_start(self, event: PlaybookStart) -> None:
+        """A playbook starts (after it loaded)."""
+
+    def on_play_start(self, event: PlayStart) -> None:
+        """A play (or the next serial batch of it) starts."""
+
+    def on_no_hosts(self, event: NoHosts) -> None:
+        """The play matched no host."""
+
+    def on_task_start(self, event: TaskStart) -> None:
+        """A task (or handler) starts on its hosts."""
+
+    def on_host_start(self, event: HostStart) -> None:
+        """A host got a fork slot and starts the task."""
+
+    def on_task_vars(self, event: TaskVars) -> None:
+        """The variables the task's templates read, and their layers."""
+
+    def on_conditional(self, event: Conditional) -> None:
+        """A when / until / changed_when / failed_when was evaluated."""
+
+    def on_retry(self, event: Retry) -> None:
+        """An `until` attempt failed; another follows."""
+
+    def on_item_result(self, event: ItemResult) -> None:
+        """One loop item ended."""
+
+    def on_host_result(self, event: HostResult) -> None:
+        """The task ended on a host."""
+
+    def on_async_launch(self, event: AsyncLaunch) -> None:
+        """An async job started."""
+
+    def on_async_poll(self, event: AsyncPoll) -> None:
+        """A polled async job was still running."""
+
+    def on_async_end(self, event: AsyncEnd) -> None:
+        """A polled async job is over."""
+
+    def on_notify(self, event: Notify) -> None:
+        """A changed task notified a handler."""
+
+    def on_notified(self, event: Notified) -> None:
+        """A flush takes a waiting handler."""
+
+    def on_verbose(self, event: Verbose) -> None:
+        """A line shown from a -v level on."""
+
+    def on_display(self, event: Display) -> None:
+        """A line an action shows while it runs (pause)."""
+
+    def on_included(self, event: Included) -> None:
+        """An include loaded its file for some hosts."""
+
+    def on_warning(self, event: WarningEvent) -> None:
+        """A warning."""
+
+    def on_no_more_hosts(self, event: NoMoreHosts) -> None:
+        """max_fail_percentage ended the play."""
+
+    def on_recap(self, event: Recap) -> None:
+        """The run is over: the recap counts."""
+
+
+def notes_of(event: Event) -> ResultNotes:
+    """The engine's notes on the event's result (an event read back from a log has none)."""
+    notes = getattr(event, "notes", None)
+    return notes if isinstance(notes, ResultNotes) else ResultNotes.of(event.data.get("result") or {})
 
 
 Subscriber = Callable[[Event], None]
@@ -37,9 +345,9 @@ class EventBus:
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 
-    def emit(self, kind: str, host: Optional[str] = None, task: Optional[Task] = None, **data: Any) -> Event:
+    def emit(self, event: Event) -> Event:
         with self._lock:  # stamped under the lock: delivery order and time order agree
-            event = Event(kind=kind, time=time.time(), host=host, task=task, data=data)
+            event.time = time.time()
             for subscriber in self._subscribers:
                 subscriber(event)
         return event

@@ -44,3 +44,6 @@ class Options:
     config: dict[str, Any] = field(default_factory=dict)   # ansible.cfg [defaults]
     config_file: Optional[str] = None
     vault_secrets: Any = None   # VaultSecrets: passwords for vault-encrypted data (vault_secrets.py)
+    # Duplicate-key warnings met while reading YAML (the -e files, the playbooks, vars files),
+    # oldest first; the run shows and empties it. One list per run: two runs never share it.
+    yaml_warnings: list[str] = field(default_factory=list, repr=False, compare=False)

@@ -12,7 +12,6 @@ import functools
 import os
 from typing import Optional
 
-
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general.")
 
 # Modules whose free-form text is a command line or a file name, not key=value pairs.
@@ -36,7 +35,7 @@ def modules_dir() -> str:
     return os.path.dirname(os.path.abspath(pkg.__file__))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def target_modules() -> frozenset[str]:
     names = {f[:-3] for f in os.listdir(modules_dir()) if f.endswith(".py") and not f.startswith("_")}
     return frozenset(names)
@@ -50,7 +49,7 @@ def actions_dir() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "running", "actions")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def controller_actions() -> frozenset[str]:
     folder = actions_dir()
     names = {f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_")}

@@ -1,8 +1,14 @@
-"""The user-visible result dicts, built in one place.
+"""The user-visible result dicts, built in one place, and the engine's notes about them.
 
 A registered value *is* a user-visible dict, so its shape (which keys, which
 defaults) is decided here and nowhere else: skips, failures before a module
 runs, loop totals, what `register` stores and what the console shows.
+
+While a task runs, actions and the executor mark a result with a few notes for the engine
+itself (keys starting with `_miniplay_`: "failed before the module ran", "the cause is this
+keyword's value", ...). They never leave the engine as keys: `visible()` is the dict without
+them (what events, `register` and `ansible_failed_result` get) and `ResultNotes.of()` the
+same notes as a typed value (what the strategy and the renderers read).
 """
 from __future__ import annotations
 
@@ -12,6 +18,65 @@ from typing import Any, Optional
 from .model import Task
 
 HIDDEN_IN_DISPLAY = ("failed", "skipped", "invocation", "diff", "exception", "warnings", "deprecations")
+NOTE_PREFIX = "_miniplay_"
+
+
+@dataclass(frozen=True)
+class ResultNotes:
+    """What the engine knows about a result besides its user-visible keys."""
+
+    early_failure: bool = False         # failed before (or instead of) its module: shown without `changed`
+    action_failure: bool = False        # an action failure, not the module's ("Action failed" in [ERROR])
+    unignorable: bool = False           # ignore_errors does not apply (a missing include file)
+    peer_failed: bool = False           # failed with its batch (any_errors_fatal), not by itself
+    show_reason: bool = False           # the [ERROR] line is the `reason` alone, shown once
+    exception: Optional[str] = None     # the OS error behind a module's short message
+    cause: Optional[str] = None         # the underlying reason of an action failure ("<<< caused by >>>")
+    cause_at: Any = None                # a keyword that could not be evaluated: where its value is
+    error_at: Any = None                # an error in one keyword's value: where it is
+    help: Optional[str] = None          # the hint shown under error_at (or under cause_at)
+    header: Optional[str] = None        # the [ERROR] line of an error Ansible raises before the action runs
+    origin_text: Optional[str] = None   # shown for a task with no source line (a role's implicit check)
+    action_raised: bool = False         # an action's own error (Ansible's AnsibleActionFail wording)
+    module_failed: bool = False         # an action handed the work to its module: "Module failed"
+
+    @classmethod
+    def of(cls, result: dict[str, Any]) -> ResultNotes:
+        if not any(key.startswith(NOTE_PREFIX) for key in result):
+            return NO_NOTES
+        return cls(early_failure=bool(result.get("_miniplay_early_failure")),
+                   action_failure=bool(result.get("_miniplay_action_failure")),
+                   unignorable=bool(result.get("_miniplay_unignorable")),
+                   peer_failed=bool(result.get("_miniplay_peer_failed")),
+                   show_reason=bool(result.get("_miniplay_show_reason")),
+                   exception=result.get("_miniplay_exception"), cause=result.get("_miniplay_cause"),
+                   cause_at=result.get("_miniplay_cause_at"), error_at=result.get("_miniplay_error_at"),
+                   help=result.get("_miniplay_help"), header=result.get("_miniplay_header"),
+                   origin_text=result.get("_miniplay_origin_text"),
+                   action_raised=bool(result.get("_miniplay_action_raised")),
+                   module_failed=bool(result.get("_miniplay_module_failed")))
+
+
+NO_NOTES = ResultNotes()
+
+
+def visible(result: dict[str, Any]) -> dict[str, Any]:
+    """The result as users see it: without the engine's notes, also in a loop's `results`.
+
+    The same dict when it has none (the common case costs no copy).
+    """
+    items: list[Any] = result["results"] if isinstance(result.get("results"), list) else []
+    noted_items = any(isinstance(item, dict) and _has_notes(item) for item in items)
+    if not _has_notes(result) and not noted_items:
+        return result
+    clean = {key: value for key, value in result.items() if not key.startswith(NOTE_PREFIX)}
+    if noted_items:
+        clean["results"] = [visible(item) if isinstance(item, dict) else item for item in items]
+    return clean
+
+
+def _has_notes(result: dict[str, Any]) -> bool:
+    return any(key.startswith(NOTE_PREFIX) for key in result)
 
 
 def skip_result(false_condition: Any) -> dict[str, Any]:
@@ -67,20 +132,20 @@ def loop_total(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def registered(result: dict[str, Any]) -> dict[str, Any]:
     """What `register:` stores: no `_ansible_*` keys and no top-level invocation."""
-    return {k: v for k, v in result.items() if not k.startswith("_ansible") and k != "invocation"
-            and not k.startswith("_miniplay")}
+    return {k: v for k, v in visible(result).items() if not k.startswith("_ansible") and k != "invocation"}
 
 
 DEBUG_KEYS = ("msg", "exception", "warnings", "deprecations")
 DEBUG_HIDDEN = ("changed", "failed", "skipped", "invocation", "skip_reason")
 
 
-def for_display(result: dict[str, Any], verbosity: int = 0, action: str = "") -> dict[str, Any]:
-    """What the console prints after `=>`."""
+def for_display(result: dict[str, Any], verbosity: int = 0, action: str = "",
+                notes: Optional[ResultNotes] = None) -> dict[str, Any]:
+    """What the console prints after `=>` (`notes`: the result's, when it comes without them)."""
     hidden = HIDDEN_IN_DISPLAY if verbosity < 3 else ("failed", "skipped", "exception", "warnings", "deprecations")
     shown = {k: v for k, v in result.items() if k not in hidden and not k.startswith("_ansible")
-             and not k.startswith("_miniplay")}
-    if result.get("_miniplay_early_failure"):
+             and not k.startswith(NOTE_PREFIX)}
+    if (notes or ResultNotes.of(result)).early_failure:
         shown.pop("changed", None)
     if action == "debug":
         if "msg" in result:
@@ -99,7 +164,12 @@ class Outcome:
     result: dict[str, Any]
     ignored: bool = False
     delegated_to: Optional[str] = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    includes: list[Any] = field(default_factory=list)   # an include's loaded (nodes, params), one per item
+    included: list[Any] = field(default_factory=list)   # (path, label, looped) for the `included:` lines
+
+    @property
+    def notes(self) -> ResultNotes:
+        return ResultNotes.of(self.result)
 
     @property
     def failed(self) -> bool:

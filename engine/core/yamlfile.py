@@ -29,13 +29,15 @@ except ImportError:  # no wheel for this platform: the pure-Python parser does t
 
 warnings.filterwarnings("ignore", module="ruamel")
 
-_pending_warnings: list[str] = []
 
+def drain_warnings(warnings: list[str]) -> list[str]:
+    """Take the warnings collected in `warnings` so far (oldest first), leaving it empty.
 
-def drain_warnings() -> list[str]:
-    """Warnings found while loading YAML since the last call (duplicate keys), oldest first."""
-    taken = _pending_warnings[:]
-    del _pending_warnings[:len(taken)]
+    Loading YAML never prints: duplicate keys are appended to the list the caller passes
+    (one list per run, `Options.yaml_warnings`), and the run shows them at the next step.
+    """
+    taken = warnings[:]
+    del warnings[:len(taken)]
     return taken
 
 
@@ -71,6 +73,7 @@ class _AnsibleConstructor(RoundTripConstructor):
 
     comment_handling = None  # read by RoundTripConstructor when it is its own loader
     source_path = "<yaml>"
+    warnings: Optional[list[str]] = None   # where duplicate keys are reported (None: nowhere)
 
     def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
         if isinstance(key, (CommentedKeyMap, CommentedKeySeq)):
@@ -80,7 +83,8 @@ class _AnsibleConstructor(RoundTripConstructor):
             return True
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         excerpt = "\n".join(source_excerpt(self.source_path, line, column))
-        _pending_warnings.append(f"Found duplicate mapping key {key!r}.\nOrigin: {self.source_path}:{line}:{column}"
+        if self.warnings is not None:
+            self.warnings.append(f"Found duplicate mapping key {key!r}.\nOrigin: {self.source_path}:{line}:{column}"
                                  + (f"\n\n{excerpt}" if excerpt else "") + "\n\nUsing last defined value only.\n")
         mapping[key] = value
         if isinstance(mapping, CommentedMap):
@@ -93,38 +97,42 @@ class _AnsibleConstructor(RoundTripConstructor):
 
 
 if CParser is not None:
-    class _LibyamlLoader(CParser, _AnsibleConstructor, _AnsibleResolver):  # type: ignore[misc,valid-type]
+    class _LibyamlLoader(CParser, _AnsibleConstructor, _AnsibleResolver):
         """libyaml's reader, scanner, parser and composer under our constructor and resolver."""
 
-        def __init__(self, text: str, path: str) -> None:
+        def __init__(self, text: str, path: str, warnings: Optional[list[str]]) -> None:
             CParser.__init__(self, text)
             self._parser = self._composer = self
             _AnsibleConstructor.__init__(self, loader=self)
             self.allow_duplicate_keys = True
             self.source_path = path
+            self.warnings = warnings
             _AnsibleResolver.__init__(self, version=(1, 1), loadumper=self)
 
 
-def _parse(text: str, path: str, pure: bool = False) -> Any:
+def _parse(text: str, path: str, pure: bool, warnings: Optional[list[str]]) -> Any:
     """Build the document; `pure` forces the pure-Python parser (used when libyaml is absent)."""
     if CParser is not None and not pure:
-        loader = _LibyamlLoader(text, path)
+        loader = _LibyamlLoader(text, path, warnings)
         try:
             return loader.get_single_data()
         finally:
             loader.dispose()
     parser = YAML(typ="rt", pure=True)
     parser.Resolver = _AnsibleResolver
-    parser.Constructor = type("_PathConstructor", (_AnsibleConstructor,), {"source_path": path})
+    parser.Constructor = type("_PathConstructor", (_AnsibleConstructor,), {"source_path": path, "warnings": warnings})
     parser.version = (1, 1)  # Ansible reads YAML 1.1: yes/no/on/off are booleans
     parser.allow_duplicate_keys = True
     return parser.load(text)
 
 
-def load_yaml_text(text: str, path: str, pure: bool = False) -> Any:
-    """Parse YAML text; syntax errors become a ParseError in Ansible's words, at the right line."""
+def load_yaml_text(text: str, path: str, pure: bool = False, warnings: Optional[list[str]] = None) -> Any:
+    """Parse YAML text; syntax errors become a ParseError in Ansible's words, at the right line.
+
+    Duplicate keys (the last one wins) are reported into `warnings` when a list is given.
+    """
     try:
-        return _parse(text, path, pure)
+        return _parse(text, path, pure, warnings)
     except MarkedYAMLError as exc:
         message, line, column = describe_yaml_error(exc, text)
         raise ParseError(f"YAML parsing failed: {message}", Location(path, line, column),
@@ -188,9 +196,9 @@ def _value_hint(source: str) -> Optional[tuple[str, int]]:
     return None
 
 
-def load_yaml_file(path: str, vault: Any = None) -> Any:
-    """Read and parse one YAML file; a missing file is a ParseError naming it. A file that is
-    vault-encrypted as a whole is decrypted with `vault` (a VaultSecrets) first."""
+def load_yaml_file(path: str, warnings: Optional[list[str]] = None, vault: Any = None) -> Any:
+    """Read and parse one YAML file; a missing file is a ParseError naming it (warnings: as load_yaml_text).
+    A file that is vault-encrypted as a whole is decrypted with `vault` (a VaultSecrets) first."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -202,7 +210,7 @@ def load_yaml_file(path: str, vault: Any = None) -> Any:
         raise ParseError(f"Unable to retrieve file contents: could not find or access '{path}'") from None
     except OSError as exc:
         raise ParseError(f"Unable to read '{path}': {exc.strerror}") from None
-    return load_yaml_text(text, path)
+    return load_yaml_text(text, path, warnings=warnings)
 
 
 def _mapping_position(mapping: Any, key: Any, part: str) -> Optional[tuple[int, int]]:

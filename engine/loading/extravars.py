@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Optional
 
 from ..core.argsplit import parse_kv
 from ..core.errors import CliError, MiniplayError
 from ..core.yamlfile import load_yaml_file, load_yaml_text, to_plain
-
 
 CLI_ORIGIN = "<CLI option '-e'>"  # where Ansible says a bad inline -e value came from
 
@@ -21,22 +20,23 @@ def _not_a_mapping(shown: str) -> ExtraVarsError:
     return ExtraVarsError(f"Invalid extra vars data supplied. '{shown}' could not be made into a dictionary")
 
 
-def parse_extra_vars(values: list[str], vault: Any = None) -> dict[str, Any]:
-    """The merged -e values; `vault` (VaultSecrets) decrypts a vault-encrypted @file."""
+def parse_extra_vars(values: list[str], warnings: Optional[list[str]] = None, vault: Any = None) -> dict[str, Any]:
+    """The -e values merged in order; duplicate YAML keys in them are reported into `warnings`;
+    `vault` (VaultSecrets) decrypts a vault-encrypted @file."""
     merged: dict[str, Any] = {}
     for raw in values:
-        merged.update(_one(raw, vault))
+        merged.update(_one(raw, warnings, vault))
     return merged
 
 
-def _one(raw: str, vault: Any = None) -> dict[str, Any]:
+def _one(raw: str, warnings: Optional[list[str]], vault: Any = None) -> dict[str, Any]:
     text = raw.strip()
     if text.startswith("@"):
         path = os.path.abspath(os.path.expanduser(text[1:]))
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise MiniplayError(f"Unable to retrieve file contents. Could not find or access '{path}' "
                                 "on the Ansible Controller.")
-        data = to_plain(load_yaml_file(path, vault), path)  # a syntax error is a ParseError: exit 4
+        data = to_plain(load_yaml_file(path, warnings, vault=vault), path)  # a syntax error is a ParseError: exit 4
         if data is None:
             return {}
         if not isinstance(data, dict):
@@ -46,7 +46,8 @@ def _one(raw: str, vault: Any = None) -> dict[str, Any]:
         try:
             data = json.loads(text)
         except ValueError:
-            data = to_plain(load_yaml_text(text, CLI_ORIGIN))  # a syntax error is a ParseError: exit 4
+            # a syntax error is a ParseError: exit 4
+            data = to_plain(load_yaml_text(text, CLI_ORIGIN, warnings=warnings))
         if not isinstance(data, dict):
             raise _not_a_mapping(raw)
         return data

@@ -43,8 +43,8 @@ from typing import Any, Callable, Optional, Protocol
 from ..core import keywords as kw
 from ..core.errors import Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Task, iter_tasks
-from .varsfiles import load_vars_file
 from ..core.yamlfile import item_location, key_location, load_yaml_file, to_plain, value_location
+from .varsfiles import load_vars_file
 
 DEFAULT_ROLES_PATH = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
 # Keys of a role entry that are keywords; every other key is a role parameter.
@@ -60,6 +60,7 @@ class TasksFileLoader(Protocol):
 
     role_state: Optional["RoleLoadState"]   # what import_role leaves for the play being loaded
     vault: Any                               # decrypts vault-encrypted role vars, defaults and meta
+    warnings: list[str]                     # where duplicate YAML keys are reported
 
     @property
     def top_file(self) -> Optional[str]:
@@ -152,7 +153,7 @@ def _find_file(directory: str, name: str) -> Optional[str]:
 
 
 def _load_vars_part(role_path: str, kind: str, name: Optional[str], location: Location,
-                    vault: Any = None) -> dict[str, Any]:
+                    warnings: list[str], vault: Any = None) -> dict[str, Any]:
     """defaults/ or vars/: a file (main by default) or a directory of files named that way."""
     directory = os.path.join(role_path, kind)
     wanted = name or "main"
@@ -164,13 +165,13 @@ def _load_vars_part(role_path: str, kind: str, name: Optional[str], location: Lo
             if entry.rsplit(".", 1)[-1] in ("yml", "yaml", "json") or "." not in entry:
                 path = os.path.join(folder, entry)
                 if os.path.isfile(path):
-                    merged.update(load_vars_file(path, vault))
+                    merged.update(load_vars_file(path, warnings, vault))
         return merged
     if found is None:
         if name:
             raise ParseError(f"Could not find specified file in role: {kind}/{name}", location)
         return {}
-    return load_vars_file(found, vault)
+    return load_vars_file(found, warnings, vault)
 
 
 # --------------------------------------------------------------------------- building roles
@@ -238,11 +239,13 @@ class RoleBuilder:
         role = RoleInstance(name=name, path=path, location=location, params=spec["params"],
                             entry_vars=spec["vars"], entry_keywords=spec["keywords"], when=spec["when"],
                             tags=spec["tags"], from_files=from_files)
-        role.defaults = _load_vars_part(path, "defaults", from_files.get("defaults"), location, self.loader.vault)
-        role.vars = _load_vars_part(path, "vars", from_files.get("vars"), location, self.loader.vault)
+        role.defaults = _load_vars_part(path, "defaults", from_files.get("defaults"), location, self.loader.warnings,
+                                        self.loader.vault)
+        role.vars = _load_vars_part(path, "vars", from_files.get("vars"), location, self.loader.warnings,
+                                    self.loader.vault)
         meta_file = _find_file(os.path.join(path, "meta"), "main")
         if meta_file:
-            meta = load_yaml_file(meta_file, self.loader.vault)
+            meta = load_yaml_file(meta_file, self.loader.warnings, vault=self.loader.vault)
             plain = to_plain(meta, meta_file) or {}
             if not isinstance(plain, dict):
                 raise ParseError("the role's meta/main.yml must be a mapping", Location(meta_file))

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ..core.errors import ParseError, TemplateError
 from ..core.yamlfile import load_yaml_file, to_plain
 
 
-def load_vars_file(path: str, vault: Any = None) -> dict[str, Any]:
-    """A vars file (YAML or JSON) must hold a mapping; `vault` decrypts a vault-encrypted one."""
-    data = to_plain(load_yaml_file(path, vault), path)
+def load_vars_file(path: str, warnings: Optional[list[str]] = None, vault: Any = None) -> dict[str, Any]:
+    """A vars file (YAML or JSON) must hold a mapping (duplicate keys are reported into `warnings`);
+    `vault` decrypts a vault-encrypted one."""
+    data = to_plain(load_yaml_file(path, warnings, vault=vault), path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -20,7 +21,8 @@ def load_vars_file(path: str, vault: Any = None) -> dict[str, Any]:
 
 
 def resolve_vars_files(entries: list[Any], basedir: str,
-                       render: Callable[[Any], Any], vault: Any = None) -> list[tuple[str, dict[str, Any]]]:
+                       render: Callable[[Any], Any], warnings: Optional[list[str]] = None,
+                       vault: Any = None) -> list[tuple[str, dict[str, Any]]]:
     """(path, values) for each play vars_files entry; a list entry takes the first file that exists.
 
     `render` templates a file name with the host's variables (a name may use them).
@@ -43,5 +45,5 @@ def resolve_vars_files(entries: list[Any], basedir: str,
                 raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")
             name = str(entry)
             raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.")
-        loaded.append((found, load_vars_file(found, vault)))
+        loaded.append((found, load_vars_file(found, warnings, vault)))
     return loaded

@@ -36,10 +36,9 @@ import networkx as nx
 
 from ..core import keywords as kw
 from ..core.errors import MiniplayError
-from ..core.locations import shown
-from ..loading.playbook import Loader
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
 from ..core.registry import canonical_name
+from ..loading.playbook import Loader
 from ..templating.varrefs import EMPTY, Refs, task_refs, template_refs
 
 PACKAGE_MODULES = frozenset({"apt", "yum", "dnf", "dnf5", "package", "zypper", "apk", "pacman"})
@@ -127,7 +126,7 @@ def truthy(value: Any) -> Optional[bool]:
     return None
 
 
-def _short(text: Any, limit: int = 60) -> str:
+def short(text: Any, limit: int = 60) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -153,12 +152,6 @@ class Plan:
     playbook: Playbook
     groups: list[HostGraph]
     variables: dict[str, Any]
-
-    def for_host(self, host: str) -> Optional[HostGraph]:
-        for group in self.groups:
-            if host in group.hosts:
-                return group
-        return None
 
     @property
     def hosts(self) -> list[str]:
@@ -229,7 +222,7 @@ class _PlayBuilder:
         self._blocks += 1
         nid = f"{self.prefix}b{self._blocks}"
         where = block.location
-        runtime = [f"when: {_short(w)}" for w in _as_list(block.keywords.get("when"))]
+        runtime = [f"when: {short(w)}" for w in _as_list(block.keywords.get("when"))]
         first = next(iter_tasks([block]), None)
         label = block.name or (f"role {first.role}" if first is not None and first.role else "block")
         self.graph.add_node(nid, kind="block", label=label, location=str(where) if where else "",
@@ -264,18 +257,18 @@ class _PlayBuilder:
     def _describe(self, task: Task) -> dict[str, Any]:
         runtime: list[str] = []
         for clause in task.when:
-            runtime.append(f"when: {_short(clause)}")
+            runtime.append(f"when: {short(clause)}")
         loop = task.get("loop")
         loop_text = None
         if loop is not None:
-            loop_text = _short(loop if not task.get("loop_with") else f"with_{task.get('loop_with')}: {loop}")
+            loop_text = short(loop if not task.get("loop_with") else f"with_{task.get('loop_with')}: {loop}")
             if isinstance(loop, list) and not task.get("loop_with"):
                 loop_text = f"{len(loop)} items"
             else:
                 runtime.append(f"loop items: {loop_text}")
         until = task.get("until")
         if until:
-            runtime.append(f"until: {_short(' and '.join(map(str, until)))}")
+            runtime.append(f"until: {short(' and '.join(map(str, until)))}")
         async_raw = task.get("async")
         async_limit = static_int(async_raw, self.variables) if async_raw is not None else None
         poll_raw = task.get("poll")
@@ -283,9 +276,9 @@ class _PlayBuilder:
         async_role = None
         if async_raw not in (None, 0, "0"):
             if async_limit is None:
-                runtime.append(f"async limit: {_short(async_raw)}")
+                runtime.append(f"async limit: {short(async_raw)}")
             if poll is None:
-                runtime.append(f"poll: {_short(poll_raw)}")
+                runtime.append(f"poll: {short(poll_raw)}")
             if async_limit is None or async_limit > 0:
                 async_role = "launch" if poll == 0 else "polled"
         if task.module == "async_status":
@@ -304,18 +297,18 @@ class _PlayBuilder:
         name = task.args.get("_raw_params") or task.args.get("file")
         node = self.graph.nodes[nid]
         if not name or "{" in str(name):
-            node["runtime"].append(f"file chosen at run time: {_short(name)}")
+            node["runtime"].append(f"file chosen at run time: {short(name)}")
             return [nid]
         path = self._resolve(task, str(name))
         if path is None or self._depth > 20:
-            node["runtime"].append(f"file not found before the run: {_short(name)}")
+            node["runtime"].append(f"file not found before the run: {short(name)}")
             return [nid]
         inherited = {k: v for k, v in task.keywords.items() if k in kw.INHERITED}
         try:
             self._depth += 1
             nodes = self.loader.load_tasks_file(path, inherited, task.role, task.role_path)
         except MiniplayError as exc:
-            node["runtime"].append(f"include fails: {_short(exc.message, 120)}")
+            node["runtime"].append(f"include fails: {short(exc.message, 120)}")
             return [nid]
         finally:
             self._depth -= 1
@@ -351,7 +344,7 @@ class _PlayBuilder:
             for raw in task.get("notify") or []:
                 name = static_value(raw, self.variables)
                 if name is None:
-                    self.graph.nodes[nid]["runtime"].append(f"notifies a handler chosen at run time: {_short(raw)}")
+                    self.graph.nodes[nid]["runtime"].append(f"notifies a handler chosen at run time: {short(raw)}")
                     continue
                 for entry in name if isinstance(name, list) else [name]:
                     for handler in [h for h, t in handlers if _handler_matches(t, str(entry))]:
@@ -393,7 +386,7 @@ def _add_data_edges(group: HostGraph, refs_of: dict[str, Refs]) -> None:
             registered[task.register] = nid
 
 
-def build_plan(playbook: Playbook, inventory_sources: Optional[list[str]] = None,
+def build_plan(playbook: Playbook, inventory_sources: Optional[list[str]] = None,  # noqa: C901  (existing; split when next touched)
                extra_vars: Optional[dict[str, Any]] = None, limit: Optional[str] = None,
                only_host: Optional[str] = None, loader: Optional[Loader] = None) -> Plan:
     """Every host's graph for a loaded playbook; hosts running the same plays share one."""
@@ -457,177 +450,3 @@ def build_plan(playbook: Playbook, inventory_sources: Optional[list[str]] = None
         _add_data_edges(group, refs_of)
         groups.append(group)
     return Plan(playbook=playbook, groups=groups, variables=variables)
-
-
-# ---------------------------------------------------------------------- export
-EDGE_STYLE_MERMAID = {
-    "order": "-->", "include": "-->", "rescue": "-->", "always": "-->", "notify": "-.->", "job": "==>",
-    "data": "-.->",
-}
-EDGE_COLOR = {"rescue": "#c0392b", "always": "#2471a3", "notify": "#7d3c98", "job": "#d68910", "data": "#7f8c8d"}
-
-
-def _edge_label(data: dict[str, Any]) -> str:
-    kind = data["kind"]
-    if kind == "order":
-        return ""
-    if kind == "job":
-        return f"job id: {data.get('var', '')}"
-    if kind == "data":
-        return str(data.get("var", ""))
-    return kind
-
-
-def node_lines(attrs: dict[str, Any]) -> list[str]:
-    """The text of a node: name, then what it is and where, then what a run decides."""
-    lines = [_short(attrs.get("label", ""), 70)]
-    kind = attrs.get("kind")
-    detail = []
-    if kind not in ("play", "block") and attrs.get("module"):
-        detail.append(attrs["module"])
-    if attrs.get("location"):
-        detail.append(_where(attrs["location"]))
-    if detail:
-        lines.append(" · ".join(detail))
-    role = attrs.get("async_role")
-    if role == "launch":
-        lines.append(f"async {attrs.get('async')}s, poll 0 → job" + (f" ({attrs['register']})" if attrs.get("register") else ""))
-    elif role == "polled":
-        lines.append(f"async {attrs.get('async')}s, poll {attrs.get('poll')}s")
-    elif role == "join":
-        lines.append("joins an async job")
-    if attrs.get("loop"):
-        lines.append(f"⟳ loop: {attrs['loop']}")
-    if kind == "play":
-        lines.append(f"hosts: {attrs.get('hosts')}")
-    for note in attrs.get("runtime", []):
-        if not note.startswith("loop items"):
-            lines.append(f"? {note}")
-    return lines
-
-
-def _where(location: str) -> str:
-    return shown(location)
-
-
-def _group_title(group: HostGraph) -> str:
-    hosts = group.hosts
-    shown = ", ".join(hosts[:6]) + (f" and {len(hosts) - 6} more" if len(hosts) > 6 else "")
-    noun = "host" if len(hosts) == 1 else "hosts"
-    title = f"{noun}: {shown}"
-    if not group.matched:
-        title += " (no inventory host matched: run with -i)"
-    return title
-
-
-def _mermaid_text(text: str) -> str:
-    return (text.replace("#", "#35;").replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;")
-            .replace(">", "#gt;").replace("{", "#123;").replace("}", "#125;").replace("|", "#124;")
-            .replace("`", "#96;"))
-
-
-MERMAID_SHAPES = {
-    "play": ('(["', '"])'), "task": ('["', '"]'), "block": ('{{"', '"}}'), "include": ('[["', '"]]'),
-    "handler": ('>"', '"]'), "launch": ('[/"', '"/]'), "polled": ('[/"', '"\\]'), "join": ('[\\"', '"/]'),
-}
-
-
-def to_mermaid(plan: Plan) -> str:
-    out = ["flowchart TD",
-           "  classDef play fill:#eeeeee,stroke:#333333,font-weight:bold",
-           "  classDef block fill:#fdfefe,stroke:#566573",
-           "  classDef handler fill:#f4ecf7,stroke:#7d3c98",
-           "  classDef launch fill:#fef5e7,stroke:#d68910,stroke-width:2px",
-           "  classDef join fill:#e8f8f5,stroke:#138d75,stroke-width:2px",
-           "  classDef runtime stroke-dasharray:5 3"]
-    link_styles: list[str] = []
-    edge_index = 0
-    for gi, group in enumerate(plan.groups):
-        graph = group.graph
-        out.append(f'  subgraph g{gi}["{_mermaid_text(_group_title(group))}"]')
-        out.append("    direction TB")
-        classes: dict[str, list[str]] = {}
-        for nid, attrs in graph.nodes(data=True):
-            mid = f"g{gi}_{nid}"
-            shape = attrs.get("async_role") if attrs.get("async_role") in ("launch", "polled", "join") else attrs["kind"]
-            left, right = MERMAID_SHAPES.get(shape, MERMAID_SHAPES["task"])
-            label = "<br/>".join(_mermaid_text(line) for line in node_lines(attrs))
-            out.append(f"    {mid}{left}{label}{right}")
-            css = {"launch": "launch", "polled": "launch", "join": "join"}.get(attrs.get("async_role") or "",
-                                                                               attrs["kind"])
-            if css in ("play", "block", "handler", "launch", "join"):
-                classes.setdefault(css, []).append(mid)
-            if [n for n in attrs.get("runtime", []) if not n.startswith("loop items")]:
-                classes.setdefault("runtime", []).append(mid)
-        for source, target, data in graph.edges(data=True):
-            arrow = EDGE_STYLE_MERMAID[data["kind"]]
-            label = _edge_label(data)
-            text = f'|"{_mermaid_text(label)}"|' if label else ""
-            out.append(f"    g{gi}_{source} {arrow}{text} g{gi}_{target}")
-            color = EDGE_COLOR.get(data["kind"])
-            if color:
-                link_styles.append(f"  linkStyle {edge_index} stroke:{color}")
-            edge_index += 1
-        out.append("  end")
-        for css, members in classes.items():
-            out.append(f"  class {','.join(members)} {css}")
-    return "\n".join(out + link_styles) + "\n"
-
-
-def _dot_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-DOT_SHAPES = {"play": "box", "task": "box", "block": "hexagon", "include": "component", "handler": "cds",
-              "launch": "parallelogram", "polled": "trapezium", "join": "invtrapezium"}
-DOT_FILL = {"play": "#eeeeee", "block": "#fdfefe", "handler": "#f4ecf7", "launch": "#fef5e7", "polled": "#fef5e7",
-            "join": "#e8f8f5", "task": "#ffffff", "include": "#ffffff"}
-
-
-def to_dot(plan: Plan) -> str:
-    out = ["digraph miniplay {", "  rankdir=TB;", '  node [shape=box, style="filled", fontname="Helvetica", '
-           'fontsize=10, fillcolor="#ffffff"];', '  edge [fontname="Helvetica", fontsize=9];']
-    for gi, group in enumerate(plan.groups):
-        graph = group.graph
-        out.append(f"  subgraph cluster_{gi} {{")
-        out.append(f'    label="{_dot_text(_group_title(group))}"; style="rounded"; color="#999999";')
-        for nid, attrs in graph.nodes(data=True):
-            shape_key = attrs.get("async_role") if attrs.get("async_role") in ("launch", "polled", "join") \
-                else attrs["kind"]
-            styles = ["filled"]
-            if attrs["kind"] == "play":
-                styles.append("rounded")
-            if [n for n in attrs.get("runtime", []) if not n.startswith("loop items")]:
-                styles.append("dashed")
-            label = "\\n".join(_dot_text(line) for line in node_lines(attrs))
-            out.append(f'    "g{gi}_{nid}" [label="{label}", shape={DOT_SHAPES.get(shape_key, "box")}, '
-                       f'style="{",".join(styles)}", fillcolor="{DOT_FILL.get(shape_key, "#ffffff")}"];')
-        for source, target, data in graph.edges(data=True):
-            parts = []
-            label = _edge_label(data)
-            if label:
-                parts.append(f'label="{_dot_text(label)}"')
-            color = EDGE_COLOR.get(data["kind"])
-            if color:
-                parts.append(f'color="{color}"')
-                parts.append(f'fontcolor="{color}"')
-            if data["kind"] in ("notify", "data"):
-                parts.append("style=dashed")
-            if data["kind"] == "job":
-                parts.append("penwidth=2")
-            out.append(f'    "g{gi}_{source}" -> "g{gi}_{target}"' + (f" [{', '.join(parts)}]" if parts else "") + ";")
-        out.append("  }")
-    out.append("}")
-    return "\n".join(out) + "\n"
-
-
-def to_json(plan: Plan) -> dict[str, Any]:
-    """Plain data: one entry per host group with its nodes (in walk order first) and edges."""
-    groups = []
-    for group in plan.groups:
-        graph = group.graph
-        nodes = [{"id": nid, **attrs} for nid, attrs in graph.nodes(data=True)]
-        edges = [{"source": s, "target": t, **d} for s, t, d in graph.edges(data=True)]
-        groups.append({"hosts": group.hosts, "matched": group.matched, "order": group.order,
-                       "nodes": nodes, "edges": edges})
-    return {"playbook": plan.playbook.path, "schema": 1, "groups": groups}

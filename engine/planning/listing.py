@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..loading.inventory import Inventory
 from ..core.model import Playbook, iter_tasks
 from ..core.options import Options
+from ..loading.inventory import Inventory
 from .tags import selected
 
 

@@ -30,9 +30,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .graph import PACKAGE_MODULES, HostGraph, Plan, static_int, static_number, truthy
 from ..core.locations import shown
 from ..templating.varrefs import value_refs
+from .graph import PACKAGE_MODULES, HostGraph, Plan, static_int, static_number, truthy
 
 SLEEP = re.compile(r"\bsleep\s+(\d+)\b")
 CODES = ("unjoined-job", "join-gives-up-early", "job-limit-too-short", "package-lock", "async-check-mode",

@@ -12,13 +12,25 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
-from .actions import ActionContext, ActionServices, get_action
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, source_excerpt
-from ..templating.filters import PluginFailed, user_message
+from ..core.events import Conditional, HostResult, HostStart, ItemResult, Retry, TaskVars, WarningEvent
 from ..core.registry import controller_actions, target_modules
-from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
+from ..core.results import (
+    Outcome,
+    ResultNotes,
+    add_lines,
+    error_result,
+    keyword_failure,
+    loop_total,
+    normalize,
+    registered,
+    skip_result,
+    visible,
+)
+from ..templating.filters import PluginFailed, user_message
 from ..templating.templar import has_embedded_template, remove_omitted
 from ..transport.worker import WorkerError
+from .actions import ActionContext, ActionServices, get_action
 from .failures import module_failure
 
 if TYPE_CHECKING:
@@ -66,13 +78,14 @@ class TaskExecutor:
 
             result = error_result(f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
                                   exception=traceback.format_exc())
-            self.run.bus.emit("host_result", host=host, task=task, result=result, status="failed", ignored=False,
-                              loop=False, delegated_to=None, target_module=False)
+            self.run.bus.emit(HostResult(host=host, task=task, result=visible(result), notes=ResultNotes.of(result),
+                                         status="failed", ignored=False,
+                              loop=False, delegated_to=None, target_module=False))
             return Outcome(host=host, task=task, result=result)
 
     def _execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
         view = self._with_delegate_address(task, self.run.vars.view(host, self.play, task, params))
-        self.run.bus.emit("host_start", host=host, task=task)
+        self.run.bus.emit(HostStart(host=host, task=task))
         self._emit_var_sources(host, task, view)
         no_log = self.flag(task, "no_log", view)
         if task.get("loop") is not None:
@@ -105,16 +118,17 @@ class TaskExecutor:
         outcome = Outcome(host=host, task=task, result=result, ignored=ignored,
                           delegated_to=self._delegate(task, view))
         if task.module in ("include_tasks", "include_role"):
-            outcome.extra["includes"], outcome.extra["included"] = _take_includes(task, result)
+            outcome.includes, outcome.included = _take_includes(task, result)
         if self.before_result is not None:
             self.before_result(outcome)
         shown = censored(result) if no_log else result
         if "diff" in shown and not (self.run.options.diff or self._diff_on(task, view)):
             shown = {k: v for k, v in shown.items() if k != "diff"}  # registered, but shown only in diff mode
-        self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
+        self.run.bus.emit(HostResult(host=host, task=task, result=visible(shown), notes=ResultNotes.of(shown),
+                                     status=outcome.status,
                           ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
                           target_module=self._is_target_module(task, result)
-                          and not result.get("_miniplay_action_failure"))
+                          and not result.get("_miniplay_action_failure")))
         return outcome
 
     # ------------------------------------------------------------------ loops
@@ -135,10 +149,10 @@ class TaskExecutor:
         loop_var = str(templar.template(control.get("loop_var", "item"), view))
         index_var = control.get("index_var")
         if loop_var in view and view.find(loop_var) and view.find(loop_var).label != "magic":
-            self.run.bus.emit("warning", host=host, task=task,
+            self.run.bus.emit(WarningEvent(host=host, task=task,
                               text=f"The loop variable '{loop_var}' is already in use. You should set the "
                                    "`loop_var` value in the `loop_control` option for the task to something else "
-                                   "to avoid variable collisions and unexpected behavior.")
+                                   "to avoid variable collisions and unexpected behavior."))
         pause = float(templar.template(control.get("pause", 0), view) or 0)
         extended = bool(templar.template(control.get("extended", False), view))
         results: list[dict[str, Any]] = []
@@ -170,10 +184,11 @@ class TaskExecutor:
             shown = censored(result) if no_log else result
             if "diff" in shown and not self._diff_on(task, item_view):
                 shown = {k: v for k, v in shown.items() if k != "diff"}
-            self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
+            self.run.bus.emit(ItemResult(host=host, task=task, result=visible(shown), notes=ResultNotes.of(shown),
+                                         status=status,
                               label=label, index=index, delegated_to=self._delegate(task, item_view),
                               target_module=self._is_target_module(task, result)
-                              and not result.get("_miniplay_action_failure"))
+                              and not result.get("_miniplay_action_failure")))
             if control.get("break_when"):
                 stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
                 try:
@@ -226,8 +241,9 @@ class TaskExecutor:
             if done:
                 break
             if attempt < runs:
-                self.run.bus.emit("retry", host=host, task=task, name=self.play.task_name(task, view),
-                                  retries_left=runs - attempt, result=result, attempt=attempt, delay=delay)
+                self.run.bus.emit(Retry(host=host, task=task, name=self.play.task_name(task, view),
+                                  retries_left=runs - attempt, result=visible(result), attempt=attempt, delay=delay,
+                                  notes=ResultNotes.of(result)))
                 time.sleep(delay)
             else:
                 result["failed"] = True
@@ -261,12 +277,12 @@ class TaskExecutor:
         """`when: "'{{ x }}' == 'y'"` still works (rendered first), with Ansible 2.19's warning."""
         where = task.value_where(keyword)
         excerpt = "\n".join(source_excerpt(where.path, where.line, where.column))
-        self.run.bus.emit("warning", host=host, task=task, text=(
+        self.run.bus.emit(WarningEvent(host=host, task=task, text=(
             "Jinja constant strings should not contain embedded templates. miniplay renders them first, as "
             f"ansible-core 2.19 does, but the form is on its way out.\nOrigin: {where}"
             + (f"\n\n{excerpt}" if excerpt else "")
             + f"\n\nWrite the expression inline: `{keyword}: \"'{{{{ env }}}}' == 'prod'\"` becomes "
-              f"`{keyword}: env == 'prod'`\n"))
+              f"`{keyword}: env == 'prod'`\n")))
 
     def _conditions(self, host: Optional[str], task: "Task", keyword: str, clauses: list[Any], view: "VarsView",
                     attempt: Optional[int] = None) -> tuple[bool, Any]:
@@ -302,8 +318,8 @@ class TaskExecutor:
                     None)
         if loop is not None and not self.flag(task, "no_log", view):
             extra["item"] = loop.get(loop["ansible_loop_var"])
-        self.run.bus.emit("conditional", host=host or view.get("inventory_hostname"), task=task, keyword=keyword,
-                          clauses=shown, result=holds and error is None, **extra)
+        self.run.bus.emit(Conditional(host=host or view.get("inventory_hostname"), task=task, keyword=keyword,
+                          clauses=shown, result=holds and error is None, **extra))
         if error is not None:
             raise error
         return holds, first_false
@@ -333,7 +349,7 @@ class TaskExecutor:
                 value = layer.values.get(name)
                 if isinstance(value, str):
                     pending += [(n, name) for n in sorted(template_refs(value).names) if n not in sources]
-        self.run.bus.emit("task_vars", host=host, task=task, vars=sources)
+        self.run.bus.emit(TaskVars(host=host, task=task, vars=sources))
 
     # ------------------------------------------------------------------ the action itself
     def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:

@@ -32,6 +32,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Optional
 
+from ..core.events import AsyncEnd, AsyncLaunch, AsyncPoll
 from ..core.results import error_result
 from ..transport.worker import WorkerError
 from .failures import module_failure
@@ -40,9 +41,9 @@ if TYPE_CHECKING:
     from ..core.events import EventBus
     from ..core.options import Options
     from ..transport.pool import Connections
+    from ..transport.worker import WorkerClient
     from .actions import ActionContext
     from .slots import ForkSlots
-    from ..transport.worker import WorkerClient
 
 DEFAULT_ASYNC_DIR = "~/.ansible_async"
 CHECK_THREADS = 16
@@ -186,9 +187,9 @@ class Poller:
             job.checks += 1
             if status is not None:
                 job.last_status = status
-                manager.bus.emit("async_poll", host=job.host, task=job.ctx.task, jid=job.jid,
+                manager.bus.emit(AsyncPoll(host=job.host, task=job.ctx.task, jid=job.jid,
                                      started=bool(status.get("started", True)),
-                                     finished=bool(status.get("finished", False)))
+                                     finished=bool(status.get("finished", False))))
             if job.last_check:
                 final = manager.timed_out(job, problem)
         with self.cond:
@@ -254,7 +255,7 @@ class JobManager:
         jid = str(launch["ansible_job_id"])
         with self._lock:
             self.launched.append((ctx.host, jid))
-        self.bus.emit("async_launch", host=ctx.host, task=ctx.task, jid=jid, limit=async_seconds, poll=poll)
+        self.bus.emit(AsyncLaunch(host=ctx.host, task=ctx.task, jid=jid, limit=async_seconds, poll=poll))
         if poll == 0:
             return {**launch, "changed": True}
         job = JobHandle(ctx.host, jid, launch, ctx, worker, directory, async_seconds, poll, launched_at)
@@ -262,7 +263,7 @@ class JobManager:
         with self.slots.released():
             result = job.wait()
         failed = bool(result.get("failed"))
-        self.bus.emit("async_end", host=ctx.host, task=ctx.task, jid=jid, ok=not failed)
+        self.bus.emit(AsyncEnd(host=ctx.host, task=ctx.task, jid=jid, ok=not failed))
         return result
 
     def _poller_started(self) -> Poller:

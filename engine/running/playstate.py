@@ -21,9 +21,10 @@ class PlayState:
     """One play (one serial batch) in progress: its hosts and which are still in it."""
 
     def __init__(self, variables: "VariableManager", templar: "Templar", play: Play, hosts: list[str],
-                 all_hosts: list[str], vault: Any = None) -> None:
+                 all_hosts: list[str], yaml_warnings: list[str], vault: Any = None) -> None:
         self.variables = variables
-        self.vault = vault          # decrypts vault-encrypted vars files
+        self.yaml_warnings = yaml_warnings   # the run's: duplicate keys in the play's vars_files
+        self.vault = vault                   # decrypts vault-encrypted vars files
         self.templar = templar
         self.play = play
         self.hosts = list(hosts)
@@ -45,7 +46,8 @@ class PlayState:
                 base = self.variables.view(host, None)
                 base.layers.insert(2, Layer("play vars", self.play.vars))
                 loaded = resolve_vars_files(self.play.vars_files, self.play.basedir,
-                                            lambda name: base.templar.template(name, base), self.vault)
+                                            lambda name: base.templar.template(name, base), self.yaml_warnings,
+                                            self.vault)
                 layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
             with self._lock:
                 self._vars_files[host] = layers

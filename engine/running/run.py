@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..core.errors import TemplateError
-from ..core.events import EventBus
+from ..core.events import EventBus, PlaybookStart, Recap, WarningEvent
 from ..core.model import Node, Playbook, Task
 from ..core.options import Options
 from ..core.yamlfile import drain_warnings
@@ -52,14 +52,14 @@ class Run:
                  loader: Optional[Loader] = None) -> None:
         self.options = options
         self.bus = bus or EventBus()
-        self.templar = Templar()
-        self.templar.vault = options.vault_secrets
-        self.loader = loader or Loader()
+        self.templar = Templar(select_hosts=lambda pattern: [host.name for host in self.inventory.select(pattern)],
+                               vault=options.vault_secrets)
+        self.loader = loader or Loader(options.yaml_warnings, vault=options.vault_secrets)
+        self.yaml_warnings = options.yaml_warnings   # duplicate YAML keys, until shown
         self.playbook_dir = os.path.abspath(playbook_dir)
         self.inventory_sources = list(options.inventory)
         self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
-                                        vault=options.vault_secrets)
-        self.templar.select_hosts = lambda pattern: [host.name for host in self.inventory.select(pattern)]
+                                       yaml_warnings=self.yaml_warnings, vault=options.vault_secrets)
         self.vars = VariableManager(self)
         self.roles = RoleIncluder(self.loader, self.playbook_dir, options.config, options.config_file)
         self.slots = ForkSlots(options.forks)
@@ -96,7 +96,7 @@ class Run:
         """Read the inventory sources again (`meta: refresh_inventory`): new hosts, groups and
         variables are seen from the next task; add_host additions are dropped, as in Ansible."""
         self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
-                                        vault=self.options.vault_secrets)
+                                       yaml_warnings=self.yaml_warnings, vault=self.options.vault_secrets)
         self.inventory_changed()
 
     def inventory_changed(self) -> None:
@@ -165,8 +165,8 @@ class Run:
     # ------------------------------------------------------------------ running
     def run_playbook(self, playbook: Playbook) -> RunResult:
         self.announce_load_warnings()
-        self.bus.emit("playbook_start", path=playbook.path, plays=len(playbook.plays),
-                      written=playbook.written_path or playbook.path)
+        self.bus.emit(PlaybookStart(path=playbook.path, plays=len(playbook.plays),
+                      written=playbook.written_path or playbook.path))
         try:
             strategy = LinearStrategy(self)
             for play in playbook.plays:
@@ -176,8 +176,11 @@ class Run:
             self.jobs.close()
             self.connections.close_all()
         custom = self.custom_stats.as_dict()
-        self.bus.emit("recap", stats=self.stats, custom_stats=custom,
-                      show_custom_stats=show_custom_stats(self.options.config or {}))
+        if custom:
+            self.bus.emit(Recap(stats=self.stats, custom_stats=custom,
+                                show_custom_stats=show_custom_stats(self.options.config or {})))
+        else:
+            self.bus.emit(Recap(stats=self.stats))
         return RunResult(stats=self.stats, exit_code=self.exit_code(),
                          registered={h: dict(s.registered) for h, s in self._host_states.items()},
                          custom_stats=custom)
@@ -185,8 +188,9 @@ class Run:
     def announce_load_warnings(self) -> None:
         """Show what loading found but did not refuse (duplicate YAML keys, inventory oddities),
         once each, before the output that follows the load."""
-        for text in self.inventory.warnings[self._inventory_warnings_shown:] + drain_warnings():
-            self.bus.emit("warning", text=text)
+        found = drain_warnings(self.loader.warnings) if self.loader.warnings is not self.yaml_warnings else []
+        for text in self.inventory.warnings[self._inventory_warnings_shown:] + found + drain_warnings(self.yaml_warnings):
+            self.bus.emit(WarningEvent(text=text))
         self._inventory_warnings_shown = len(self.inventory.warnings)
 
     def exit_code(self) -> int:

@@ -17,20 +17,30 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from typing import TYPE_CHECKING, Any, Generator, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import MiniplayError, TemplateError
-from ..core.model import Block, Node, Play, Task
+from ..core.events import (
+    HostResult,
+    Included,
+    NoHosts,
+    NoMoreHosts,
+    Notified,
+    Notify,
+    PlayStart,
+    TaskStart,
+    Verbose,
+    WarningEvent,
+)
+from ..core.model import Node, Play, Task
 from ..core.results import Outcome
-from ..loading.roles import ROLE_MARK, first_run_of_role
 from .executor import ExecutorServices, TaskExecutor
+from .iterator import Cursor, HostIterator
 from .playstate import PlayState
 
 if TYPE_CHECKING:
     from .slots import ForkSlots
 
-Step = tuple[tuple[int, ...], Task, dict[str, Any]]
-Walker = Generator[Step, Outcome, bool]
 
 META_ACTIONS = frozenset({"flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors",
                           "refresh_inventory", "reset_connection", "clear_facts", "end_role"})
@@ -45,34 +55,11 @@ META_SKIP_REASONS = {"flush_handlers": ", not running handlers for {host}", "end
                      "end_role": "continuing role for {host}"}
 
 
-class EndHost(Exception):
-    """A host hit `meta: end_host` or `end_play`: it leaves the play without failing."""
-
-
-class _Cursor:
-    def __init__(self, walker: Walker) -> None:
-        self.walker = walker
-        self.current: Optional[Step] = None
-        self.finished = False
-        self.ok = True
-        self._advance(None)
-
-    def _advance(self, outcome: Optional[Outcome]) -> None:
-        try:
-            self.current = next(self.walker) if outcome is None else self.walker.send(outcome)
-        except StopIteration as stop:
-            self.current = None
-            self.finished = True
-            self.ok = bool(stop.value) if stop.value is not None else True
-
-    def send(self, outcome: Outcome) -> None:
-        self._advance(outcome)
-
-
 class StrategyServices(ExecutorServices, Protocol):
     """The parts of the run a strategy uses: the executor's, plus the run's fork slots and tallies."""
 
     slots: "ForkSlots"
+    yaml_warnings: list[str]       # duplicate YAML keys met while running, until shown
     dead_hosts: set[str]           # failed or unreachable: out of later plays
     unreachable_hosts: set[str]
     failed_any: bool
@@ -93,7 +80,7 @@ class StrategyServices(ExecutorServices, Protocol):
 class LinearStrategy:
     def __init__(self, run: StrategyServices) -> None:
         self.run = run
-        self.last_failure: dict[str, Outcome] = {}   # per host: what a rescue sees as ansible_failed_*
+        self.iterator = HostIterator(run)   # each host's walk through the play (which task is next)
         self.play_failed = False
         # one thread per host, so hosts waiting on async jobs never keep others from launching theirs
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(64, len(run.inventory.hosts) + 1),
@@ -113,16 +100,16 @@ class LinearStrategy:
             allowed = {h.name for h in run.inventory.select(run.options.limit)}
             matched = [h for h in matched if h in allowed]
         if not matched:
-            run.bus.emit("warning", text=f"Could not match supplied host pattern, ignoring: {pattern}")
+            run.bus.emit(WarningEvent(text=f"Could not match supplied host pattern, ignoring: {pattern}"))
         hosts = _ordered([h for h in matched if h not in run.dead_hosts], play.get("order"))
-        run.bus.emit("play_start", name=play.name or pattern, play=play)
+        run.bus.emit(PlayStart(name=play.name or pattern, play=play))
         if not hosts:
-            run.bus.emit("no_hosts", pattern=pattern)
+            run.bus.emit(NoHosts(pattern=pattern))
             return True
         for index, batch in enumerate(self._batches(play, hosts)):
             if index:
-                run.bus.emit("play_start", name=play.name or pattern, play=play)
-            state = PlayState(run.vars, run.templar, play, batch, hosts, run.options.vault_secrets)
+                run.bus.emit(PlayStart(name=play.name or pattern, play=play))
+            state = PlayState(run.vars, run.templar, play, batch, hosts, run.yaml_warnings, run.options.vault_secrets)
             if not self._run_batch(state):
                 return False
         return True
@@ -162,10 +149,10 @@ class LinearStrategy:
 
     # ------------------------------------------------------------------ the lockstep loop
     def _run_nodes(self, state: PlayState, executor: TaskExecutor, nodes: list[Node]) -> None:
-        cursors = {host: _Cursor(self._walk(state, host, nodes, (), {})) for host in state.active_hosts()}
+        cursors = {host: self.iterator.cursor(state, host, nodes) for host in state.active_hosts()}
         self._run_cursors(state, executor, cursors)
 
-    def _run_cursors(self, state: PlayState, executor: TaskExecutor, cursors: dict[str, "_Cursor"],
+    def _run_cursors(self, state: PlayState, executor: TaskExecutor, cursors: dict[str, Cursor],
                      handler: bool = False) -> None:
         """The linear strategy: each step runs on every host whose walk is at it, then the next."""
         while True:
@@ -201,7 +188,7 @@ class LinearStrategy:
         name = state.task_name(task, first_view)
         if task.module == "meta":  # announced host by host, as Ansible does
             return self._meta(state, executor, task, params, name, handler)
-        self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=hosts)
+        self.run.bus.emit(TaskStart(task=task, name=name, handler=handler, hosts=hosts))
         run_once = executor.flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
         throttle = task.get("throttle")
@@ -253,13 +240,13 @@ class LinearStrategy:
         """One `included: FILE for h1, h2` line per distinct file (and item), like Ansible."""
         grouped: dict[tuple[str, str, bool], list[str]] = {}
         for outcome in outcomes:
-            for path, label, looped in outcome.extra.get("included", []):
+            for path, label, looped in outcome.included:
                 grouped.setdefault((path, str(label), looped), []).append(outcome.host)
         for (path, label, looped), hosts in grouped.items():
             data: dict[str, Any] = {"path": path, "hosts": hosts}
             if looped:
                 data["label"] = label
-            self.run.bus.emit("included", task=task, **data)
+            self.run.bus.emit(Included(task=task, **data))
 
     def _store_facts(self, host: str, result: dict[str, Any]) -> None:
         facts = result.get("ansible_facts") or {}
@@ -289,7 +276,7 @@ class LinearStrategy:
         if outcome.skipped:
             run.count(host, "skipped")
             return
-        includes = outcome.extra.get("includes")
+        includes = outcome.includes
         run.count(host, "ok", len(includes) if includes else 1)
         if outcome.changed:
             run.count(host, "changed")
@@ -316,8 +303,8 @@ class LinearStrategy:
         if limit is not None:
             failed = len([h for h in state.hosts if h in self.run.dead_hosts or outcomes.get(h) and outcomes[h].fatal])
             if failed / len(state.hosts) * 100 > float(limit):
-                self.run.bus.emit("no_more_hosts")
-                self.run.bus.emit("no_more_hosts")
+                self.run.bus.emit(NoMoreHosts())
+                self.run.bus.emit(NoMoreHosts())
                 for host in state.active_hosts():
                     state.removed.add(host)
                     self.run.dead_hosts.add(host)
@@ -343,76 +330,6 @@ class LinearStrategy:
             self.run.failed_any = True
 
     # ------------------------------------------------------------------ one host's walk
-    def _first_run_of_role(self, state: PlayState, host: str, block: Block) -> bool:
-        """False when this use of a role already ran on the host in this play (Ansible's has_run)."""
-        ran = self.run.host_state(host).roles_ran.setdefault(id(state.play), set())
-
-        def holds(conditions: list[Any], first: Optional[Task]) -> bool:
-            return self.run.templar.all_true(conditions, self.run.vars.view(host, state, first))[0]
-
-        return first_run_of_role(ran, block, holds)
-
-    def _walk(self, state: PlayState, host: str, nodes: list[Node], path: tuple[int, ...],
-              params: dict[str, Any]) -> Walker:
-        for index, node in enumerate(nodes):
-            step_path = path + (index,)
-            if host in state.removed:
-                return True
-            if isinstance(node, Block):
-                if ROLE_MARK in node.keywords and not self._first_run_of_role(state, host, node):
-                    continue  # this use of the role already ran on this host (Ansible's has_run)
-                ok = yield from self._walk_block(state, host, node, step_path, params)
-                if not ok:
-                    return False
-                continue
-            if not self.run.selected(node):
-                continue
-            outcome = yield (step_path, node, params)
-            if outcome.unreachable and not outcome.ignored:
-                self.run.unreachable_hosts.add(host)
-                state.removed.add(host)
-                self.run.dead_hosts.add(host)
-                return False
-            if outcome.fatal:
-                self.last_failure[host] = outcome
-                return False
-            for number, (sub_nodes, sub_params) in enumerate(outcome.extra.get("includes", [])):
-                ok = yield from self._walk(state, host, sub_nodes, step_path + (number,), {**params, **sub_params})
-                if not ok:
-                    return False
-            if host in state.removed:
-                return True
-        return True
-
-    def _walk_includes(self, state: PlayState, host: str, includes: list, path: tuple[int, ...]) -> Walker:
-        for number, (sub_nodes, sub_params) in enumerate(includes):
-            ok = yield from self._walk(state, host, sub_nodes, path + (number,), sub_params)
-            if not ok:
-                return False
-        return True
-
-    def _walk_block(self, state: PlayState, host: str, block: Block, path: tuple[int, ...],
-                    params: dict[str, Any]) -> Walker:
-        ok = yield from self._walk(state, host, block.block, path + (0,), params)
-        if not ok and block.rescue and host not in self.run.unreachable_hosts:
-            failure = self.last_failure.get(host)
-            if failure is not None and failure.result.get("_miniplay_peer_failed"):
-                failure = None  # failed with the batch, not by itself: no rescued count, no ansible_failed_*
-            else:
-                self.run.count(host, "rescued")
-            if failure is not None:
-                registered = self.run.host_state(host).registered
-                registered["ansible_failed_task"] = {"name": failure.task.name or failure.task.action,
-                                                     "action": failure.task.action,
-                                                     "uuid": str(failure.task.uid)}
-                registered["ansible_failed_result"] = {k: v for k, v in failure.result.items()
-                                                       if not k.startswith("_ansible")}
-            ok = yield from self._walk(state, host, block.rescue, path + (1,), params)
-        if block.always and host not in self.run.unreachable_hosts:
-            always_ok = yield from self._walk(state, host, block.always, path + (2,), params)
-            ok = ok and always_ok
-        return ok
-
     # ------------------------------------------------------------------ handlers
     def _notify(self, state: PlayState, outcome: Outcome) -> None:
         names = outcome.task.get("notify")
@@ -432,7 +349,7 @@ class LinearStrategy:
                                         "list nor in the listening handlers list", outcome.task.location)
                 for handler in matches:
                     pending.setdefault(handler.uid, handler.display_name)
-                    self.run.bus.emit("notify", host=outcome.host, task=outcome.task, handler=handler.display_name)
+                    self.run.bus.emit(Notify(host=outcome.host, task=outcome.task, handler=handler.display_name))
 
     @staticmethod
     def _handlers_for(play: Play, name: str) -> list[Task]:
@@ -451,7 +368,7 @@ class LinearStrategy:
         """The handlers waiting on this host, in the order they were notified (Ansible's -vv
         `NOTIFIED HANDLER` lines, shown when a flush takes them)."""
         for name in self.run.host_state(host).notified.values():
-            self.run.bus.emit("notified", host=host, handler=name)
+            self.run.bus.emit(Notified(host=host, handler=name))
 
     def flush_handlers(self, state: PlayState, executor: TaskExecutor, hosts: list[str],
                        announced: bool = False) -> None:
@@ -478,11 +395,11 @@ class LinearStrategy:
                         self.run.dead_hosts.add(host)
                     else:
                         self._host_failed(state, host)
-            included = {host: outcome.extra["includes"] for host, outcome in outcomes.items()
-                        if outcome.extra.get("includes") and not outcome.fatal}
+            included = {host: outcome.includes for host, outcome in outcomes.items()
+                        if outcome.includes and not outcome.fatal}
             if included:  # a handler that is an include_tasks/include_role runs what it included, as handlers
                 self._run_cursors(state, executor, {
-                    host: _Cursor(self._walk_includes(state, host, includes, (handler.uid,)))
+                    host: self.iterator.includes_cursor(state, host, includes, (handler.uid,))
                     for host, includes in included.items()}, handler=True)
 
     # ------------------------------------------------------------------ meta
@@ -498,10 +415,10 @@ class LinearStrategy:
         outcomes: dict[str, Outcome] = {}
         flushing = []
         for host in deciding:
-            self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=[host])
+            self.run.bus.emit(TaskStart(task=task, name=name, handler=handler, hosts=[host]))
             holds = True
             if action in META_WITHOUT_WHEN and task.when:
-                self.run.bus.emit("warning", text=f"{action} task does not support when conditional")
+                self.run.bus.emit(WarningEvent(text=f"{action} task does not support when conditional"))
             else:
                 holds, _ = self.run.templar.all_true(task.when, self.run.vars.view(host, state, task, params[host]))
             if holds:
@@ -514,9 +431,9 @@ class LinearStrategy:
                 if action == "end_host":  # Ansible keeps an older wording in msg for this one
                     result["msg"] = f"end_host conditional evaluated to false, continuing execution for {host}"
             header = result["skip_reason"] if result.get("skipped") else result["msg"]
-            self.run.bus.emit("verbose", host=host, task=task, level=2, text=f"META: {header}")
+            self.run.bus.emit(Verbose(host=host, task=task, level=2, text=f"META: {header}"))
             if result.get("skipped"):  # shown, but not counted in the recap, as in Ansible
-                self.run.bus.emit("host_result", host=host, task=task, result=result, status="skipped")
+                self.run.bus.emit(HostResult(host=host, task=task, result=result, status="skipped"))
             outcomes[host] = Outcome(host=host, task=task, result=result)
         for host in hosts[len(deciding):]:
             outcomes[host] = Outcome(host=host, task=task, result=outcomes[deciding[0]].result)

@@ -52,7 +52,7 @@ class StrictChainableUndefined(jinja2.ChainableUndefined, jinja2.StrictUndefined
 class _NativeCodeGenerator(nativetypes.NativeCodeGenerator):
     """Never fold an output expression into a string constant: `{{ 1 == 2 }}` must stay a bool."""
 
-    def _output_child_to_const(self, node, frame, finalize):  # type: ignore[no-untyped-def]
+    def _output_child_to_const(self, node, frame, finalize):
         if isinstance(node, jinja2.nodes.TemplateData):
             return node.as_const(frame.eval_ctx)
         raise jinja2.nodes.Impossible()
@@ -151,15 +151,17 @@ def describe_jinja_error(exc: Exception) -> str:
 class Templar:
     """Renders templates and evaluates conditionals; one per run (it caches compiled templates)."""
 
-    def __init__(self) -> None:
+    def __init__(self, select_hosts: Optional[Callable[[str], list[str]]] = None, vault: Any = None) -> None:
+        """`select_hosts(pattern)`: the inventory's host names for a pattern (inventory_hostnames lookup);
+        `vault`: the run's VaultSecrets (inline vault values are decrypted when read)."""
         self._lookup = jinja2.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
         self.native_env = self._make_env(_NativeEnvironment)
         self.text_env = self._make_env(jinja2.Environment)
         self._compiled: dict[tuple[bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
-        self.select_hosts: Optional[Callable[[str], list[str]]] = None  # set by the run: host patterns
-        self.vault: Any = None  # the run's VaultSecrets: inline vault values are decrypted when read
+        self.select_hosts = select_hosts
+        self.vault = vault  # the run's VaultSecrets: inline vault values are decrypted when read
 
     def _make_env(self, cls: type) -> jinja2.Environment:
         env = cls(undefined=StrictChainableUndefined, keep_trailing_newline=True,
@@ -220,7 +222,7 @@ class Templar:
         try:
             if native:
                 return _native_concat(template.root_render_func(context))
-            return template.environment.concat(template.root_render_func(context))  # type: ignore[attr-defined]
+            return template.environment.concat(template.root_render_func(context))
         except TemplateError:
             raise
         except jinja2.UndefinedError as exc:

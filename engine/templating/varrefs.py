@@ -75,7 +75,8 @@ def template_refs(text: str, conditional: bool = False) -> Refs:
         return EMPTY
     # Names read minus names the template itself sets (for/set/macro). jinja2.meta's
     # find_undeclared_variables is exact about scopes but runs the compiler: 6x slower.
-    loaded, stored = set(), set()
+    loaded: set[str] = set()
+    stored: set[str] = set()
     for node in tree.find_all(nodes.Name):
         (loaded if node.ctx == "load" else stored).add(node.name)
     names = frozenset(n for n in loaded - stored if n not in GLOBALS)

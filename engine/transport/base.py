@@ -60,5 +60,5 @@ class Connection(abc.ABC):
                      timeout: Optional[float] = None) -> CommandResult:
         """Run a shell command to completion."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional on purpose: a connection with nothing to release keeps it)
         """Release the connection; the default has nothing to release."""

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, Optional
 from .worker import WorkerError
 
 if TYPE_CHECKING:
-    from .base import CommandResult, Connection, RemoteProcess
     from ..core.model import Task
     from ..core.options import Options
     from ..templating.templar import Templar
     from ..vars.layers import VarsView
+    from .base import CommandResult, Connection, RemoteProcess
 
 METHODS = ("sudo", "su")
 DEFAULT_FLAGS = {"sudo": "-H", "su": ""}

@@ -53,5 +53,5 @@ class LocalConnection(Connection):
                      timeout: Optional[float] = None) -> CommandResult:
         proc = subprocess.run(command, shell=True, input=stdin,
                               stdin=None if stdin is not None else subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+                              capture_output=True, timeout=timeout)
         return CommandResult(proc.returncode, proc.stdout, proc.stderr)

@@ -11,8 +11,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .factory import connection_for
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError
+from .factory import connection_for
 from .worker import WorkerClient, WorkerError
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class Connections:
 
     def _with_keywords(self, settings: dict[str, Any], keywords: tuple) -> dict[str, Any]:
         """Keywords fill in what the host's variables leave open (ansible_user beats remote_user)."""
-        for (_, var), value in zip(CONNECTION_KEYWORDS, keywords):
+        for (_, var), value in zip(CONNECTION_KEYWORDS, keywords, strict=False):
             if value is not None and var not in settings:
                 settings[var] = value
         return settings

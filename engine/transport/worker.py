@@ -14,9 +14,9 @@ import shlex
 import threading
 from typing import Any, Callable, Optional
 
-from .base import Connection, RemoteProcess
 from ..core.errors import ConnectionFailed
 from ..core.registry import modules_dir
+from .base import Connection, RemoteProcess
 
 BOOTSTRAP = (
     "import sys,json;d=json.loads(sys.stdin.buffer.readline());"

@@ -14,8 +14,8 @@ import sys
 from typing import Any, Optional, TextIO
 
 from ..core.errors import source_excerpt
-from ..core.events import Event
-from ..core.results import for_display
+from ..core.events import Event, Reporter, notes_of
+from ..core.results import ResultNotes, for_display
 
 COLORS = {"ok": "\033[0;32m", "changed": "\033[0;33m", "skipped": "\033[0;36m", "failed": "\033[0;31m",
           "unreachable": "\033[1;31m", "debug": "\033[0;90m", "warning": "\033[1;35m", "included": "\033[0;36m"}
@@ -58,7 +58,7 @@ def item_label(data: dict[str, Any]) -> str:
     return label if isinstance(label, str) else str(label)
 
 
-class ConsoleRenderer:
+class ConsoleRenderer(Reporter):
     """Prints events as ansible-playbook's default callback does."""
 
     def __init__(self, stream: TextIO = sys.stdout, err: TextIO = sys.stderr, verbosity: int = 0,
@@ -85,8 +85,9 @@ class ConsoleRenderer:
         self.line("")
         self.line(f"{text} {'*' * max(3, self.columns - len(text))}")
 
-    def result_json(self, result: dict[str, Any], always_verbose: bool = False, action: str = "") -> str:
-        shown = for_display(result, self.verbosity, action)
+    def result_json(self, result: dict[str, Any], always_verbose: bool = False, action: str = "",
+                    notes: Optional[ResultNotes] = None) -> str:
+        shown = for_display(result, self.verbosity, action, notes)
         indent = 4 if (always_verbose or self.verbosity > 2) else None
         return dump(shown, indent)
 
@@ -95,12 +96,7 @@ class ConsoleRenderer:
             return False  # facts are never dumped on the console, whatever -v says (as in Ansible)
         return self.verbosity > 0 or bool(result.get("_ansible_verbose_always"))
 
-    # ------------------------------------------------------------------ dispatch
-    def __call__(self, event: Event) -> None:
-        handler = getattr(self, f"on_{event.kind}", None)
-        if handler is not None:
-            handler(event)
-
+    # ------------------------------------------------------------------ one method per event kind (Reporter)
     def on_playbook_start(self, event: Event) -> None:
         if self.verbosity >= 2:  # Ansible's -vv header
             self.banner(f"PLAYBOOK: {os.path.basename(event.data['path'])}")
@@ -129,50 +125,51 @@ class ConsoleRenderer:
         task = event.task
         if task is None or task.uid < 0:
             return
+        notes = notes_of(event)
         message = str(result.get("msg", "") or "")
-        if result.get("_miniplay_exception"):  # the OS error behind a module's short message (Ansible's header)
-            message = f"{message.rstrip('.')}: {result['_miniplay_exception']}"
+        if notes.exception:  # the OS error behind a module's short message (Ansible's header)
+            message = f"{message.rstrip('.')}: {notes.exception}"
         if not message and result.get("reason"):
-            if result.get("_miniplay_show_reason") and result["reason"] not in self._errors_shown:
+            if notes.show_reason and result["reason"] not in self._errors_shown:
                 self._errors_shown.add(result["reason"])  # a missing include file: the reason alone, once
                 self.line(f"[ERROR]: {result['reason']}\n", "failed")
             return  # other include failures: Ansible reports these on stderr only
         cause = None
-        if message.startswith("Task failed: ") or result.get("_miniplay_error_at"):
+        if message.startswith("Task failed: ") or notes.error_at:
             text = message
             head, sep, cause = message.partition(" failed: Error while resolving value for ")
             if sep:
                 cause = "Error while resolving value for " + cause
-        elif message and result.get("_miniplay_action_raised"):  # an action's own error (AnsibleActionFail)
+        elif message and notes.action_raised:  # an action's own error (AnsibleActionFail)
             text = f"Task failed: {message}"
         elif message:
-            kind = "Module failed" if event.data.get("target_module") and not result.get("_miniplay_cause") \
+            kind = "Module failed" if event.data.get("target_module") and not notes.cause \
                 else "Action failed"
             text = f"Task failed: {kind}: {message}"
         else:
             text = "Task failed: Action failed."
-        if result.get("_miniplay_header"):  # an error Ansible raises before the action runs
-            text = result["_miniplay_header"]
+        if notes.header:  # an error Ansible raises before the action runs
+            text = notes.header
         key = (text, str(task.location))
         if key in self._errors_shown:
             return
         self._errors_shown.add(key)
         lines = [f"[ERROR]: {text}"]
-        if result.get("_miniplay_cause_at"):  # a keyword that could not be evaluated: its value is the cause
+        if notes.cause_at:  # a keyword that could not be evaluated: its value is the cause
             lines += ["", "Task failed."] + self.origin(task.location)
             lines += ["", "<<< caused by >>>", "", text.removeprefix("Task failed: ")]
-            lines += self.origin(result["_miniplay_cause_at"])
-            lines += ["", result["_miniplay_help"]] if result.get("_miniplay_help") else []
+            lines += self.origin(notes.cause_at)
+            lines += ["", notes.help] if notes.help else []
             self.line("\n".join(lines) + "\n", "failed")
             return
-        if result.get("_miniplay_error_at"):  # an error in one keyword's value, with a hint
-            lines += self.origin(result["_miniplay_error_at"])
-            lines += ["", result["_miniplay_help"]] if result.get("_miniplay_help") else []
+        if notes.error_at:  # an error in one keyword's value, with a hint
+            lines += self.origin(notes.error_at)
+            lines += ["", notes.help] if notes.help else []
             self.line("\n".join(lines) + "\n", "failed")
             return
-        if result.get("_miniplay_cause"):  # an action that failed for an underlying reason
+        if notes.cause:  # an action that failed for an underlying reason
             lines += ["", "Task failed: Action failed."] + self.origin(task.location)
-            lines += ["", "<<< caused by >>>", "", result["_miniplay_cause"]]
+            lines += ["", "<<< caused by >>>", "", notes.cause]
             self.line("\n".join(lines) + "\n", "failed")
             return
         if not cause:
@@ -222,13 +219,6 @@ class ConsoleRenderer:
         self.err.write(text + "\n")
         self.err.flush()
 
-    def on_deprecation(self, event: Event) -> None:
-        self.err.write(f"[DEPRECATION WARNING]: {event.data['text']}\n")
-        self.err.flush()
-
-    def on_error(self, event: Event) -> None:
-        self.line(f"[ERROR]: {event.data['text']}", "failed")
-
     def show_diff(self, result: dict[str, Any]) -> None:
         if result.get("diff") and (result.get("changed") or self.diff_always):
             text = diff_text(result["diff"])
@@ -252,14 +242,14 @@ class ConsoleRenderer:
         is_loop = event.data.get("loop", False) and "results" in result
         if status == "unreachable":
             self.error_block(event, result)
-            self.line(f"fatal: {tag}: UNREACHABLE! => {self.result_json(result)}", "unreachable")
+            self.line(f"fatal: {tag}: UNREACHABLE! => {self.result_json(result, notes=notes_of(event))}", "unreachable")
             if event.data.get("ignored"):
                 self.line("...ignoring", "skipped")
             return
         if status == "failed":
             if not is_loop:
                 self.error_block(event, result)
-                shown = self.result_json(result, bool(result.get("_ansible_verbose_always")), self.action(event))
+                shown = self.result_json(result, bool(result.get("_ansible_verbose_always")), self.action(event), notes_of(event))
                 self.line(f"fatal: {tag}: FAILED! => {shown}", "failed")
             if event.data.get("ignored"):
                 self.line("...ignoring", "skipped")
@@ -270,7 +260,7 @@ class ConsoleRenderer:
                 return
             text = f"skipping: {tag}"
             if self.verbosity > 0 and not is_loop:
-                text += f" => {self.result_json(result)}"
+                text += f" => {self.result_json(result, notes=notes_of(event))}"
             self.line(text, "skipped")
             return
         if is_loop or (event.task is not None and event.task.module in ("include_tasks", "include_role")):
@@ -278,7 +268,8 @@ class ConsoleRenderer:
         self.show_diff(result)
         text = f"{status}: {tag}"
         if self.wants_json(result, self.action(event)):
-            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
+            always = bool(result.get('_ansible_verbose_always'))
+            text += f" => {self.result_json(result, always, self.action(event), notes_of(event))}"
         self.line(text, status)
 
     @staticmethod
@@ -296,25 +287,26 @@ class ConsoleRenderer:
         status = event.data["status"]
         if status == "failed" or status == "unreachable":
             self.error_block(event, result)
-            if not result.get("_miniplay_show_reason"):  # Ansible shows a looped missing include once, no item line
-                self.line(f"failed: {tag} (item={label}) => {self.result_json(result)}", "failed")
+            if not notes_of(event).show_reason:  # Ansible shows a looped missing include once, no item line
+                self.line(f"failed: {tag} (item={label}) => {self.result_json(result, notes=notes_of(event))}", "failed")
             return
         if status == "skipped":
             text = f"skipping: {tag} => (item={label}) "
             if self.verbosity > 0:
-                text = text.rstrip(" ") + f" => {self.result_json(result)}"
+                text = text.rstrip(" ") + f" => {self.result_json(result, notes=notes_of(event))}"
             self.line(text, "skipped")
             return
         self.show_diff(result)
         text = f"{status}: {tag} => (item={label})"
         if self.wants_json(result):
-            text += f" => {self.result_json(result, bool(result.get('_ansible_verbose_always')), self.action(event))}"
+            always = bool(result.get('_ansible_verbose_always'))
+            text += f" => {self.result_json(result, always, self.action(event), notes_of(event))}"
         self.line(text, status)
 
     def on_retry(self, event: Event) -> None:
         text = f"FAILED - RETRYING: [{event.host}]: {event.data['name']} ({event.data['retries_left']} retries left)."
         if self.verbosity > 2:
-            text += f"Result was: {dump(for_display(event.data['result'], 3), 4)}"
+            text += f"Result was: {dump(for_display(event.data['result'], 3, notes=notes_of(event)), 4)}"
         self.line(text, "debug")
 
     def on_async_poll(self, event: Event) -> None:

@@ -15,10 +15,10 @@ import json
 import os
 from typing import IO, Any, Optional
 
-from ..core.version import __version__
 from ..core.errors import CliError
-from ..core.events import Event
+from ..core.events import Event, Reporter
 from ..core.model import Play, Task
+from ..core.version import __version__
 
 SCHEMA = 1
 FLUSH_KINDS = frozenset({"task_start", "play_start", "recap", "playbook_start"})
@@ -96,8 +96,9 @@ _ENCODER = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",
 encode = _ENCODER.encode
 
 
-class JsonLogWriter:
-    """A bus subscriber that appends one JSON line per event to a file."""
+class JsonLogWriter(Reporter):
+    """A reporter that appends one JSON line per event to a file (every kind alike, so it
+    overrides `__call__` instead of the one-kind methods)."""
 
     def __init__(self, path: str) -> None:
         self.path = path

@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any, Callable, Optional, TextIO
 
-from ..core.events import Event
+from ..core.events import Event, Reporter
 from ..core.model import iter_tasks
 
 CLEAR = "\r\033[K"
@@ -27,7 +27,7 @@ DIM = "\033[2m"
 RESET = "\033[0m"
 
 
-class LiveStatus:
+class LiveStatus(Reporter):
     def __init__(self, inner: Optional[Callable[[Event], None]], stream: TextIO, interval: float = 0.5,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.inner = inner
@@ -52,7 +52,7 @@ class LiveStatus:
             self._erase()
             if self.inner is not None:
                 self.inner(event)
-            self._update(event)
+            super().__call__(event)   # the on_* method of its kind updates the state
             if event.kind == "recap":
                 self._stop.set()
                 return
@@ -70,40 +70,48 @@ class LiveStatus:
             except (OSError, ValueError):  # the terminal is gone
                 pass
 
-    # ------------------------------------------------------------------ state
-    def _update(self, event: Event) -> None:
-        kind = event.kind
-        data = event.data
-        now = self.clock()
-        if kind == "play_start":
-            play = data.get("play")
-            self._number = 0
-            self._total = 0
-            if play is not None and hasattr(play, "sections"):
-                self._total = sum(1 for section in play.sections() for _ in iter_tasks(section))
-                gather = play.get("gather_facts", True)
-                if gather not in (False, "false", "no", "False", "off"):
-                    self._total += 1
-            self._running.clear()
-        elif kind == "task_start":
-            self._handler = bool(data.get("handler"))
-            if not self._handler:
-                self._number += 1
-                self._total = max(self._total, self._number)
-            self._task = str(data.get("name", ""))
-        elif kind == "host_start" and event.host:
-            self._running[event.host] = now
-        elif kind == "host_result" and event.host:
+    # ------------------------------------------------------------------ state (one method per event kind)
+    def on_play_start(self, event: Event) -> None:
+        play = event.data.get("play")
+        self._number = 0
+        self._total = 0
+        if play is not None and hasattr(play, "sections"):
+            self._total = sum(1 for section in play.sections() for _ in iter_tasks(section))
+            gather = play.get("gather_facts", True)
+            if gather not in (False, "false", "no", "False", "off"):
+                self._total += 1
+        self._running.clear()
+
+    def on_task_start(self, event: Event) -> None:
+        self._handler = bool(event.data.get("handler"))
+        if not self._handler:
+            self._number += 1
+            self._total = max(self._total, self._number)
+        self._task = str(event.data.get("name", ""))
+
+    def on_host_start(self, event: Event) -> None:
+        if event.host:
+            self._running[event.host] = self.clock()
+
+    def on_host_result(self, event: Event) -> None:
+        if event.host:
             self._running.pop(event.host, None)
-            self._job_from_result(event.host, data.get("result") or {}, now, event)
-        elif kind == "item_result" and event.host:
-            self._job_from_result(event.host, data.get("result") or {}, now, event)
-        elif kind in ("async_launch", "async_start", "async_started") and event.host:
-            self._jobs[(event.host, str(data.get("jid", "")))] = now
-        elif kind == "async_end" and event.host:
-            self._jobs.pop((event.host, str(data.get("jid", ""))), None)
-        elif kind == "recap":
-            self._running.clear()
+            self._job_from_result(event.host, event.data.get("result") or {}, self.clock(), event)
+
+    def on_item_result(self, event: Event) -> None:
+        if event.host:
+            self._job_from_result(event.host, event.data.get("result") or {}, self.clock(), event)
+
+    def on_async_launch(self, event: Event) -> None:
+        if event.host:
+            self._jobs[(event.host, str(event.data.get("jid", "")))] = self.clock()
+
+    def on_async_end(self, event: Event) -> None:
+        if event.host:
+            self._jobs.pop((event.host, str(event.data.get("jid", ""))), None)
+
+    def on_recap(self, event: Event) -> None:
+        self._running.clear()
 
     def _job_from_result(self, host: str, result: dict[str, Any], now: float, event: Event) -> None:
         jid = result.get("ansible_job_id")

@@ -18,8 +18,8 @@ import json
 import sys
 from typing import Any, Optional, TextIO
 
-from ..core.events import Event
-from ..core.results import for_display
+from ..core.events import Event, Reporter, notes_of
+from ..core.results import ResultNotes, for_display
 
 NO_JSON_MODULES = frozenset({"command", "shell", "raw"})
 COLORS = {"SUCCESS": "\033[0;32m", "CHANGED": "\033[0;33m", "SKIPPED": "\033[0;36m", "FAILED": "\033[0;31m",
@@ -31,7 +31,7 @@ def dump(result: dict[str, Any], indent: Optional[int] = 4) -> str:
     return json.dumps(result, sort_keys=True, ensure_ascii=False, indent=indent, default=str)
 
 
-class MinimalRenderer:
+class MinimalRenderer(Reporter):
     """Prints host results the way `ansible HOSTS -m MODULE` does."""
 
     def __init__(self, stream: TextIO = sys.stdout, err: TextIO = sys.stderr, verbosity: int = 0,
@@ -51,11 +51,6 @@ class MinimalRenderer:
         self.out.write(text if text.endswith("\n") else text + "\n")
         self.out.flush()
 
-    def __call__(self, event: Event) -> None:
-        handler = getattr(self, f"on_{event.kind}", None)
-        if handler is not None:
-            handler(event)
-
     def on_warning(self, event: Event) -> None:
         self.err.write(f"[WARNING]: {event.data['text']}\n")
         self.err.flush()
@@ -73,7 +68,7 @@ class MinimalRenderer:
             if self.one_line:
                 self.write(f"{host} | UNREACHABLE!: {result.get('msg', '')}", "UNREACHABLE")
             else:
-                self.write(f"{host} | UNREACHABLE! => {self.json(result)}", "UNREACHABLE")
+                self.write(f"{host} | UNREACHABLE! => {self.json(result, notes_of(event))}", "UNREACHABLE")
             return
         if status == "skipped":
             self.write(f"{host} | SKIPPED", "SKIPPED")
@@ -84,17 +79,17 @@ class MinimalRenderer:
             if plain and "module_stderr" not in result:
                 self.write(self.command_text(host, result, "FAILED"), "FAILED")
             else:
-                self.write(f"{host} | FAILED! => {self.json(result)}", "FAILED")
+                self.write(f"{host} | FAILED! => {self.json(result, notes_of(event))}", "FAILED")
             return
         state = "CHANGED" if result.get("changed") else "SUCCESS"
         if plain and "ansible_job_id" not in result:
             self.write(self.command_text(host, result, state), state)
         else:
-            self.write(f"{host} | {state} => {self.json(result)}", state)
+            self.write(f"{host} | {state} => {self.json(result, notes_of(event))}", state)
 
     # ------------------------------------------------------------------ pieces
-    def json(self, result: dict[str, Any]) -> str:
-        shown = for_display(result, self.verbosity)
+    def json(self, result: dict[str, Any], notes: Optional[ResultNotes] = None) -> str:
+        shown = for_display(result, self.verbosity, notes=notes)
         if self.one_line:
             return dump(shown, None)
         return dump(shown, 4)

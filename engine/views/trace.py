@@ -27,9 +27,9 @@ from __future__ import annotations
 import atexit
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
-from ..core.events import Event
+from ..core.events import Event, Reporter
 
 WAIT_THRESHOLD = 0.001     # seconds: shorter gaps are bookkeeping, not waiting
 QUEUE_THRESHOLD = 0.005
@@ -110,102 +110,133 @@ class Timeline:
         if self.start is None:
             self.start = t
         self.end = t if self.end is None else max(self.end, t)
-        host = rec.get("host")
-        data = rec.get("data") or {}
-        task = rec.get("task") or {}
-        if kind == "playbook_start":
-            self.playbooks.append(str(data.get("path", "")))
-        elif kind == "play_start":
-            self._close_task(t)
-            self._close_play(t)
-            play = data.get("play") or {}
-            self._play = Span("", "play", f"PLAY [{data.get('name', '')}]", t, t, path=str(play.get("path", "")))
-        elif kind == "task_start":
-            self._close_task(t)
-            info = data.get("task") or {}
-            if task.get("uid") is not None:
-                self._modules[task["uid"]] = str(info.get("module", ""))
-            self._task = {"uid": task.get("uid"), "name": data.get("name") or task.get("name", ""),
-                          "path": task.get("path", ""), "start": t, "handler": bool(data.get("handler")),
-                          "hosts": list(data.get("hosts") or []), "module": info.get("module", ""),
-                          "async": info.get("async"), "poll": info.get("poll")}
-            for name in self._task["hosts"]:
-                self._host(name)
-            self.tasks.append(self._task)
-        elif kind == "host_start" and host:
-            self._host(host)
-            current = self._task or {}
-            if current and t - current["start"] > QUEUE_THRESHOLD:
-                self.spans.append(Span(host, "queue", "waiting for a fork slot", current["start"], t,
-                                       path=current.get("path", "")))
-            self._open[host] = {"start": t, "attempt": 1, "attempt_start": t, "item_start": t, "attempts": 0,
-                                "name": current.get("name") or task.get("name", ""), "path": task.get("path", "")}
-        elif kind == "retry" and host in self._open:
-            state = self._open[host]
-            attempt = int(data.get("attempt") or state["attempt"])
-            self.spans.append(Span(host, "attempt", f"{state['name']} (attempt {attempt})", state["attempt_start"],
-                                   t, status="retry", path=state["path"], args={"attempt": attempt}))
-            delay = float(data.get("delay") or 0.0)
-            if delay > 0:
-                self.spans.append(Span(host, "retry-delay", f"retry delay {delay:g}s", t, t + delay,
-                                       path=state["path"]))
-            state["attempt"] = attempt + 1
-            state["attempt_start"] = t + delay
-            state["attempts"] = attempt + 1
-        elif kind == "item_result" and host in self._open:
-            state = self._open[host]
-            result = data.get("result") or {}
-            label = data.get("label")
-            self.spans.append(Span(host, "item", f"{state['name']} (item={label})", state["item_start"], t,
-                                   status=_status_of(result, data.get("status")), path=state["path"],
-                                   args={"item": label}))
-            if state["attempts"]:
-                self._final_attempt(host, state, t, result, data.get("status"))
-            state["item_start"] = state["attempt_start"] = t
-            state["attempt"] = 1
-            state["attempts"] = 0
+        handler = self._HANDLERS.get(str(kind))
+        if handler is not None:
+            handler(self, t, rec.get("host"), rec.get("data") or {}, rec.get("task") or {})
+
+    # One method a record kind: (time, host, data, task summary). Kinds without one are ignored.
+    def _on_playbook_start(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        self.playbooks.append(str(data.get("path", "")))
+
+    def _on_play_start(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        self._close_task(t)
+        self._close_play(t)
+        play = data.get("play") or {}
+        self._play = Span("", "play", f"PLAY [{data.get('name', '')}]", t, t, path=str(play.get("path", "")))
+
+    def _on_task_start(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        self._close_task(t)
+        info = data.get("task") or {}
+        if task.get("uid") is not None:
+            self._modules[task["uid"]] = str(info.get("module", ""))
+        self._task = {"uid": task.get("uid"), "name": data.get("name") or task.get("name", ""),
+                      "path": task.get("path", ""), "start": t, "handler": bool(data.get("handler")),
+                      "hosts": list(data.get("hosts") or []), "module": info.get("module", ""),
+                      "async": info.get("async"), "poll": info.get("poll")}
+        for name in self._task["hosts"]:
+            self._host(name)
+        self.tasks.append(self._task)
+
+    def _on_host_start(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        if not host:
+            return
+        self._host(host)
+        current = self._task or {}
+        if current and t - current["start"] > QUEUE_THRESHOLD:
+            self.spans.append(Span(host, "queue", "waiting for a fork slot", current["start"], t,
+                                   path=current.get("path", "")))
+        self._open[host] = {"start": t, "attempt": 1, "attempt_start": t, "item_start": t, "attempts": 0,
+                            "name": current.get("name") or task.get("name", ""), "path": task.get("path", "")}
+
+    def _on_retry(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        if host not in self._open:
+            return
+        state = self._open[host]
+        attempt = int(data.get("attempt") or state["attempt"])
+        self.spans.append(Span(host, "attempt", f"{state['name']} (attempt {attempt})", state["attempt_start"],
+                               t, status="retry", path=state["path"], args={"attempt": attempt}))
+        delay = float(data.get("delay") or 0.0)
+        if delay > 0:
+            self.spans.append(Span(host, "retry-delay", f"retry delay {delay:g}s", t, t + delay,
+                                   path=state["path"]))
+        state["attempt"] = attempt + 1
+        state["attempt_start"] = t + delay
+        state["attempts"] = attempt + 1
+
+    def _on_item_result(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        if host not in self._open:
+            return
+        state = self._open[host]
+        result = data.get("result") or {}
+        label = data.get("label")
+        self.spans.append(Span(host, "item", f"{state['name']} (item={label})", state["item_start"], t,
+                               status=_status_of(result, data.get("status")), path=state["path"],
+                               args={"item": label}))
+        if state["attempts"]:
+            self._final_attempt(host, state, t, result, data.get("status"))
+        state["item_start"] = state["attempt_start"] = t
+        state["attempt"] = 1
+        state["attempts"] = 0
+        self._async_from_result(host, t, result, task)
+
+    def _on_host_result(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        if not host:
+            return
+        self._host(host)
+        result = data.get("result") or {}
+        status = _status_of(result, data.get("status"))
+        state = self._open.pop(host, None)
+        start = state["start"] if state else t
+        name = state["name"] if state else task.get("name", "")
+        if state and state["attempts"]:
+            self._final_attempt(host, state, t, result, status)
+        cat = "handler" if task.get("handler") else "task"
+        args = {"path": task.get("path", "")}
+        if result.get("attempts"):
+            args["attempts"] = result.get("attempts")
+        if result.get("msg") and status in ("failed", "unreachable"):
+            args["msg"] = str(result.get("msg"))[:300]
+        self.spans.append(Span(host, cat, name, start, t, status=status, path=task.get("path", ""), args=args))
+        self._done[host] = t
+        if not data.get("loop"):
             self._async_from_result(host, t, result, task)
-        elif kind == "host_result" and host:
-            self._host(host)
-            result = data.get("result") or {}
-            status = _status_of(result, data.get("status"))
-            state = self._open.pop(host, None)
-            start = state["start"] if state else t
-            name = state["name"] if state else task.get("name", "")
-            if state and state["attempts"]:
-                self._final_attempt(host, state, t, result, status)
-            cat = "handler" if task.get("handler") else "task"
-            args = {"path": task.get("path", "")}
-            if result.get("attempts"):
-                args["attempts"] = result.get("attempts")
-            if result.get("msg") and status in ("failed", "unreachable"):
-                args["msg"] = str(result.get("msg"))[:300]
-            self.spans.append(Span(host, cat, name, start, t, status=status, path=task.get("path", ""), args=args))
-            self._done[host] = t
-            if not data.get("loop"):
-                self._async_from_result(host, t, result, task)
-        elif kind in LAUNCH_KINDS and host:
+
+    def _on_launch(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        if host:
             self._launch(host, str(data.get("jid", "")), t, data.get("name") or task.get("name", ""),
                          task.get("path", ""), data.get("limit") or data.get("async"))
-        elif kind == "async_poll" and host:
-            jid = str(data.get("jid", ""))
-            span = self._jobs.get((host, jid))
-            if span is None:  # polled job without a launch event: it started with its task (or item)
-                state = self._open.get(host)
-                start = state["item_start"] if state else t
-                span = self._launch(host, jid, start, task.get("name", ""), task.get("path", ""), None)
-            self.instants.append(Instant(host, "poll", t, span.lane, {"jid": jid, "finished": data.get("finished")}))
-        elif kind == "async_end" and host:
-            jid = str(data.get("jid", ""))
-            span = self._jobs.pop((host, jid), None)
-            if span is not None:
-                self._end_job(span, t, "ok" if data.get("ok", True) else "failed")
-        elif kind == "recap":
-            self._close_task(t)
-            self._close_play(t)
-            self.stats.update(data.get("stats") or {})
-            for name in self.stats:
-                self._host(name)
+
+    def _on_async_poll(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        if not host:
+            return
+        jid = str(data.get("jid", ""))
+        span = self._jobs.get((host, jid))
+        if span is None:  # polled job without a launch event: it started with its task (or item)
+            state = self._open.get(host)
+            start = state["item_start"] if state else t
+            span = self._launch(host, jid, start, task.get("name", ""), task.get("path", ""), None)
+        self.instants.append(Instant(host, "poll", t, span.lane, {"jid": jid, "finished": data.get("finished")}))
+
+    def _on_async_end(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        if not host:
+            return
+        span = self._jobs.pop((host, str(data.get("jid", ""))), None)
+        if span is not None:
+            self._end_job(span, t, "ok" if data.get("ok", True) else "failed")
+
+    def _on_recap(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+        self._close_task(t)
+        self._close_play(t)
+        self.stats.update(data.get("stats") or {})
+        for name in self.stats:
+            self._host(name)
+
+    _HANDLERS: dict[str, Callable[["Timeline", float, Optional[str], dict[str, Any], dict[str, Any]], None]] = {
+        "playbook_start": _on_playbook_start, "play_start": _on_play_start, "task_start": _on_task_start,
+        "host_start": _on_host_start, "retry": _on_retry, "item_result": _on_item_result,
+        "host_result": _on_host_result, "async_poll": _on_async_poll, "async_end": _on_async_end,
+        "recap": _on_recap, **dict.fromkeys(LAUNCH_KINDS, _on_launch),
+    }
 
     def _final_attempt(self, host: str, state: dict[str, Any], t: float, result: dict[str, Any],
                        status: Optional[str]) -> None:
@@ -341,8 +372,9 @@ def write_trace(records: Iterable[dict[str, Any]], path: str) -> None:
         handle.write(json.dumps(chrome_trace(Timeline(records)), separators=(",", ":"), default=str) + "\n")
 
 
-class TraceWriter:
-    """A bus subscriber for `--trace FILE`: keeps slim records, writes the trace at every recap."""
+class TraceWriter(Reporter):
+    """A reporter for `--trace FILE`: keeps slim records of every kind (so it overrides `__call__`),
+    writes the trace at every recap."""
 
     KEEP_RESULT = ("ansible_job_id", "started", "finished", "failed", "skipped", "changed", "unreachable",
                    "attempts", "msg")

@@ -27,7 +27,8 @@ sys.path.insert(0, str(HERE.parent))
 def plan_figures(tasks: int) -> None:
     from generated_playbooks import big_playbook  # the same playbook the graph test plans
 
-    from miniplay.planning.graph import build_plan, load_for_plan, to_mermaid
+    from miniplay.planning.export import to_mermaid
+    from miniplay.planning.graph import build_plan, load_for_plan
     from miniplay.planning.plancheck import check_plan
 
     work = Path(tempfile.mkdtemp(prefix="miniplay-bench-plan-"))
@@ -98,15 +99,15 @@ def event_figures(tasks: int, hosts: int, repeat: int) -> None:
         print(line)
 
     # the writer's own cost, on the run's real events, without process start-up or scheduling noise
-    from miniplay.core.events import Event
+    from miniplay.core.events import LoggedEvent
     from miniplay.core.model import Task
     from miniplay.core.errors import Location
     from miniplay.views.jsonlog import JsonLogWriter
 
     records = [json.loads(line) for line in (work / "ev.jsonl").read_text().splitlines()[1:]]
     task = Task(action="debug", module="debug", args={}, location=Location(str(book), 3, 7), name="x")
-    events = [Event(kind=r["kind"], time=r["time"], host=r["host"], task=task if r["task"] else None,
-                    data=r["data"]) for r in records]
+    events = [LoggedEvent(kind=r["kind"], time=r["time"], host=r["host"], task=task if r["task"] else None,
+                          payload=r["data"]) for r in records]
     writer = JsonLogWriter(str(work / "again.jsonl"))
     start = time.perf_counter()
     for event in events:

@@ -10,6 +10,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
+from ...core.events import WarningEvent
+
 if TYPE_CHECKING:
     from ...core.events import EventBus
     from ...core.model import Node, Task
@@ -33,6 +35,7 @@ class ActionServices(Protocol):
     connections: "Connections"   # raw runs its command over the host's connection
     roles: "RoleIncluder"        # include_role
     custom_stats: "CustomStats"  # set_stats
+    yaml_warnings: list[str]     # duplicate YAML keys (include_vars reports its own at once)
 
     @property
     def inventory(self) -> "Inventory":
@@ -91,7 +94,7 @@ class ActionContext:
         return self.executor.call_module(self, name, args, **options)
 
     def warn(self, text: str) -> None:
-        self.services.bus.emit("warning", host=self.host, task=self.task, text=text)
+        self.services.bus.emit(WarningEvent(host=self.host, task=self.task, text=text))
 
     def search(self, kind: str, name: str) -> str:
         """Find a controller file (`files`/`templates`/`vars`) the way Ansible does."""

@@ -83,7 +83,7 @@ def send_bytes(ctx: ActionContext, data: bytes, name: str, dest: str, args: dict
     module_args.update(dest=dest, _miniplay_content_b64=base64.b64encode(data).decode("ascii"),
                        _miniplay_src_name=name)
     if module_args.get("mode") == "preserve":
-        module_args["mode"] = "0%03o" % stat.S_IMODE(local_mode) if local_mode is not None else None
+        module_args["mode"] = f"0{stat.S_IMODE(local_mode):03o}" if local_mode is not None else None
     result = ctx.module("copy", module_args)
     diff = result.get("diff")
     if local_path and isinstance(diff, dict) and "after_header" in diff:
@@ -191,6 +191,11 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             result["dest"] = result["path"]
         return _as_diff_list(result)
 
+    return _copy_tree(ctx, args, source, dest, local_follow)
+
+
+def _copy_tree(ctx: ActionContext, args: dict[str, Any], source: str, dest: str, local_follow: bool) -> dict[str, Any]:
+    """A controller directory: its files sent one by one, then its directories and links made."""
     files, dirs, links = _walk(source, local_follow)
     if not dest.endswith("/"):
         dest += "/"

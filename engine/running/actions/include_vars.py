@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from ...core.errors import MiniplayError
-from ...loading.varsfiles import load_vars_file
 from ...core.yamlfile import drain_warnings
+from ...loading.varsfiles import load_vars_file
 from . import ActionContext
 
 
@@ -49,7 +49,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             files = [ctx.search("vars", str(name))]
         loaded: dict[str, Any] = {}
         for path in files:
-            loaded.update(load_vars_file(path, ctx.services.options.vault_secrets))
+            loaded.update(load_vars_file(path, ctx.services.yaml_warnings, ctx.services.options.vault_secrets))
     except MiniplayError as exc:
         _announce_load_warnings(ctx)
         return {"failed": True, "changed": False, "msg": exc.message}
@@ -62,5 +62,5 @@ def run(ctx: ActionContext) -> dict[str, Any]:
 
 def _announce_load_warnings(ctx: ActionContext) -> None:
     """Duplicate keys in the files just read are reported while the task runs, as Ansible does."""
-    for text in drain_warnings():
+    for text in drain_warnings(ctx.services.yaml_warnings):
         ctx.warn(text)

@@ -9,6 +9,7 @@ import datetime
 import time
 from typing import Any
 
+from ...core.events import Display
 from . import ActionContext
 
 
@@ -24,7 +25,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         return {"failed": True, "changed": False, "msg": f"non-integer value given for prompt duration: {seconds or minutes}"}
     unit = "seconds" if seconds is not None else "minutes"
     duration = amount if seconds is not None else amount * 60
-    ctx.services.bus.emit("display", host=ctx.host, task=ctx.task, text=f"Pausing for {int(duration)} seconds")
+    ctx.services.bus.emit(Display(host=ctx.host, task=ctx.task, text=f"Pausing for {int(duration)} seconds"))
     start = datetime.datetime.now()
     began = time.monotonic()
     time.sleep(max(0.0, duration))

@@ -34,6 +34,7 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 from ...core.errors import MiniplayError, TemplateError
 from ..filters import PluginFailed
 
+
 @dataclass
 class LookupContext:
     """What a lookup may use besides its terms."""

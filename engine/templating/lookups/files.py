@@ -9,11 +9,9 @@ from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
-
 from ...core.errors import TemplateError
 from ..filters import is_list_like
 from .base import LookupContext, candidates, find_file, read_text, register
-
 
 # ---------------------------------------------------------------------------
 # Environment, files, commands, variables
@@ -137,7 +135,7 @@ def _first_found_plan(terms: list, kwargs: dict) -> tuple[list[str], bool]:
             groups.append(([str(term)], base_paths))
     if not terms:
         groups.append((base_files, base_paths))
-    plan = []
+    plan: list[Any] = []
     for files, paths in groups:
         if paths:
             plan.extend(os.path.join(path, name) for name in files for path in paths)

@@ -6,11 +6,9 @@ import random
 from collections.abc import Mapping
 from typing import Any, Iterable
 
-
 from ...core.errors import TemplateError
 from ..filters import is_list_like
 from .base import LookupContext, register
-
 
 # ---------------------------------------------------------------------------
 # List shaping (with_items, with_dict, with_nested, ...)
@@ -68,7 +66,7 @@ def lookup_indexed_items(terms: list, ctx: LookupContext, kwargs: dict) -> list:
 @register("dict")
 def lookup_dict(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     """{'key': k, 'value': v} for every entry of the given dicts (with_dict)."""
-    entries = []
+    entries: list[Any] = []
     for term in terms:
         if not isinstance(term, Mapping):
             raise TemplateError(f"the 'dict' lookup plugin expects a dictionary, got '{term}' of type {type(term)}")
@@ -135,7 +133,7 @@ def _without_subkey(parent: Mapping, path: list[str]) -> dict:
 def lookup_subelements(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     """[parent, child] for each child in each parent's list at the key (with_subelements)."""
     parents, path, skip_missing = _subelements_args(terms, kwargs)
-    pairs = []
+    pairs: list[Any] = []
     for parent in parents:
         if not isinstance(parent, Mapping):
             raise TemplateError(f"subelements lookup expects a dictionary, got '{parent}'")

@@ -20,10 +20,9 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional
 
 from ...core.argsplit import parse_kv
-from ..crypt.scheme import SALT_SIZE, crypt_hash, random_salt, scheme_name
 from ...core.errors import TemplateError
+from ..crypt.scheme import SALT_SIZE, crypt_hash, random_salt, scheme_name
 from .base import LookupContext, register
-
 
 OPTIONS = ("length", "encrypt", "chars", "ident", "seed")
 DEFAULT_LENGTH = 20

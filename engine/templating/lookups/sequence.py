@@ -5,10 +5,8 @@ import re
 import shlex
 from typing import Optional
 
-
 from ...core.errors import TemplateError
 from .base import LookupContext, register
-
 
 # ---------------------------------------------------------------------------
 # sequence

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import re
 
-
 from ...core.errors import TemplateError, UndefinedVariableError
 from .base import LookupContext, register
-
 
 _MISSING = object()
 
