@@ -16,8 +16,8 @@ from typing import Any, Optional, Sequence
 
 from ..core.errors import CliError, MiniplayError
 from ..core.version import __version__
-from .visibility import COMMANDS as VISIBILITY_COMMANDS
 from .vault import add_vault_flags, secrets_from_args
+from .visibility import COMMANDS as VISIBILITY_COMMANDS
 
 
 class _Parser(argparse.ArgumentParser):

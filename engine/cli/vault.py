@@ -238,7 +238,7 @@ class _VaultCommand:
             entries.append((self.args.stdin_name, sys.stdin.buffer.read()))
         else:
             names = list(self.args.names) + [None] * (len(strings) - len(self.args.names))
-            entries += [(name, text.encode()) for name, text in zip(names, strings)]
+            entries += [(name, text.encode()) for name, text in zip(names, strings, strict=True)]
         blocks = [_vault_yaml(name, vault.encrypt(data, secret.password, secret.vault_id)) for name, data in entries]
         text = "\n".join(blocks) + "\n"
         if self.args.output_file:

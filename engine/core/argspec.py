@@ -50,20 +50,19 @@ def _found_in(message: str, context: list[str]) -> str:
     return f"{message} found in {' -> '.join(context)}" if context else message
 
 
-def _check_level(spec: dict[str, Any], params: dict[str, Any], context: list[str], result: Validation,
-                 unsupported: list[str], supported: dict, groups: dict[str, Any]) -> None:
-    """One level: the options in `spec` against `params` (changed in place)."""
-    errors = result.errors
+def _apply_aliases(spec: dict[str, Any], params: dict[str, Any], context: list[str],
+                   result: Validation) -> dict[str, str]:
+    """Copy each alias's value to its option's name (changing `params`); alias -> option name."""
     aliases: dict[str, str] = {}
     for name, option in spec.items():
         option = option or {}
         if option.get("default") is not None and option.get("required"):
-            errors.append(f"internal error: required and default are mutually exclusive for {name}")
+            result.errors.append(f"internal error: required and default are mutually exclusive for {name}")
         names = option.get("aliases")
         if names is None:
             continue
         if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
-            errors.append("internal error: aliases must be a list or tuple")
+            result.errors.append("internal error: aliases must be a list or tuple")
             continue
         for alias in names:
             aliases[alias] = name
@@ -72,6 +71,14 @@ def _check_level(spec: dict[str, Any], params: dict[str, Any], context: list[str
                     result.warnings.append(f"Both option {'.'.join(context + [name])} and its alias "
                                            f"{'.'.join(context + [alias])} are set.")
                 params[name] = params[alias]
+    return aliases
+
+
+def _check_level(spec: dict[str, Any], params: dict[str, Any], context: list[str], result: Validation,
+                 unsupported: list[str], supported: dict, groups: dict[str, Any]) -> None:
+    """One level: the options in `spec` against `params` (changed in place)."""
+    errors = result.errors
+    aliases = _apply_aliases(spec, params, context, result)
     problem = _sub_value_problem(spec, params)
     if problem:
         errors.append(problem)

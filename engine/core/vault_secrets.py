@@ -121,7 +121,7 @@ def _run_script(path: str, vault_id: str) -> bytes:
     if os.path.splitext(os.path.basename(path))[0].endswith("-client"):
         command += ["--vault-id", vault_id]
     try:
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        done = subprocess.run(command, capture_output=True, check=False)
     except OSError as exc:
         raise VaultError(f"Problem running vault password script {path} ({exc.strerror}). If this is not "
                          "a script, remove the executable bit from the file.") from None

@@ -120,6 +120,22 @@ class ConsoleRenderer(Reporter):
     def on_no_hosts(self, event: Event) -> None:
         self.line("skipping: no hosts matched", "skipped")
 
+    @staticmethod
+    def _error_text(event: Event, notes: ResultNotes, message: str) -> tuple[str, str, Optional[str]]:
+        """The [ERROR] line's text; for a keyword that could not be resolved, also the task part
+        (`head`) and the underlying cause, which the block shows under "<<< caused by >>>"."""
+        if notes.header:  # an error Ansible raises before the action runs
+            return notes.header, "", None
+        if message.startswith("Task failed: ") or notes.error_at:
+            head, sep, cause = message.partition(" failed: Error while resolving value for ")
+            return message, head, ("Error while resolving value for " + cause) if sep else None
+        if message and notes.action_raised:  # an action's own error (AnsibleActionFail)
+            return f"Task failed: {message}", "", None
+        if message:
+            kind = "Module failed" if event.data.get("target_module") and not notes.cause else "Action failed"
+            return f"Task failed: {kind}: {message}", "", None
+        return "Task failed: Action failed.", "", None
+
     def error_block(self, event: Event, result: dict[str, Any]) -> None:
         """Ansible 2.19's `[ERROR]: Task failed: ...` block with the task's source lines."""
         task = event.task
@@ -134,22 +150,7 @@ class ConsoleRenderer(Reporter):
                 self._errors_shown.add(result["reason"])  # a missing include file: the reason alone, once
                 self.line(f"[ERROR]: {result['reason']}\n", "failed")
             return  # other include failures: Ansible reports these on stderr only
-        cause = None
-        if message.startswith("Task failed: ") or notes.error_at:
-            text = message
-            head, sep, cause = message.partition(" failed: Error while resolving value for ")
-            if sep:
-                cause = "Error while resolving value for " + cause
-        elif message and notes.action_raised:  # an action's own error (AnsibleActionFail)
-            text = f"Task failed: {message}"
-        elif message:
-            kind = "Module failed" if event.data.get("target_module") and not notes.cause \
-                else "Action failed"
-            text = f"Task failed: {kind}: {message}"
-        else:
-            text = "Task failed: Action failed."
-        if notes.header:  # an error Ansible raises before the action runs
-            text = notes.header
+        text, head, cause = self._error_text(event, notes, message)
         key = (text, str(task.location))
         if key in self._errors_shown:
             return

@@ -40,7 +40,6 @@ from __future__ import annotations
 import datetime
 import secrets
 import time
-from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from ...core.errors import MiniplayError

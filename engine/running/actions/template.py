@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime
 import os
 import pwd
-from typing import Any
+from typing import Any, Optional
 
 from ...core.errors import MiniplayError, TemplateError
 from . import ActionContext
@@ -101,19 +101,27 @@ def search_path(ctx: ActionContext, source: str) -> list[str]:
     return paths
 
 
-def run(ctx: ActionContext) -> dict[str, Any]:
-    args = dict(ctx.args)
+def _argument_problem(args: dict[str, Any], newline: str) -> Optional[str]:
+    """Why the task's arguments cannot make a template, as Ansible words it; None when they can."""
     for key in STRING_ARGS:
         if key in args and args[key] is not None and not isinstance(args[key], str):
-            return fail(f"{key} is expected to be a string, but got {type(args[key])} instead")
-    src, dest, state = args.get("src"), args.get("dest"), args.get("state")
-    newline = NEWLINES.get(args.get("newline_sequence", "\n"), args.get("newline_sequence", "\n"))
-    if state is not None:
-        return fail("'state' cannot be specified on a template")
-    if src is None or dest is None:
-        return fail("src and dest are required")
+            return f"{key} is expected to be a string, but got {type(args[key])} instead"
+    if args.get("state") is not None:
+        return "'state' cannot be specified on a template"
+    if args.get("src") is None or args.get("dest") is None:
+        return "src and dest are required"
     if newline not in ("\n", "\r", "\r\n"):
-        return fail("newline_sequence needs to be one of: \n, \r or \r\n")
+        return "newline_sequence needs to be one of: \n, \r or \r\n"
+    return None
+
+
+def run(ctx: ActionContext) -> dict[str, Any]:
+    args = dict(ctx.args)
+    src, dest = args.get("src"), args.get("dest")
+    newline = NEWLINES.get(args.get("newline_sequence", "\n"), args.get("newline_sequence", "\n"))
+    problem = _argument_problem(args, newline)
+    if problem:
+        return fail(problem)
     try:
         source = find_needle(ctx, "templates", src)
     except TemplateError as exc:

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.argspec import class_text
-from ...core.argspec import validate
+from ...core.argspec import class_text, validate
 from ...core.errors import TemplateError
 from . import ActionContext
 
