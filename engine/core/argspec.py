@@ -283,7 +283,7 @@ def _check_choices(spec: dict[str, Any], params: dict[str, Any], context: list[s
         if choices is None or name not in params:
             continue
         if isinstance(choices, (str, bytes)) or not isinstance(choices, (list, tuple, set, frozenset)):
-            errors.append(_found_in(f"internal error: choices for argument {name} are not iterable: {choices}",
+            errors.append(_found_in(f"internal error: choices for argument {name} are not iterable: {str(choices)}",
                                     context))
             continue
         value = params[name]

@@ -14,7 +14,7 @@ import sys
 from typing import Any, Optional, TextIO
 
 from ..core.errors import source_excerpt
-from ..core.events import Event, Reporter, notes_of
+from ..core.events import Event, Reporter, WarningEvent, notes_of
 from ..core.results import ResultNotes, for_display
 
 COLORS = {"ok": "\033[0;32m", "changed": "\033[0;33m", "skipped": "\033[0;36m", "failed": "\033[0;31m",
@@ -233,7 +233,7 @@ class ConsoleRenderer(Reporter):
     def module_warnings(self, event: Event, result: dict[str, Any]) -> None:
         """A module's own `warnings` (find skipping a path, say), shown before its result line as Ansible does."""
         for text in result.get("warnings") or ():
-            self.on_warning(Event("warning", event.time, data={"text": str(text).strip()}))
+            self.on_warning(WarningEvent(time=event.time, text=str(text).strip()))
 
     def on_host_result(self, event: Event) -> None:
         result: dict[str, Any] = event.data["result"]

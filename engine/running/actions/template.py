@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime
 import os
 import pwd
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from ...core.errors import MiniplayError, TemplateError
 from . import ActionContext
@@ -122,6 +122,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     problem = _argument_problem(args, newline)
     if problem:
         return fail(problem)
+    src, dest = cast(str, src), cast(str, dest)  # both given (checked above)
     try:
         source = find_needle(ctx, "templates", src)
     except TemplateError as exc:
