@@ -490,7 +490,7 @@ class TaskExecutor:
 
 
 # Modules that Ansible runs through an action plugin of the same name (shell goes through command).
-ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri"})
+ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri", "assemble"})
 
 
 def module_failure(exc: WorkerError) -> dict[str, Any]:

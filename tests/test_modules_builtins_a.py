@@ -487,3 +487,29 @@ def test_subversion_checks_out_and_updates_a_working_copy(target) -> None:
     assert before == ["Revision: 2", f"URL: {url}"] and after == ["Revision: 3", f"URL: {url}"]
     assert (wc / "a.txt").read_text() == "two\n"
 
+
+
+# =========================================================================== systemd_service
+def test_systemd_service_is_the_systemd_module_under_its_other_name(tmp_path: Path) -> None:
+    """Ansible 2.19's `systemd_service` is its `systemd` module; the same task gives the same result."""
+    from helpers import miniplay
+
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - systemd: {name: mp-no-such-unit, state: started}
+              check_mode: true
+              ignore_errors: true
+              register: one
+            - ansible.builtin.systemd_service: {name: mp-no-such-unit, state: started}
+              check_mode: true
+              ignore_errors: true
+              register: two
+            - debug: msg="{{ one == two }} {{ one.msg | default('') }}"
+            - systemd_service: {name: x, bogus: 1}
+    """)
+    run = miniplay("run", str(playbook), cwd=tmp_path)
+    assert run.rc == 2
+    assert '"msg": "True ' in run.stdout
+    assert "Unsupported parameters for (systemd_service) module: bogus." in run.stdout
