@@ -44,7 +44,7 @@ import pwd
 import re
 import stat
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._files import digest_file, parse_mode
