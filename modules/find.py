@@ -44,7 +44,7 @@ import pwd
 import re
 import stat
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._files import digest_file, parse_mode
@@ -132,7 +132,7 @@ def content_matches(path: str, pattern: Optional[str], encoding: Optional[str], 
 def mode_matches(st: os.stat_result, wanted: Any, exact: bool) -> bool:
     if not wanted:
         return True
-    bits = stat.S_IMODE(parse_mode(wanted, 0, stat.S_ISDIR(st.st_mode)))
+    bits = stat.S_IMODE(parse_mode(wanted, 0, False))  # symbolic modes read from 0, as Ansible reads them
     have = stat.S_IMODE(st.st_mode)
     return have == bits if exact else bool(have & bits)
 

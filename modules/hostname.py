@@ -79,8 +79,16 @@ def systemd_booted() -> bool:
 class Strategy:
     """How one kind of system keeps its name: read and write the running and the permanent name."""
 
+    PERMANENT_FIRST = False  # systemd sets the static name before the transient one
+
     def __init__(self, ctx: ModuleContext) -> None:
         self.ctx = ctx
+
+    def run(self, argv: list[str]) -> str:
+        rc, out, err = self.ctx.run_command(argv)
+        if rc != 0:
+            self.ctx.fail(f"Command failed rc={rc}, out={out}, err={err}")
+        return out
 
     def current(self) -> str:
         return self.permanent()
@@ -98,7 +106,7 @@ class Strategy:
         """Set what differs (nothing in check mode); permanent first for systemd, current first otherwise."""
         changed = False
         steps = [(self.current, self.set_current), (self.permanent, self.set_permanent)]
-        if isinstance(self, SystemdStrategy):
+        if self.PERMANENT_FIRST:
             steps.reverse()
         for read, write in steps:
             if read() != name:
@@ -135,14 +143,10 @@ class AlpineStrategy(FileStrategy):
     def set_current(self, name: str) -> None:
         self.run([require_program(self.ctx, "hostname"), "-F", self.FILE])
 
-    def run(self, argv: list[str]) -> str:
-        rc, out, err = self.ctx.run_command(argv)
-        if rc != 0:
-            self.ctx.fail(f"Command failed rc={rc}, out={out}, err={err}")
-        return out
 
+class SystemdStrategy(Strategy):
+    PERMANENT_FIRST = True
 
-class SystemdStrategy(AlpineStrategy):
     def __init__(self, ctx: ModuleContext) -> None:
         super().__init__(ctx)
         self.hostnamectl = require_program(ctx, "hostnamectl")

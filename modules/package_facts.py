@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import find_program, require_program, with_env

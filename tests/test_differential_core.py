@@ -4,7 +4,8 @@ Each `tests/differential/*.yml` runs under both engines against the same invento
 (this machine, local connection); stdout must match line for line once timestamps
 and temp paths are normalised, and the exit codes must be equal. A case's first line may
 be `# args: ...` (extra command-line arguments); a `# needs: passlib` line names Python
-modules ansible-core's own venv must have for that case.
+modules ansible-core's own venv must have for that case, and `# needs-program: svn` programs
+this machine must have.
 """
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def test_same_output_as_ansible(playbook: Path, tmp_path: Path) -> None:
         if line.startswith("# needs:"):  # modules ansible-core itself must import, e.g. passlib
             for module in line.split(":", 1)[1].split():
                 require_reference_module(module)
+        if line.startswith("# needs-program:"):  # programs the case runs on this machine, e.g. svn
+            missing = [p for p in line.split(":", 1)[1].split() if shutil.which(p) is None]
+            if missing:
+                pytest.skip(f"{', '.join(missing)} not installed here (.ci/run installs them)")
     first = playbook.read_text().splitlines()[0]
     extra = first.split("# args:", 1)[1].split() if first.startswith("# args:") else []
     compare(work / playbook.name, inventory, "-f", "1", *extra)

@@ -9,6 +9,7 @@ deterministic outputs are in tests/differential/ (find_getent.yml, ...).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -451,3 +452,64 @@ def test_sysvinit_starts_and_stops_an_init_script_service(target) -> None:
         assert subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode == 1
     finally:
         subprocess.run(["pkill", "-f", marker])
+
+
+# =========================================================================== subversion
+needs_svn = pytest.mark.skipif(not (shutil.which("svn") and shutil.which("svnadmin")),
+                               reason="subversion is not installed (apt-get install subversion; .ci/run does)")
+
+
+@needs_svn
+def test_subversion_checks_out_and_updates_a_working_copy(target) -> None:
+    repo, seed, wc = target.workdir / "repo", target.workdir / "seed", target.workdir / "wc"
+    url = f"file://{repo}/trunk"
+    run = target.run(f"""
+        - hosts: target1
+          gather_facts: false
+          tasks:
+            - command: svnadmin create {repo}
+            - command: svn mkdir -q -m init {url}
+            - shell: svn checkout -q {url} {seed} && echo one > {seed}/a.txt && svn add -q {seed}/a.txt
+                     && svn commit -q -m one {seed}
+            - subversion: {{repo: "{url}", dest: "{wc}"}}
+              register: first
+            - shell: echo two > {seed}/a.txt && svn commit -q -m two {seed}
+            - subversion: {{repo: "{url}", dest: "{wc}"}}
+              check_mode: true
+              register: would
+            - subversion: {{repo: "{url}", dest: "{wc}"}}
+              register: updated
+            - debug: msg="{{{{ [first.changed, first.after, would.changed, would.after, updated.before, updated.after] }}}}"
+    """)
+    first_changed, first_after, would_changed, would_after, before, after = values(run)["msg"]
+    assert first_changed is True and first_after == ["Revision: 2", f"URL: {url}"]
+    assert would_changed is True and would_after == "Revision: 3"
+    assert before == ["Revision: 2", f"URL: {url}"] and after == ["Revision: 3", f"URL: {url}"]
+    assert (wc / "a.txt").read_text() == "two\n"
+
+
+
+# =========================================================================== systemd_service
+def test_systemd_service_is_the_systemd_module_under_its_other_name(tmp_path: Path) -> None:
+    """Ansible 2.19's `systemd_service` is its `systemd` module; the same task gives the same result."""
+    from helpers import miniplay
+
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - systemd: {name: mp-no-such-unit, state: started}
+              check_mode: true
+              ignore_errors: true
+              register: one
+            - ansible.builtin.systemd_service: {name: mp-no-such-unit, state: started}
+              check_mode: true
+              ignore_errors: true
+              register: two
+            - debug: msg="{{ one == two }} {{ one.msg | default('') }}"
+            - systemd_service: {name: x, bogus: 1}
+    """)
+    run = miniplay("run", str(playbook), cwd=tmp_path)
+    assert run.rc == 2
+    assert '"msg": "True ' in run.stdout
+    assert "Unsupported parameters for (systemd_service) module: bogus." in run.stdout

@@ -516,7 +516,7 @@ class TaskExecutor:
 
 
 # Modules that Ansible runs through an action plugin of the same name (shell goes through command).
-ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri"})
+ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri", "assemble"})
 
 
 def _take_includes(task: "Task", result: dict[str, Any]) -> tuple[list, list]:
