@@ -10,7 +10,8 @@ import sys
 from typing import Any, Optional
 
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
-        "roles_path", "async_dir", "become", "become_user", "become_method")
+        "roles_path", "async_dir", "become", "become_user", "become_method", "library", "collections_path",
+        "collections_paths")
 
 
 def find_config() -> Optional[str]:
@@ -39,6 +40,9 @@ def load_config() -> tuple[dict[str, Any], Optional[str]]:
             for key in keys:
                 if parser.has_option(section, key):
                     value = parser.get(section, key)
+                    if key in ("library", "collections_path", "collections_paths"):
+                        value = os.pathsep.join(os.path.join(os.path.dirname(path), os.path.expanduser(p))
+                                                for p in value.split(os.pathsep) if p)
                     if key in ("inventory", "private_key_file", "roles_path"):
                         value = os.path.expanduser(value)
                         if key == "inventory" and not os.path.isabs(value) and "," not in value:

@@ -373,10 +373,10 @@ class TaskExecutor:
                 return error_result(f"Task failed: {exc}")
         return settings
 
-    @staticmethod
-    def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
+    def _is_target_module(self, task: "Task", result: dict[str, Any]) -> bool:
         """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
-        return task.module in target_modules() and task.module not in controller_actions() \
+        return (task.module in target_modules() and task.module not in controller_actions()
+                or self.run.loader.foreign.get(task.module) is not None) \
             and not result.get("_miniplay_early_failure")
 
     def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
@@ -398,9 +398,18 @@ class TaskExecutor:
         request = {"op": options.pop("op", "run"), "module": name, "args": args, "check": ctx.check_mode,
                    "diff": ctx.diff, "env": ctx.environment, "label": label,
                    "no_log": self._flag(ctx.task, "no_log", ctx.vars), **options}
+        foreign = self.run.loader.foreign.get(name)
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
-            result = worker.call(request)
+            if foreign is not None:  # a module written for Ansible (library/, collection, ansible-core)
+                timeout = self.run.templar.template(ctx.task.get("timeout"), ctx.vars) if ctx.task.get("timeout") \
+                    else None
+                result = self.run.loader.foreign.call(worker, request, foreign, ctx.task.action,
+                                                      self.run.options.verbosity, int(timeout) if timeout else None)
+                for text in result.get("warnings") or []:  # shown before the result line, as Ansible does
+                    self.run.bus.emit("warning", host=ctx.host, task=ctx.task, text=str(text))
+            else:
+                result = worker.call(request)
         except WorkerError as exc:
             return module_failure(exc)
         if "failed" not in result:  # a module's own result always says (even a skip in check mode)

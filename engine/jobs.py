@@ -239,7 +239,12 @@ class JobManager:
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
             launched_at = time.monotonic()
-            launch = worker.call(request)
+            foreign = self.run.loader.foreign.get(module)
+            if foreign is not None:  # a module written for Ansible: its payload goes first
+                launch = self.run.loader.foreign.call(worker, request, foreign, ctx.task.action,
+                                                      self.run.options.verbosity, None)
+            else:
+                launch = worker.call(request)
         except WorkerError as exc:
             return module_failure(exc)
         if launch.get("failed") or launch.get("skipped") or "ansible_job_id" not in launch:

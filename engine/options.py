@@ -42,4 +42,5 @@ class Options:
     ssh_common_args: Optional[str] = None
     ssh_extra_args: Optional[str] = None
     config: dict[str, Any] = field(default_factory=dict)   # ansible.cfg [defaults]
+    module_path: list[str] = field(default_factory=list)  # -M/--module-path (before ANSIBLE_LIBRARY)
     config_file: Optional[str] = None
