@@ -391,6 +391,12 @@ class TaskExecutor:
 
     def call_module(self, ctx: ActionContext, name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:
         """Send one module run to the host's worker; turn worker trouble into results."""
+        foreign = self.run.loader.foreign.get(name)
+        if foreign is not None and foreign.key == "ansible.builtin.dnf" and not options.pop("backend_chosen", False):
+            from .dnf_backend import run_dnf  # Ansible's dnf action picks dnf or dnf5 first
+
+            return run_dnf(ctx, args, {**options, "backend_chosen": True})
+        options.pop("backend_chosen", None)
         # the name Ansible's messages use: an action plugin runs its module as ansible.legacy.X,
         # anything else is named as the task wrote it (file, ansible.builtin.file)
         label = f"ansible.legacy.{name}" if name in ACTION_BACKED_MODULES else \
@@ -398,7 +404,6 @@ class TaskExecutor:
         request = {"op": options.pop("op", "run"), "module": name, "args": args, "check": ctx.check_mode,
                    "diff": ctx.diff, "env": ctx.environment, "label": label,
                    "no_log": self._flag(ctx.task, "no_log", ctx.vars), **options}
-        foreign = self.run.loader.foreign.get(name)
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
             if foreign is not None:  # a module written for Ansible (library/, collection, ansible-core)
@@ -408,6 +413,8 @@ class TaskExecutor:
                                                       self.run.options.verbosity, int(timeout) if timeout else None)
                 for text in result.get("warnings") or []:  # shown before the result line, as Ansible does
                     self.run.bus.emit("warning", host=ctx.host, task=ctx.task, text=str(text))
+                if result.get("diff") and not ctx.diff:  # Ansible shows a module's diff only under --diff
+                    result["_miniplay_hide_diff"] = True
             else:
                 result = worker.call(request)
         except WorkerError as exc:

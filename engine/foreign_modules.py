@@ -169,8 +169,10 @@ class ForeignModules:
     def _builtin(self, name: str, written: str, depth: int) -> ForeignModule | Refusal:
         install = self.install
         if install is not None and install.package_dir:
-            route = route_in(os.path.join(install.package_dir, "config", "ansible_builtin_runtime.yml"),
-                             "modules", name)
+            runtime = os.path.join(install.package_dir, "config", "ansible_builtin_runtime.yml")
+            route = route_in(runtime, "modules", name)
+            if route.redirect is None and route.tombstone is None:
+                route = route_in(runtime, "action", name)  # yum → dnf is routed as an action
             if route.tombstone is not None:
                 return Refusal("needs", f"The module '{written}' was removed from ansible-core. {route.tombstone}")
             if route.redirect:

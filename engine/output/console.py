@@ -225,7 +225,7 @@ class ConsoleRenderer:
         self.line(f"[ERROR]: {event.data['text']}", "failed")
 
     def show_diff(self, result: dict[str, Any]) -> None:
-        if result.get("diff") and (result.get("changed") or self.diff_always):
+        if result.get("diff") and (result.get("changed") or self.diff_always) and not result.get("_miniplay_hide_diff"):
             text = diff_text(result["diff"])
             if text:
                 self.line(text)
