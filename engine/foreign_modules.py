@@ -25,12 +25,13 @@ where we looked).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from .ansible_install import INSTALL_HINT, AnsibleInstall, controller_site_dirs, find_ansible
-from .collections import CollectionError, CollectionIndex, route_in, search_paths
+from .collection_index import CollectionError, CollectionIndex, removal_text, route_in, search_paths
 from .module_payload import Payload, PayloadError, build
 
 DEFAULT_LIBRARY = ("~/.ansible/plugins/modules", "/usr/share/ansible/plugins/modules")
@@ -48,6 +49,16 @@ BUILTIN_ROUTES = {"yum": "dnf"}  # ansible-core's own routing, for messages when
 CONTROLLER_ONLY = frozenset({"reboot", "wait_for_connection", "set_stats", "validate_argument_spec",
                              "gather_facts", "async_wrapper"})
 MAX_REDIRECTS = 10
+COLLECTION_ROLE = re.compile(r"^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\.([A-Za-z_][\w.]*)$")
+
+
+def collection_of(path: str) -> Optional[str]:
+    """`ns.col` when `path` lies inside an installed collection (.../ansible_collections/ns/col/...)."""
+    parts = os.path.normpath(path).split(os.sep)
+    if "ansible_collections" not in parts:
+        return None
+    index = len(parts) - 1 - parts[::-1].index("ansible_collections")
+    return ".".join(parts[index + 1:index + 3]) if len(parts) > index + 2 else None
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,28 @@ class ForeignModules:
     def get(self, key: str) -> Optional[ForeignModule]:
         return self.modules.get(key)
 
+    def collection_role(self, written: str) -> Optional[str]:
+        """The directory of role `ns.col.role` in an installed collection, or None."""
+        match = COLLECTION_ROLE.match(written)
+        if not match:
+            return None
+        root = self.index.root(match.group(1), match.group(2))
+        if root is None:
+            return None
+        path = os.path.join(root, "roles", *match.group(3).split("."))
+        return path if os.path.isdir(path) else None
+
+    def nearby_names(self, written: str) -> list[str]:
+        """The modules of the collection `written` names (for "did you mean")."""
+        parts = written.split(".")
+        if len(parts) < 3:
+            return []
+        root = self.index.root(parts[0], parts[1])
+        folder = os.path.join(root, "plugins", "modules") if root else ""
+        if not folder or not os.path.isdir(folder):
+            return []
+        return [f"{parts[0]}.{parts[1]}.{name[:-3]}" for name in os.listdir(folder) if name.endswith(".py")]
+
     # ------------------------------------------------------------------ resolving a name
     def resolve(self, written: str, role_path: Optional[str] = None,
                 collections: Optional[list[str]] = None) -> ForeignModule | Refusal:
@@ -174,9 +207,9 @@ class ForeignModules:
             if route.redirect is None and route.tombstone is None:
                 route = route_in(runtime, "action", name)  # yum → dnf is routed as an action
             if route.tombstone is not None:
-                return Refusal("needs", f"The module '{written}' was removed from ansible-core. {route.tombstone}")
+                return Refusal("needs", removal_text(written, route.tombstone, "ansible.builtin", True))
             if route.redirect:
-                self._deprecated(written, route.deprecation)
+                self._deprecated(written, route.deprecation, "ansible.builtin")
                 return self._resolve(route.redirect, None, [], depth + 1)
         elif name in BUILTIN_ROUTES:
             name = BUILTIN_ROUTES[name]
@@ -206,22 +239,20 @@ class ForeignModules:
                                          "ansible.cfg.")
         route = self.index.route(namespace, collection, "modules", name)
         if route.tombstone is not None:
-            return Refusal("needs", f"The module '{written}' has been removed from {namespace}.{collection}. "
-                                    f"{route.tombstone}".strip())
+            return Refusal("needs", removal_text(written, route.tombstone, f"{namespace}.{collection}", True))
+        self._deprecated(written, route.deprecation, f"{namespace}.{collection}")
         if route.redirect:
-            self._deprecated(written, route.deprecation)
             target = route.redirect if "." in route.redirect else f"{namespace}.{collection}.{route.redirect}"
             return self._resolve(target, None, [], depth + 1)
-        self._deprecated(written, route.deprecation)
         path = os.path.join(root, "plugins", "modules", *name.split(".")) + ".py"
         if not os.path.isfile(path):
             return Refusal("nothing", "")
         fqn = f"ansible_collections.{namespace}.{collection}.plugins.modules.{name}"
         return self._remember(ForeignModule(f"{namespace}.{collection}.{name}", name.rsplit(".", 1)[-1], path, fqn))
 
-    def _deprecated(self, written: str, text: Optional[str]) -> None:
-        if text is not None:
-            message = f"{written} has been deprecated. {text}".strip()
+    def _deprecated(self, written: str, entry: Optional[dict[str, Any]], collection: str) -> None:
+        if entry is not None:
+            message = removal_text(written, entry, collection, False)
             if message not in self.warnings:
                 self.warnings.append(message)
 

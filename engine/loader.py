@@ -341,6 +341,7 @@ class Loader:
         found = self.foreign.resolve(written, role_path, collections)
         if not isinstance(found, ForeignModule) and found.kind != "nothing":
             return found.message
+        choices = set(choices) | set(self.foreign.nearby_names(written))
         return (f"couldn't resolve module/action '{written}'. This often indicates a misspelling, missing "
                 f"collection, or incorrect module path.{suggest(written, choices)}")
 

@@ -156,7 +156,7 @@ class _UtilsFinder:
             self.seen.add(parts)
             found = self._locate(parts, ambiguous)
             if found is None:
-                if optional or parts[:2] != ("ansible", "module_utils") and parts[0] != "ansible_collections":
+                if optional or not _interesting(parts):
                     continue
                 wanted = ".".join(parts[:-1] if ambiguous and len(parts) > 3 else parts)
                 if parts[0] == "ansible" and self.module_utils_dir is None:

@@ -205,6 +205,9 @@ class RoleBuilder:
             raise ParseError(f"miniplay loads roles before the run, so a role name cannot use variables: "
                              f"'{text}'; use include_role for a name chosen at run time", location)
         searched = role_search_paths(self.basedirs, self.roles_path, role_basedir)
+        in_collection = self.loader.foreign.collection_role(text)  # ns.col.role
+        if in_collection is not None:
+            return text, in_collection
         for directory in searched:
             candidate = os.path.normpath(os.path.join(directory, os.path.expanduser(text)))
             if os.path.isdir(candidate):
@@ -225,6 +228,7 @@ class RoleBuilder:
         role = RoleInstance(name=name, path=path, location=location, params=spec["params"],
                             entry_vars=spec["vars"], entry_keywords=spec["keywords"], when=spec["when"],
                             tags=spec["tags"], from_files=from_files)
+        self.loader.foreign.add_role_library(path)
         role.defaults = _load_vars_part(path, "defaults", from_files.get("defaults"), location)
         role.vars = _load_vars_part(path, "vars", from_files.get("vars"), location)
         meta_file = _find_file(os.path.join(path, "meta"), "main")
@@ -234,6 +238,8 @@ class RoleBuilder:
             if not isinstance(plain, dict):
                 raise ParseError("the role's meta/main.yml must be a mapping", Location(meta_file))
             role.allow_duplicates = _truthy(plain.get("allow_duplicates", False))
+            if plain.get("collections"):  # the role's own search list for short module names
+                role.entry_keywords = {**role.entry_keywords, "collections": _as_list(plain["collections"])}
             deps = meta.get("dependencies") if isinstance(meta, dict) else None
             if deps:
                 if not isinstance(deps, list):
@@ -256,6 +262,11 @@ class RoleBuilder:
         parent = parent or {}
         child = dict(inherited)
         child.update(role.entry_keywords)
+        from .foreign_modules import collection_of
+
+        own = collection_of(role.path)  # a collection's role finds its collection's modules by short name
+        if own:
+            child["collections"] = [own] + [c for c in child.get("collections") or [] if c != own]
         child["when"] = list(inherited.get("when", [])) + list(role.when)
         child["tags"] = list(inherited.get("tags", [])) + list(role.tags)
         dep_vars: dict[str, Any] = {}

@@ -118,6 +118,10 @@ class Run:
         self.inventory_sources = list(options.inventory)
         self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir)
         self.templar.select_hosts = lambda pattern: [host.name for host in self.inventory.select(pattern)]
+        from .collection_plugins import CollectionPlugins
+
+        self.templar.collection_plugins = CollectionPlugins(self.loader.foreign,
+                                                            warn=lambda text: self.bus.emit("warning", text=text))
         self.vars = VariableManager(self)
         self.connections = Connections(self)
         self._host_states: dict[str, HostState] = {}
@@ -273,6 +277,7 @@ class Run:
         finally:
             self.jobs.close()
             self.connections.close_all()
+            self.templar.collection_plugins.close()
         self.bus.emit("recap", stats=self.stats)
         return RunResult(stats=self.stats, exit_code=self.exit_code(),
                          registered={h: dict(s.registered) for h, s in self._host_states.items()})

@@ -151,6 +151,7 @@ class Templar:
     """Renders templates and evaluates conditionals; one per run (it caches compiled templates)."""
 
     def __init__(self) -> None:
+        self.collection_plugins: Any = None  # set by the run: filters/tests from installed collections
         self._lookup = jinja2.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
         self.native_env = self._make_env(_NativeEnvironment)
@@ -172,6 +173,10 @@ class Templar:
             plugins.update({f"ansible.builtin.{name}": plugin for name, plugin in list(plugins.items())
                             if "." not in name and f"ansible.builtin.{name}" not in plugins})
         env.globals.update(lookup=self._lookup, query=self._query, q=self._query, now=_now, omit=OMIT)
+        from .collection_plugins import PluginTable
+
+        env.filters = PluginTable(env.filters, "filter", lambda: self.collection_plugins)
+        env.tests = PluginTable(env.tests, "test", lambda: self.collection_plugins)
         return env
 
     # ------------------------------------------------------------------ lookups

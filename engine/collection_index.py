@@ -2,7 +2,7 @@
 
 Looked for where Ansible looks, in this order:
 
-1. `ansible_collections/` beside the playbook;
+1. `collections/ansible_collections/` beside the playbook;
 2. `collections_path` (or `collections_paths`) from ansible.cfg, else
    `ANSIBLE_COLLECTIONS_PATH` (or `..._PATHS`), else `~/.ansible/collections` and
    `/usr/share/ansible/collections`;
@@ -35,8 +35,8 @@ class Route:
     """What a collection's runtime.yml says about one plugin name."""
 
     redirect: Optional[str] = None
-    deprecation: Optional[str] = None
-    tombstone: Optional[str] = None
+    deprecation: Optional[dict[str, Any]] = None
+    tombstone: Optional[dict[str, Any]] = None
 
 
 def search_paths(playbook_dir: Optional[str], config: dict[str, Any], environ: dict[str, str],
@@ -44,7 +44,7 @@ def search_paths(playbook_dir: Optional[str], config: dict[str, Any], environ: d
     """The directories that may hold `ansible_collections/`, in Ansible's order."""
     entries: list[str] = []
     if playbook_dir:
-        entries.append(playbook_dir)
+        entries.append(os.path.join(playbook_dir, "collections"))
     configured = (config.get("collections_path") or config.get("collections_paths")
                   or environ.get("ANSIBLE_COLLECTIONS_PATH") or environ.get("ANSIBLE_COLLECTIONS_PATHS"))
     entries += [p for p in str(configured).split(os.pathsep) if p] if configured else list(DEFAULT_PATHS)
@@ -94,16 +94,23 @@ def route_in(runtime_file: str, kind: str, plugin: str) -> Route:
     deprecation = entry.get("deprecation")
     tombstone = entry.get("tombstone")
     return Route(redirect=entry.get("redirect"),
-                 deprecation=_warning_text(deprecation) if deprecation is not None else None,
-                 tombstone=_warning_text(tombstone) if tombstone is not None else None)
+                 deprecation=dict(deprecation) if isinstance(deprecation, dict) else None if deprecation is None else {},
+                 tombstone=dict(tombstone) if isinstance(tombstone, dict) else None if tombstone is None else {})
 
 
-def _warning_text(entry: Any) -> str:
-    if not isinstance(entry, dict):
-        return ""
+def removal_text(written: str, entry: dict[str, Any], collection: str, removed: bool) -> str:
+    """Ansible's sentence for a deprecated or removed plugin (`removed`: a tombstone)."""
     text = str(entry.get("warning_text") or "").strip()
-    when = entry.get("removal_version") or entry.get("removal_date")
-    return text + (f" (removal: {when})" if when and text else f"removal: {when}" if when else "")
+    where = f"collection '{collection}'" if collection != "ansible.builtin" else "ansible-core"
+    if entry.get("removal_version"):
+        when = f"{where} version {entry['removal_version']}"
+    elif entry.get("removal_date"):
+        when = f"{where} in a release after {entry['removal_date']}"
+    else:
+        when = f"{where}"
+    if removed:
+        return f"The '{written}' module has been removed. {text} This feature was removed from {when}.".replace("  ", " ")
+    return f"{written} has been deprecated. {text} This feature will be removed from {when}.".replace("  ", " ")
 
 
 def _mtime(path: str) -> float:
