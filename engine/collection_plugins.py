@@ -21,7 +21,11 @@ from .errors import TemplateError
 if TYPE_CHECKING:
     from .foreign_modules import ForeignModules
 
-KIND_FOLDERS = {"filter": "filter", "test": "test"}
+class PluginNotFound(TemplateError):
+    """The collection is installed but has no plugin of that name."""
+
+
+KIND_FOLDERS = {"filter": "filter", "test": "test", "lookup": "lookup"}
 
 
 class CollectionPlugins:
@@ -76,8 +80,10 @@ class CollectionPlugins:
                 self._warned.add(text)
                 self.warn(text)
         if reply.get("missing"):
+            if kind == "lookup":
+                raise PluginNotFound(f"The lookup plugin '{fqcn}' was not found.")
             noun = "filter" if kind == "filter" else "test"
-            raise TemplateError(f"Syntax error in template: No {noun} named '{fqcn}'.")
+            raise PluginNotFound(f"Syntax error in template: No {noun} named '{fqcn}'.")
         if "error" in reply:
             raise PluginFailed(reply["error"], kind, fqcn)
         return reply.get("value")

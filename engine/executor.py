@@ -204,6 +204,8 @@ class TaskExecutor:
                 return result
             if not retrying:
                 break
+            if task.register:  # until sees the result after changed_when/failed_when, as in Ansible
+                reg_view = view.child({task.register: registered(result)})
             try:
                 done = self._conditions(host, task, "until", until, reg_view, attempt)[0] if until \
                     else not result.get("failed")
@@ -216,7 +218,9 @@ class TaskExecutor:
                                   retries_left=runs - attempt, result=result, attempt=attempt, delay=delay)
                 time.sleep(delay)
             else:
-                result["failed"] = True
+                # out of attempts: failed, unless a failed_when said otherwise (Ansible's task status
+                # follows failed_when_result when there is one)
+                result["failed"] = bool(result.get("failed_when_result", True))
                 result["attempts"] = retries
         return result
 

@@ -127,6 +127,11 @@ class ForeignModules:
     def get(self, key: str) -> Optional[ForeignModule]:
         return self.modules.get(key)
 
+    def take_deprecations(self) -> list[str]:
+        """Deprecation notices met while resolving names (runtime.yml), each handed out once."""
+        taken, self.warnings = self.warnings, []
+        return taken
+
     def collection_role(self, written: str) -> Optional[str]:
         """The directory of role `ns.col.role` in an installed collection, or None."""
         match = COLLECTION_ROLE.match(written)
@@ -175,6 +180,11 @@ class ForeignModules:
         found = self._legacy(written, role_path)
         if found is not None:
             return found
+        plugin = self._action_plugin(written, role_path)
+        if plugin is not None:
+            return Refusal("needs", f"'{written}' is an action plugin ({plugin}): Python code that Ansible runs "
+                                    "inside its own controller process; miniplay runs modules on the target but "
+                                    "never runs Ansible's controller plugins.")
         for entry in collections:
             pieces = str(entry).split(".")
             if len(pieces) != 2 or tuple(pieces) in (("ansible", "builtin"), ("ansible", "legacy")):
@@ -197,6 +207,16 @@ class ForeignModules:
                 if os.path.isfile(candidate):
                     return self._remember(ForeignModule(f"ansible.legacy.{name}", name, candidate,
                                                         f"ansible.legacy.{name}"))
+        return None
+
+    def _action_plugin(self, name: str, role_path: Optional[str]) -> Optional[str]:
+        """An `action_plugins/<name>.py` beside the playbook or in the role, with no module of that name."""
+        directories = [os.path.join(p, "action_plugins") for p in (role_path, self._playbook_dir) if p]
+        directories += [os.path.join(os.path.dirname(lib), "action_plugins") for lib in self.role_libraries]
+        for directory in directories:
+            candidate = os.path.join(directory, name + ".py")
+            if os.path.isfile(candidate):
+                return candidate
         return None
 
     def _builtin(self, name: str, written: str, depth: int) -> ForeignModule | Refusal:

@@ -62,7 +62,7 @@ class PlanLoader(Loader):
     """The loader, but it also accepts real Ansible modules that miniplay does not ship."""
 
     def module_name(self, written: str) -> Optional[str]:
-        name = canonical_name(written)
+        name = super().module_name(written)  # native, or a module file (library/, collection, ansible-core)
         if name is not None:
             return name
         short = written.rsplit(".", 1)[-1] if written.startswith(("ansible.", "community.")) else written

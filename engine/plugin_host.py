@@ -49,6 +49,8 @@ class Plugins:
 
     def find(self, kind: str, collection: str, root: str, name: str,
              warnings: list[str]) -> Optional[Callable[..., Any]]:
+        if kind == "lookup":
+            return self._lookup(collection, root, name)
         folder = os.path.join(root, "plugins", kind) if root else ""
         if not folder or not os.path.isdir(folder):
             return None
@@ -59,6 +61,22 @@ class Plugins:
             if name in table:
                 return table[name]
         return None
+
+    def _lookup(self, collection: str, root: str, name: str) -> Optional[Callable[..., Any]]:
+        """A lookup is the file of its name; it runs with ansible-core's loader and templar."""
+        if not os.path.isfile(os.path.join(root, "plugins", "lookup", name + ".py")):
+            return None
+        module = importlib.import_module(f"ansible_collections.{collection}.plugins.lookup.{name}")
+        from ansible.parsing.dataloader import DataLoader
+        from ansible.template import Templar
+
+        loader = DataLoader()
+        plugin = module.LookupModule(loader=loader, templar=Templar(loader=loader))
+
+        def run(terms: list[Any], **options: Any) -> Any:
+            return plugin.run(terms, variables={}, **options)
+
+        return run
 
     def _file(self, kind: str, collection: str, stem: str, warnings: list[str]) -> dict[str, Callable[..., Any]]:
         key = (kind, collection, stem)
@@ -94,7 +112,7 @@ def serve(plugins: Plugins, stdin: Any, stdout: Any) -> None:
                 value = function(*_jinja_first(function), *request.get("args", []), **request.get("kwargs", {}))
                 reply = {"value": _plain(value)}
         except Exception as exc:
-            reply = {"error": f"{exc}", "type": type(exc).__name__}
+            reply = {"error": str(exc) or repr(exc), "type": type(exc).__name__}
         reply["warnings"] = warnings
         stdout.write(json.dumps(reply, default=str) + "\n")
         stdout.flush()

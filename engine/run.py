@@ -288,6 +288,8 @@ class Run:
         for text in self.inventory.warnings[self._inventory_warnings_shown:] + drain_warnings():
             self.bus.emit("warning", text=text)
         self._inventory_warnings_shown = len(self.inventory.warnings)
+        for text in self.loader.foreign.take_deprecations():  # a collection's runtime.yml deprecation
+            self.bus.emit("deprecation", text=text)
 
     def exit_code(self) -> int:
         if self.unreachable_hosts:

@@ -183,13 +183,15 @@ class Templar:
     def run_lookup(self, name: str, terms: list[Any], variables: Mapping[str, Any], kwargs: dict[str, Any],
                    wantlist: bool) -> Any:
         """Run a lookup plugin with the task's variables and file search paths."""
-        from .lookups import LookupContext, run_lookup
+        from .lookups import LOOKUPS, LookupContext, run_lookup
 
         context = LookupContext(variables=variables, search_paths=list(getattr(variables, "search_paths", [])),
                                 render=self.render_string,
                                 render_file=lambda text, values: self.render_text(text, values, {"trim_blocks": True}),
                                 select_hosts=self.select_hosts)
-        return run_lookup(name, list(terms), context, kwargs, wantlist)
+        plugin = self.collection_plugins.function("lookup", name) \
+            if self.collection_plugins is not None and name.count(".") >= 2 and name not in LOOKUPS else None
+        return run_lookup(name, list(terms), context, kwargs, wantlist, plugin)
 
     def _lookup_impl(self, context: Any, name: str, *terms: Any, **kwargs: Any) -> Any:
         wantlist = bool(kwargs.pop("wantlist", False))
@@ -200,13 +202,13 @@ class Templar:
         return self.run_lookup(name, list(terms), context.parent.variables, kwargs, True)
 
     # ------------------------------------------------------------------ rendering
-    def _compile(self, text: str, native: bool) -> jinja2.Template:
-        key = (native, text)
+    def _compile(self, text: str, native: bool, escape: bool = True) -> jinja2.Template:
+        key = (native, text) if escape else (native, "\0raw\0" + text)
         template = self._compiled.get(key)
         if template is None:
             env = self.native_env if native else self.text_env
             try:
-                template = env.from_string(_escape_backslashes(text, env))
+                template = env.from_string(_escape_backslashes(text, env) if escape else text)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(f"Syntax error in template: {exc.message}") from None
             if len(self._compiled) > 20000:
@@ -214,11 +216,13 @@ class Templar:
             self._compiled[key] = template
         return template
 
-    def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True) -> Any:
-        """Render one string; native keeps the Python type of a lone expression."""
+    def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True,
+                      escape: bool = True) -> Any:
+        """Render one string; native keeps the Python type of a lone expression. `escape=False`
+        for expressions (conditionals), where Ansible reads `"a\n"` as Jinja does, a newline."""
         if not is_template(text):
             return text
-        template = self._compile(text, native)
+        template = self._compile(text, native, escape)
         context = template.new_context(vars=_Scope(variables, template.environment.globals), shared=True)
         try:
             if native:
@@ -283,7 +287,7 @@ class Templar:
         text = _bare_expression(expression)
         if is_template(text):  # embedded `{{ }}` inside the expression: render those first (Ansible 2.19)
             text = str(self.render_string(text, variables, native=False))
-        return self.render_string("{{ (" + text + ") }}", variables)
+        return self.render_string("{{ (" + text + ") }}", variables, escape=False)
 
     def conditional(self, expression: Any, variables: Mapping[str, Any]) -> bool:
         """Evaluate one `when`-style entry; the result must be a boolean (Ansible 2.19)."""

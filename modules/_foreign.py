@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import runpy  # imported here, in the worker, so a forked child does not pay for it per task
 import selectors
 import shlex
 import signal
@@ -38,6 +39,11 @@ import time
 from typing import Any, Optional
 
 PAYLOAD_ROOT = "~/.ansible/tmp/miniplay-payloads"
+# ansible-core code imported once into the worker itself, so every fork starts with it loaded
+PRELOAD = ("ansible.module_utils.basic", "ansible.module_utils._internal._ansiballz._loader",
+           "ansible.module_utils._internal._json._profiles._module_legacy_c2m",
+           "ansible.module_utils._internal._json._profiles._module_legacy_m2c")
+_preloaded: dict[str, bool] = {}
 TIMEOUT_FRAME = "Configure `DISPLAY_TRACEBACK` to see a traceback on timeout errors."
 # What a shell prints for a child killed by these signals (Ansible runs modules under sh).
 SHELL_SIGNAL_WORDS = {signal.SIGKILL: "Killed", signal.SIGTERM: "Terminated", signal.SIGSEGV: "Segmentation fault",
@@ -130,6 +136,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         with open(args_path, "w", encoding="utf-8") as handle:
             handle.write(args_text(style, args, internal_args(spec, request, tmpdir)))
         timeout = request.get("timeout") or 0
+        if style == "new":
+            preload(base)
         rc, out, err, timed_out = _execute(spec, base, args_path, request.get("env") or {}, float(timeout))
         if timed_out:
             return {"changed": False, "failed": True, "msg": f"Task failed: Timed out after {timeout} second(s).",
@@ -141,6 +149,51 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         return result
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def preload(base: str) -> None:
+    """Import AnsibleModule's code into the worker once, so a fork does not import it per task.
+
+    Only modules of the user's ansible-core that every new-style module loads are taken; a
+    later payload's own files still win for anything else (see `_adopt_payload`).
+    """
+    if _preloaded.get("done"):
+        return
+    _preloaded["done"] = True
+    import importlib
+
+    sys.path.insert(0, base)
+    try:
+        for name in PRELOAD:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                return
+        try:  # one decode and one encode: the serialization profiles finish loading lazily
+            codec = importlib.import_module("ansible.module_utils.common.json")
+            json.loads('{"a": [1]}', cls=codec.get_module_decoder("legacy", codec.Direction.CONTROLLER_TO_MODULE))
+            json.dumps({"a": [1]}, cls=codec.get_module_encoder("legacy", codec.Direction.MODULE_TO_CONTROLLER))
+        except Exception:
+            pass
+        import gc
+
+        gc.freeze()  # the preloaded objects are never scanned by a child's collector: fewer copied pages
+    finally:
+        sys.path.remove(base)
+
+
+def _adopt_payload(base: str) -> None:
+    """In the child: packages the worker preloaded look in this payload first for the rest."""
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__path__", None)
+        if path is None or not (name == "ansible" or name.startswith(("ansible.", "ansible_collections"))):
+            continue
+        candidate = os.path.join(base, *name.split("."))
+        if os.path.isdir(candidate) and candidate not in path:
+            try:
+                path.insert(0, candidate)
+            except AttributeError:
+                pass
 
 
 def parse_output(out: str, err: str, rc: int) -> dict[str, Any]:
@@ -342,14 +395,17 @@ def _exit_code(exc: SystemExit) -> int:
 
 def _run_python(spec: dict[str, Any], base: str, module_path: str, args_path: str) -> int:
     """The module as `__main__` in this (forked) interpreter, its payload first on sys.path."""
-    import runpy
-
     sys.path.insert(0, base)
-    for name in [n for n in sys.modules if n == "ansible" or n.startswith(("ansible.", "ansible_collections"))]:
-        del sys.modules[name]  # never an ansible the worker happened to import: the payload's own
+    if spec["style"] == "new" and _preloaded.get("done"):
+        _adopt_payload(base)  # AnsibleModule is already loaded (preload); the rest from this payload
+    else:
+        for name in [n for n in sys.modules if n == "ansible" or n.startswith(("ansible.", "ansible_collections"))]:
+            del sys.modules[name]  # an old-style module gets no ansible the worker imported
     sys.argv = [module_path, args_path]
-    if spec["style"] != "new":
-        runpy.run_path(module_path, run_name="__main__")
+    if spec["style"] != "new":  # a script: compiled and run as __main__ (what run_path does, minus its lookups)
+        with open(module_path, "rb") as handle:
+            code = compile(handle.read(), module_path, "exec")
+        exec(code, {"__name__": "__main__", "__file__": module_path, "__builtins__": __builtins__})
         return 0
     with open(args_path, "rb") as handle:
         params = handle.read()

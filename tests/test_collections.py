@@ -147,3 +147,10 @@ def test_a_broken_runtime_yml_names_the_file(tmp_path: Path) -> None:
     assert result.rc == 4
     assert f"The collection metadata file {runtime}:" in result.stderr and "cannot be read" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_deprecated_name_runs_with_ansibles_notice(tmp_path: Path) -> None:
+    result = run_one_task(tmp_path, "mini.demo.yell: text=x", reference_env())
+    assert result.rc == 0, result.stdout + result.stderr
+    assert "[DEPRECATION WARNING]: mini.demo.yell has been deprecated. Use mini.demo.shout instead. This feature " \
+           "will be removed from collection 'mini.demo' version 3.0.0.\n" in result.stderr

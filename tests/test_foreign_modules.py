@@ -172,3 +172,12 @@ def test_a_module_nowhere_keeps_did_you_mean(tmp_path: Path) -> None:
     assert "couldn't resolve module/action 'shel'. This often indicates a misspelling, missing collection, or " \
            "incorrect module path. Did you mean 'shell'?" in result.stderr
     assert f"{playbook}:4:7" in result.stderr
+
+
+def test_adhoc_runs_a_library_module(tmp_path: Path) -> None:
+    with_library(tmp_path)
+    result = miniplay("adhoc", "localhost", "-i", str(local_inventory(tmp_path)), "-m", "oldstyle", "-a", "a=adhoc",
+                      cwd=tmp_path, env={"MINIPLAY_ANSIBLE_PYTHON": "none"})
+    assert result.rc == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("localhost | SUCCESS => {\n")
+    assert '"a": "adhoc"' in result.stdout
