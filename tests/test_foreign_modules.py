@@ -181,3 +181,39 @@ def test_adhoc_runs_a_library_module(tmp_path: Path) -> None:
     assert result.rc == 0, result.stdout + result.stderr
     assert result.stdout.startswith("localhost | SUCCESS => {\n")
     assert '"a": "adhoc"' in result.stdout
+
+
+def test_secrets_never_show(tmp_path: Path) -> None:
+    """A no_log argument of the module, and a no_log task, at -vvv: the secret appears nowhere."""
+    env = reference_env()
+    with_library(tmp_path)
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - greet: name=a secret=hunter2-module
+              register: first
+            - greet: name=hunter2-task
+              no_log: true
+            - greet: name=b secret=hunter2-async
+              async: 20
+              poll: 1
+            - debug: var=first.has_secret
+        """)
+    result = miniplay("run", "-vvv", "-i", str(local_inventory(tmp_path)), str(playbook), cwd=tmp_path, env=env)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert '"first.has_secret": true' in result.stdout
+    assert "hunter2" not in result.stdout + result.stderr
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in result.stdout  # -vvv shows the arguments, masked
+
+
+def test_role_meta_collections_list(tmp_path: Path) -> None:
+    """A role's meta/main.yml `collections:` lets its tasks use a collection's modules by short name."""
+    env = reference_env()
+    shutil.copytree(HERE / "collections", tmp_path / "collections")
+    write(tmp_path / "roles" / "uses" / "meta" / "main.yml", "collections: [mini.demo]\n")
+    write(tmp_path / "roles" / "uses" / "tasks" / "main.yml", "- shout: text=meta\n  register: r\n- debug: var=r.shouted\n")
+    playbook = write(tmp_path / "site.yml", "- hosts: localhost\n  gather_facts: false\n  roles: [uses]\n")
+    result = miniplay("run", "-i", str(local_inventory(tmp_path)), str(playbook), cwd=tmp_path, env=env)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert result.debug_values() == {"r.shouted": "META!"}
