@@ -26,7 +26,7 @@ from .events import EventBus
 from .model import Play, Playbook, Task
 from .options import Options
 from .output.minimal import MinimalRenderer
-from .registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
+from .registry import RAW_PARAMS_MODULES, all_names, canonical_name, supports_async
 from .run import Run
 
 NEEDS_ARGS = frozenset({"command", "shell", "raw", "script"})

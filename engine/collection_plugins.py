@@ -31,7 +31,7 @@ KIND_FOLDERS = {"filter": "filter", "test": "test", "lookup": "lookup"}
 class CollectionPlugins:
     """One run's view of collection filter/test plugins, and its plugin host process."""
 
-    def __init__(self, foreign: "ForeignModules", warn: Optional[Callable[[str], None]] = None) -> None:
+    def __init__(self, foreign: "ForeignModules", warn: Optional[Callable[[str], Any]] = None) -> None:
         self.foreign = foreign
         self.warn = warn
         self._process: Optional[subprocess.Popen] = None

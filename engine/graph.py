@@ -39,7 +39,6 @@ from .errors import MiniplayError
 from .locations import shown
 from .loader import Loader
 from .model import Block, Node, Play, Playbook, Task, iter_tasks
-from .registry import canonical_name
 from .varrefs import EMPTY, Refs, task_refs, template_refs
 
 PACKAGE_MODULES = frozenset({"apt", "yum", "dnf", "dnf5", "package", "zypper", "apk", "pacman"})

@@ -46,8 +46,9 @@ PRELOAD = ("ansible.module_utils.basic", "ansible.module_utils._internal._ansiba
 _preloaded: dict[str, bool] = {}
 TIMEOUT_FRAME = "Configure `DISPLAY_TRACEBACK` to see a traceback on timeout errors."
 # What a shell prints for a child killed by these signals (Ansible runs modules under sh).
-SHELL_SIGNAL_WORDS = {signal.SIGKILL: "Killed", signal.SIGTERM: "Terminated", signal.SIGSEGV: "Segmentation fault",
-                      signal.SIGABRT: "Aborted", signal.SIGINT: "", signal.SIGPIPE: ""}
+SHELL_SIGNAL_WORDS: dict[int, str] = {int(signal.SIGKILL): "Killed", int(signal.SIGTERM): "Terminated",
+                                      int(signal.SIGSEGV): "Segmentation fault", int(signal.SIGABRT): "Aborted",
+                                      int(signal.SIGINT): "", int(signal.SIGPIPE): ""}
 
 
 # =========================================================================== the payload cache
