@@ -217,3 +217,28 @@ def test_role_meta_collections_list(tmp_path: Path) -> None:
     result = miniplay("run", "-i", str(local_inventory(tmp_path)), str(playbook), cwd=tmp_path, env=env)
     assert result.rc == 0, result.stdout + result.stderr
     assert result.debug_values() == {"r.shouted": "META!"}
+
+
+@pytest.mark.usefixtures("sudo")
+def test_foreign_module_under_become(ssh_hosts, tmp_path: Path) -> None:
+    """Over SSH with sudo to another user: the payload lives in that user's home, the module runs as them."""
+    from test_ssh import debug_by_host, no_traceback, run
+
+    env = reference_env()
+    host, other = ssh_hosts[0], ssh_hosts[1]
+    with_library(tmp_path)
+    result = run(tmp_path, host.inventory_line("h1") + "\n", f"""
+        - greet: name=become
+          become: true
+          become_user: {other.user}
+          register: as_other
+        - wantjson: numbers=[1]
+          become: true
+          register: as_root
+        - debug:
+            msg: "{{{{ [as_other.greeting, as_other.tmpdir_exists, as_root.changed] }}}}"
+        """, env=env)
+    no_traceback(result)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert debug_by_host(result)["h1"]["msg"] == ["hello become", True, True]
+    assert any((other.home / ".ansible" / "tmp" / "miniplay-payloads").iterdir())
