@@ -52,6 +52,23 @@ MAX_REDIRECTS = 10
 COLLECTION_ROLE = re.compile(r"^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\.([A-Za-z_][\w.]*)$")
 
 
+# Not modules, though they sit in library/ beside them (Ansible skips the same kinds of file).
+NOT_MODULE_SUFFIXES = (".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".yml", ".yaml",
+                       ".json", ".ini", ".cfg", ".ps1", ".psm1", ".cs")
+
+
+def _module_files(directory: str, name: str) -> list[str]:
+    """`name.py`, then `name`, then `name.<ext>` (a script such as hello.sh) in `directory`."""
+    found = [os.path.join(directory, name + ".py"), os.path.join(directory, name)]
+    try:
+        found += sorted(os.path.join(directory, entry) for entry in os.listdir(directory)
+                        if entry.startswith(name + ".") and "." not in entry[len(name) + 1:]
+                        and not entry.endswith(NOT_MODULE_SUFFIXES))
+    except OSError:
+        return []
+    return [path for path in found if os.path.isfile(path)]
+
+
 def collection_of(path: str) -> Optional[str]:
     """`ns.col` when `path` lies inside an installed collection (.../ansible_collections/ns/col/...)."""
     parts = os.path.normpath(path).split(os.sep)
@@ -203,10 +220,9 @@ class ForeignModules:
             directories.append(os.path.join(self._playbook_dir, "library"))
         directories += self.module_paths
         for directory in directories:
-            for candidate in (os.path.join(directory, name + ".py"), os.path.join(directory, name)):
-                if os.path.isfile(candidate):
-                    return self._remember(ForeignModule(f"ansible.legacy.{name}", name, candidate,
-                                                        f"ansible.legacy.{name}"))
+            for candidate in _module_files(directory, name):
+                return self._remember(ForeignModule(f"ansible.legacy.{name}", name, candidate,
+                                                    f"ansible.legacy.{name}"))
         return None
 
     def _action_plugin(self, name: str, role_path: Optional[str]) -> Optional[str]:
