@@ -160,6 +160,15 @@ class ForeignModules:
         path = os.path.join(root, "roles", *match.group(3).split("."))
         return path if os.path.isdir(path) else None
 
+    def missing_collection(self, written: str) -> Optional[str]:
+        """For `ns.col.name` whose collection is not installed: a sentence saying which, and where we looked."""
+        match = COLLECTION_ROLE.match(written)
+        if not match or self.index.root(match.group(1), match.group(2)) is not None:
+            return None
+        collection = f"{match.group(1)}.{match.group(2)}"
+        return (f"The collection '{collection}' is not installed; looked in: {self.index.looked_in()}. Install it "
+                f"with `ansible-galaxy collection install {collection}`.")
+
     def nearby_names(self, written: str) -> list[str]:
         """The modules of the collection `written` names (for "did you mean")."""
         parts = written.split(".")

@@ -215,7 +215,9 @@ class RoleBuilder:
         as_path = os.path.abspath(os.path.expanduser(text))
         if os.path.isdir(as_path):
             return os.path.basename(as_path), as_path
-        raise RoleNotFound(f"the role '{text}' was not found in {':'.join(searched)}", location)
+        missing = self.loader.foreign.missing_collection(text)  # ns.col.role of a collection not installed
+        raise RoleNotFound(f"the role '{text}' was not found in {':'.join(searched)}"
+                           + (f". {missing}" if missing else ""), location)
 
     def load(self, spec: dict[str, Any], location: Location, from_files: Optional[dict[str, str]] = None,
              role_basedir: Optional[str] = None, chain: tuple[str, ...] = ()) -> RoleInstance:

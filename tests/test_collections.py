@@ -154,3 +154,13 @@ def test_a_deprecated_name_runs_with_ansibles_notice(tmp_path: Path) -> None:
     assert result.rc == 0, result.stdout + result.stderr
     assert "[DEPRECATION WARNING]: mini.demo.yell has been deprecated. Use mini.demo.shout instead. This feature " \
            "will be removed from collection 'mini.demo' version 3.0.0.\n" in result.stderr
+
+
+def test_a_role_of_a_collection_that_is_not_installed(tmp_path: Path) -> None:
+    playbook = write(tmp_path / "site.yml", "- hosts: localhost\n  gather_facts: false\n  roles: [acme.widgets.setup]\n")
+    result = miniplay("run", "-i", str(local_inventory(tmp_path)), str(playbook), cwd=tmp_path,
+                      env={"MINIPLAY_ANSIBLE_PYTHON": "none"})
+    assert result.rc != 0
+    assert result.stderr.startswith("[ERROR]: the role 'acme.widgets.setup' was not found in "), result.stderr
+    assert ". The collection 'acme.widgets' is not installed; looked in: " \
+           f"{tmp_path / 'collections' / 'ansible_collections'}, " in result.stderr
