@@ -393,7 +393,9 @@ def _run_job(request: dict[str, Any], result_w: int, go_r: int, close: set[int])
         os.close(go_r)
         from miniplay.modules._worker import run_module
 
-        job = {k: request.get(k) for k in ("module", "args", "check", "diff", "no_log", "env", "async_dir")}
+        job = {k: request.get(k) for k in ("module", "args", "check", "diff", "no_log", "env", "async_dir",
+                                           "foreign")}
+        job["in_job"] = True
         try:
             result = run_module(job)
         except BaseException as exc:  # run_module never raises, but a job must always answer

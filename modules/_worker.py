@@ -72,6 +72,8 @@ def load_module(name: str):
 
 def run_module(request: dict[str, Any]) -> dict[str, Any]:
     """Run one module in-process and return its result dict (never raises)."""
+    if request.get("foreign"):  # a module written for Ansible: forked, see _foreign.py
+        return load_module("_foreign").run(request)
     common = load_module("_common")
     name = request["module"]
     args = dict(request.get("args") or {})
@@ -176,6 +178,9 @@ class Worker:
         try:
             if op == "run":
                 reply = {"result": run_module(request)}
+            elif op == "async" and request.get("foreign") and \
+                    not load_module("_foreign").ensure_payload(request["foreign"]):
+                reply = {"result": {"_miniplay_need_payload": request["foreign"]["hash"]}}
             elif op == "async":
                 jobs = load_module("_jobs")
                 reply = {"result": jobs.launch(request, self)}

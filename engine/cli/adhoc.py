@@ -24,7 +24,7 @@ from ..core.errors import CliError, Location
 from ..core.events import EventBus
 from ..core.model import Play, Playbook, Task
 from ..core.options import Options
-from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
+from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, supports_async
 from ..loading.config import config_banner
 from ..running.run import Run
 from ..views.minimal import MinimalRenderer
@@ -48,8 +48,9 @@ def module_args(module: str, text: str) -> dict[str, Any]:
     return parse_kv(text, module in RAW_PARAMS_MODULES, Location("<CLI option '-a'>"))
 
 
-def build_play(pattern: str, written: str, args: dict[str, Any], background: int, poll: int) -> Play:
-    module = canonical_name(written)
+def build_play(pattern: str, written: str, args: dict[str, Any], background: int, poll: int,
+               module: Optional[str] = None) -> Play:
+    module = module or canonical_name(written)
     assert module is not None
     keywords: dict[str, Any] = {"when": [], "tags": [], "vars": {}}
     if background:
@@ -66,10 +67,14 @@ def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: O
         (stdout or sys.stdout).write(config_banner(option_values.get("config_file"), option_values["verbosity"],
                                                    "miniplay adhoc"))
     written = args.module_name
-    module = canonical_name(written)
+    from ..loading.playbook import Loader
+
+    loader = Loader(module_paths=option_values.get("module_path"), config=option_values.get("config"),
+                    vault=option_values.get("vault_secrets"))
+    loader.foreign.set_playbook_dir(os.getcwd())  # library/ and collections/ of the current directory
+    module = loader.module_name(written)  # native, or a module file (library/, -M, a collection, ansible-core)
     if module is None:
-        raise CliError(f"couldn't resolve module/action '{written}'. This often indicates a misspelling, missing "
-                       f"collection, or incorrect module path.{suggest(written, all_names())}")
+        raise CliError(loader.not_found_message(written, all_names()))
     if args.background < 0:
         raise CliError(f"-B/--background must be a non-negative integer, got {args.background}")
     if args.poll < 0:
@@ -84,10 +89,10 @@ def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: O
     bus = EventBus()
     bus.subscribe(renderer)
     options = Options(**option_values)
-    run = Run(options, bus, playbook_dir=os.getcwd())
+    run = Run(options, bus, playbook_dir=os.getcwd(), loader=loader)
     if args.background and not supports_async(module):
         return _refuse_async(run, renderer, args.pattern, written, module)
-    play = build_play(args.pattern, written, parsed, args.background, args.poll)
+    play = build_play(args.pattern, written, parsed, args.background, args.poll, module)
     result = run.run_playbook(Playbook(path=os.path.join(os.getcwd(), "<adhoc>"), plays=[play]))
     return result.exit_code
 

@@ -41,9 +41,35 @@ def render() -> str:
         docs[name] = text
         summary = text.splitlines()[0] if text else ""
         lines.append(f"| [{name}](#{name}) | {' + '.join(where)} | {summary.split(' — ', 1)[-1]} |")
+    lines += _ansible_core_table(set(names))
     for name in names:
         lines += ["", f"## {name}", "", "```text", docs[name] or "(no description)", "```"]
     return "\n".join(lines) + "\n"
+
+
+def _ansible_core_table(native: set[str]) -> list[str]:
+    """Each module of ansible-core 2.19: native here, or run from the user's ansible-core, or refused."""
+    from ..core.registry import canonical_name
+    from ..loading.foreign_modules import ANSIBLE_CORE_MODULES, BUILTIN_ROUTES, CONTROLLER_ONLY
+
+    lines = ["", "## ansible-core's modules: native or foreign", "",
+             "Every module of ansible-core 2.19 (`ansible.builtin.*`). **native**: miniplay's own code, above. "
+             "**foreign**: runs the module file of the ansible-core installed on the controller, on the target, "
+             "the way Ansible runs it (see [foreign modules](collections.md#foreign-modules-library-and-ansible-core)); "
+             "without ansible-core the task is refused, saying what to install. **refused**: an ansible-core action "
+             "whose code runs inside Ansible's controller; miniplay does not run it.", "",
+             "| ansible.builtin | here |", "| --- | --- |"]
+    for name in sorted(ANSIBLE_CORE_MODULES | set(BUILTIN_ROUTES)):
+        if name in native or canonical_name(name) is not None:
+            how = "native"
+        elif name in CONTROLLER_ONLY:
+            how = "refused (controller-side action)"
+        elif name in BUILTIN_ROUTES:
+            how = f"foreign, routed to {BUILTIN_ROUTES[name]} as ansible-core does"
+        else:
+            how = "foreign" + (" (backend chosen as Ansible's dnf action does)" if name == "dnf" else "")
+        lines.append(f"| {name} | {how} |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ssh-common-args", default=None)
     parser.add_argument("--ssh-extra-args", default=None)
     add_vault_flags(parser)
+    parser.add_argument("-M", "--module-path", action="append", default=[], metavar="PATH",
+                        help="directories of modules written for Ansible (repeatable, or ':'-separated)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +147,7 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "ssh_extra_args": args.ssh_extra_args,
         "config": config,
         "config_file": config_file,
+        "module_path": [p for entry in args.module_path for p in entry.split(os.pathsep) if p],
     }
     forks = args.forks if args.forks is not None else (os.environ.get("ANSIBLE_FORKS") or config.get("forks"))
     if forks is not None:

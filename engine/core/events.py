@@ -230,6 +230,12 @@ class WarningEvent(Event):
 
 
 @dataclass(kw_only=True)
+class Deprecation(Event):
+    kind: ClassVar[str] = "deprecation"
+    text: str
+
+
+@dataclass(kw_only=True)
 class NoMoreHosts(Event):
     kind: ClassVar[str] = "no_more_hosts"
 
@@ -245,7 +251,7 @@ class Recap(Event):
 EVENT_TYPES: tuple[type[Event], ...] = (
     PlaybookStart, PlayStart, NoHosts, TaskStart, HostStart, TaskVars, Conditional, Retry, ItemResult,
     HostResult, AsyncLaunch, AsyncPoll, AsyncEnd, Notify, Notified, Verbose, Display, Included, WarningEvent,
-    NoMoreHosts, Recap,
+    Deprecation, NoMoreHosts, Recap,
 )
 
 
@@ -318,6 +324,9 @@ class Reporter:
 
     def on_warning(self, event: WarningEvent) -> None:
         """A warning."""
+
+    def on_deprecation(self, event: Deprecation) -> None:
+        """A deprecation notice (a collection's meta/runtime.yml deprecates a plugin)."""
 
     def on_no_more_hosts(self, event: NoMoreHosts) -> None:
         """max_fail_percentage ended the play."""

@@ -33,7 +33,6 @@ PLAY = frozenset(
 UNSUPPORTED = {
     "debugger": "the task debugger is interactive and miniplay has none",
     "vars_prompt": "miniplay never prompts during a run; pass the values with -e",
-    "collections": "miniplay has no collection loader; use the module's short or ansible.builtin name",
     "gather_subset": None,
     "gather_timeout": None,
     "fact_path": None,

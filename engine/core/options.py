@@ -42,6 +42,7 @@ class Options:
     ssh_common_args: Optional[str] = None
     ssh_extra_args: Optional[str] = None
     config: dict[str, Any] = field(default_factory=dict)   # ansible.cfg [defaults]
+    module_path: list[str] = field(default_factory=list)  # -M/--module-path (before ANSIBLE_LIBRARY)
     config_file: Optional[str] = None
     vault_secrets: Any = None   # VaultSecrets: passwords for vault-encrypted data (vault_secrets.py)
     # Duplicate-key warnings met while reading YAML (the -e files, the playbooks, vars files),

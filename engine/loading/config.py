@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
         "show_custom_stats", "roles_path", "async_dir", "become", "become_user", "become_method", "vault_password_file",
-        "vault_identity_list")
+        "vault_identity_list", "library", "collections_path", "collections_paths")
 
 
 def find_config() -> Optional[str]:
@@ -42,6 +42,9 @@ def load_config() -> tuple[dict[str, Any], Optional[str]]:
                     value = parser.get(section, key)
                     if key == "vault_password_file":  # a path: relative to the config file's directory
                         value = os.path.join(os.path.dirname(path), os.path.expanduser(value))
+                    if key in ("library", "collections_path", "collections_paths"):
+                        value = os.pathsep.join(os.path.join(os.path.dirname(path), os.path.expanduser(p))
+                                                for p in value.split(os.pathsep) if p)
                     if key in ("inventory", "private_key_file", "roles_path"):
                         value = os.path.expanduser(value)
                         if key == "inventory" and not os.path.isabs(value) and "," not in value:

@@ -18,6 +18,7 @@ from ..core.errors import Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
 from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
 from ..core.yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
+from .foreign_modules import ForeignModule, ForeignModules
 from .roles import RoleLoadState, import_role, load_play_roles  # roles are their own room
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -57,14 +58,18 @@ def check_notified_handlers(play: Play) -> None:
 class Loader:
     """Loads playbooks and task files; remembers the include chain to refuse loops."""
 
-    def __init__(self, warnings: Optional[list[str]] = None, vault: Any = None) -> None:
+    def __init__(self, warnings: Optional[list[str]] = None, vault: Any = None,
+                 module_paths: Optional[list[str]] = None, config: Optional[dict[str, Any]] = None) -> None:
         """`warnings`: where duplicate YAML keys are reported (the run's `Options.yaml_warnings`);
-        `vault` (VaultSecrets) decrypts vault-encrypted playbooks, task and vars files."""
+        `vault` (VaultSecrets) decrypts vault-encrypted playbooks, task and vars files;
+        `module_paths` (-M) and `config` (ansible.cfg) say where modules written for Ansible are."""
         self.warnings: list[str] = warnings if warnings is not None else []
         self.vault = vault
         self._chain: list[str] = []
         self._next_uid = 0
         self.role_state: Optional[RoleLoadState] = None   # what import_role leaves for the play being loaded
+        self.foreign = ForeignModules(module_paths, config)   # modules miniplay lacks: library/, collections
+        self._task_context: tuple[Optional[str], list[str]] = (None, [])
 
     @property
     def top_file(self) -> Optional[str]:
@@ -74,6 +79,7 @@ class Loader:
     # ------------------------------------------------------------------ playbooks
     def load_playbook(self, path: str) -> Playbook:
         full = os.path.abspath(path)
+        self.foreign.set_playbook_dir(os.path.dirname(full))
         return Playbook(path=full, plays=self._load_plays(full, {}), written_path=path)
 
     def _load_plays(self, path: str, extra_vars: dict[str, Any]) -> list[Play]:
@@ -243,8 +249,9 @@ class Loader:
                    role_path: Optional[str], handler: bool) -> Task:
         location = node_location(data, path)
         allowed = kw.HANDLER if handler else kw.TASK
-        action_keys: list[str] = []
-        unknown: list[str] = []
+        collections = to_plain(data.get("collections", inherited.get("collections")) or [], path)
+        self._task_context = (role_path, [str(c) for c in collections] if isinstance(collections, list) else [])
+        action_keys, unknown = [], []
         for key in data:
             if key in allowed or (isinstance(key, str) and key.startswith("with_")):
                 continue
@@ -255,9 +262,7 @@ class Loader:
             key = unknown[0]
             where = key_location(data, key, path)
             if not action_keys:
-                hint = suggest(key, all_names() | allowed)
-                raise ParseError(f"couldn't resolve module/action '{key}'. This often indicates a misspelling, "
-                                 f"missing collection, or incorrect module path.{hint}", where)
+                raise ParseError(self.not_found_message(str(key), all_names() | allowed), where)
             raise ParseError(f"'{key}' is not a valid attribute for a {'Handler' if handler else 'Task'}."
                              f"{suggest(key, allowed)}", where)
         if not action_keys:
@@ -274,9 +279,7 @@ class Loader:
             keywords["delegate_to"] = "localhost"
         module = self.module_name(written)
         if module is None:
-            raise ParseError(f"couldn't resolve module/action '{written}'. This often indicates a misspelling, "
-                             f"missing collection, or incorrect module path.{suggest(written, all_names())}",
-                             key_location(data, action_key, path))
+            raise ParseError(self.not_found_message(written, all_names()), key_location(data, action_key, path))
         if "args" in data:
             extra = to_plain(data["args"], path)
             if not isinstance(extra, dict):
@@ -329,8 +332,28 @@ class Loader:
         return self._next_uid
 
     def module_name(self, written: str) -> Optional[str]:
-        """Short module name for `written`, or None (the plan loader also knows modules miniplay lacks)."""
-        return canonical_name(written)
+        """Short module name for `written`, or None (the plan loader also knows modules miniplay lacks).
+
+        A name miniplay does not implement may still be a module file (library/, a collection,
+        ansible-core): then its key in `self.foreign` is the task's module.
+        """
+        name = canonical_name(written)
+        if name is None and written and not written.startswith("_"):
+            role_path, collections = self._task_context
+            found = self.foreign.resolve(written, role_path, collections)
+            if isinstance(found, ForeignModule):
+                return found.key
+        return name
+
+    def not_found_message(self, written: str, choices: Any) -> str:
+        """Why `written` names nothing that can run: a misspelling, something missing, or a broken collection."""
+        role_path, collections = self._task_context
+        found = self.foreign.resolve(written, role_path, collections)
+        if not isinstance(found, ForeignModule) and found.kind != "nothing":
+            return found.message
+        choices = set(choices) | set(self.foreign.nearby_names(written))
+        return (f"couldn't resolve module/action '{written}'. This often indicates a misspelling, missing "
+                f"collection, or incorrect module path.{suggest(written, choices)}")
 
     def _action_and_args(self, key: str, value: Any, path: str, where: Location) -> tuple[str, dict[str, Any]]:
         """Module name as written and its arguments, for both `mod: args` and `action: mod args`."""

@@ -38,7 +38,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from ..core import keywords as kw
 from ..core.errors import Location, MiniplayError, ParseError
@@ -55,12 +55,17 @@ ROLE_MARK = "_miniplay_role"          # Block keyword: the identity of the role 
 FILE_EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
 
+if TYPE_CHECKING:
+    from .foreign_modules import ForeignModules
+
+
 class TasksFileLoader(Protocol):
     """What roles need from the playbook loader (playbook.Loader), which in turn calls this file."""
 
     role_state: Optional["RoleLoadState"]   # what import_role leaves for the play being loaded
     vault: Any                               # decrypts vault-encrypted role vars, defaults and meta
     warnings: list[str]                     # where duplicate YAML keys are reported
+    foreign: "ForeignModules"                # a role's library/ and collections: are added to it
 
     @property
     def top_file(self) -> Optional[str]:
@@ -219,6 +224,9 @@ class RoleBuilder:
             raise ParseError(f"miniplay loads roles before the run, so a role name cannot use variables: "
                              f"'{text}'; use include_role for a name chosen at run time", location)
         searched = role_search_paths(self.basedirs, self.roles_path, role_basedir)
+        in_collection = self.loader.foreign.collection_role(text)  # ns.col.role
+        if in_collection is not None:
+            return text, in_collection
         for directory in searched:
             candidate = os.path.normpath(os.path.join(directory, os.path.expanduser(text)))
             if os.path.isdir(candidate):
@@ -226,7 +234,9 @@ class RoleBuilder:
         as_path = os.path.abspath(os.path.expanduser(text))
         if os.path.isdir(as_path):
             return os.path.basename(as_path), as_path
-        raise RoleNotFound(f"the role '{text}' was not found in {':'.join(searched)}", location)
+        missing = self.loader.foreign.missing_collection(text)  # ns.col.role of a collection not installed
+        raise RoleNotFound(f"the role '{text}' was not found in {':'.join(searched)}"
+                           + (f". {missing}" if missing else ""), location)
 
     def load(self, spec: dict[str, Any], location: Location, from_files: Optional[dict[str, str]] = None,
              role_basedir: Optional[str] = None, chain: tuple[str, ...] = ()) -> RoleInstance:
@@ -239,6 +249,7 @@ class RoleBuilder:
         role = RoleInstance(name=name, path=path, location=location, params=spec["params"],
                             entry_vars=spec["vars"], entry_keywords=spec["keywords"], when=spec["when"],
                             tags=spec["tags"], from_files=from_files)
+        self.loader.foreign.add_role_library(path)
         role.defaults = _load_vars_part(path, "defaults", from_files.get("defaults"), location, self.loader.warnings,
                                         self.loader.vault)
         role.vars = _load_vars_part(path, "vars", from_files.get("vars"), location, self.loader.warnings,
@@ -250,6 +261,8 @@ class RoleBuilder:
             if not isinstance(plain, dict):
                 raise ParseError("the role's meta/main.yml must be a mapping", Location(meta_file))
             role.allow_duplicates = _truthy(plain.get("allow_duplicates", False))
+            if plain.get("collections"):  # the role's own search list for short module names
+                role.entry_keywords = {**role.entry_keywords, "collections": _as_list(plain["collections"])}
             deps = meta.get("dependencies") if isinstance(meta, dict) else None
             if deps:
                 if not isinstance(deps, list):
@@ -272,6 +285,11 @@ class RoleBuilder:
         parent = parent or {}
         child = dict(inherited)
         child.update(role.entry_keywords)
+        from .foreign_modules import collection_of
+
+        own = collection_of(role.path)  # a collection's role finds its collection's modules by short name
+        if own:
+            child["collections"] = [own] + [c for c in child.get("collections") or [] if c != own]
         child["when"] = list(inherited.get("when", [])) + list(role.when)
         child["tags"] = list(inherited.get("tags", [])) + list(role.tags)
         dep_vars: dict[str, Any] = {}

@@ -37,7 +37,6 @@ import networkx as nx
 from ..core import keywords as kw
 from ..core.errors import MiniplayError
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
-from ..core.registry import canonical_name
 from ..loading.playbook import Loader
 from ..templating.varrefs import EMPTY, Refs, task_refs, template_refs
 
@@ -61,7 +60,7 @@ class PlanLoader(Loader):
     """The loader, but it also accepts real Ansible modules that miniplay does not ship."""
 
     def module_name(self, written: str) -> Optional[str]:
-        name = canonical_name(written)
+        name = super().module_name(written)  # native, or a module file (library/, collection, ansible-core)
         if name is not None:
             return name
         short = written.rsplit(".", 1)[-1] if written.startswith(("ansible.", "community.")) else written

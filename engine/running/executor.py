@@ -233,6 +233,8 @@ class TaskExecutor:
                 return result
             if not retrying:
                 break
+            if task.register:  # until sees the result after changed_when/failed_when, as in Ansible
+                reg_view = view.child({task.register: registered(result)})
             try:
                 done = self._conditions(host, task, "until", until, reg_view, attempt)[0] if until \
                     else not result.get("failed")
@@ -246,7 +248,9 @@ class TaskExecutor:
                                   notes=ResultNotes.of(result)))
                 time.sleep(delay)
             else:
-                result["failed"] = True
+                # out of attempts: failed, unless a failed_when said otherwise (Ansible's task status
+                # follows failed_when_result when there is one)
+                result["failed"] = bool(result.get("failed_when_result", True))
                 result["attempts"] = retries
         return result
 
@@ -403,10 +407,10 @@ class TaskExecutor:
                 return error_result(f"Task failed: {exc}")
         return settings
 
-    @staticmethod
-    def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
+    def _is_target_module(self, task: "Task", result: dict[str, Any]) -> bool:
         """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
         from_module = task.module in target_modules() and task.module not in controller_actions() \
+            or self.run.loader.foreign.get(task.module) is not None \
             or bool(result.get("_miniplay_module_failed"))  # an action that handed the work to its module
         return from_module and not result.get("_miniplay_early_failure")
 
@@ -422,6 +426,12 @@ class TaskExecutor:
 
     def call_module(self, ctx: ActionContext, name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:
         """Send one module run to the host's worker; turn worker trouble into results."""
+        foreign = self.run.loader.foreign.get(name)
+        if foreign is not None and foreign.key == "ansible.builtin.dnf" and not options.pop("backend_chosen", False):
+            from .dnf_backend import run_dnf  # Ansible's dnf action picks dnf or dnf5 first
+
+            return run_dnf(ctx, args, {**options, "backend_chosen": True})
+        options.pop("backend_chosen", None)
         # the name Ansible's messages use: an action plugin runs its module as ansible.legacy.X,
         # anything else is named as the task wrote it (file, ansible.builtin.file)
         label = f"ansible.legacy.{name}" if name in ACTION_BACKED_MODULES else \
@@ -431,7 +441,15 @@ class TaskExecutor:
                    "no_log": self.flag(ctx.task, "no_log", ctx.vars), **options}
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
-            result = worker.call(request)
+            if foreign is not None:  # a module written for Ansible (library/, collection, ansible-core)
+                timeout = self.run.templar.template(ctx.task.get("timeout"), ctx.vars) if ctx.task.get("timeout") \
+                    else None
+                result = self.run.loader.foreign.call(worker, request, foreign, ctx.task.action,
+                                                      self.run.options.verbosity, int(timeout) if timeout else None)
+                for text in result.get("warnings") or []:  # shown before the result line, as Ansible does
+                    self.run.bus.emit(WarningEvent(host=ctx.host, task=ctx.task, text=str(text)))
+            else:
+                result = worker.call(request)
         except WorkerError as exc:
             return module_failure(exc)
         if "failed" not in result:  # a module's own result always says (even a skip in check mode)

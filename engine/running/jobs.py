@@ -245,7 +245,12 @@ class JobManager:
         try:
             worker = self.connections.worker(ctx.host, ctx.vars, ctx.task)
             launched_at = time.monotonic()
-            launch = worker.call(request)
+            foreign = ctx.services.foreign.get(module)
+            if foreign is not None:  # a module written for Ansible: its payload goes first
+                launch = ctx.services.foreign.call(worker, request, foreign, ctx.task.action,
+                                                   self.options.verbosity, None)
+            else:
+                launch = worker.call(request)
         except WorkerError as exc:
             return module_failure(exc)
         if launch.get("failed") or launch.get("skipped") or "ansible_job_id" not in launch:

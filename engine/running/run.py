@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..core.errors import TemplateError
-from ..core.events import EventBus, PlaybookStart, Recap, WarningEvent
+from ..core.events import Deprecation, EventBus, PlaybookStart, Recap, WarningEvent
 from ..core.model import Node, Playbook, Task
 from ..core.options import Options
 from ..core.yamlfile import drain_warnings
+from ..loading.foreign_modules import ForeignModules
 from ..loading.inventory import Inventory
 from ..loading.playbook import Loader
 from ..loading.roles import RoleIncluder
@@ -60,6 +61,10 @@ class Run:
         self.inventory_sources = list(options.inventory)
         self.inventory = Inventory.load(self.inventory_sources, playbook_dir=self.playbook_dir,
                                        yaml_warnings=self.yaml_warnings, vault=options.vault_secrets)
+        from ..templating.collection_plugins import CollectionPlugins
+
+        self.templar.collection_plugins = CollectionPlugins(self.loader.foreign,
+                                                            warn=lambda text: self.bus.emit(WarningEvent(text=text)))
         self.vars = VariableManager(self)
         self.roles = RoleIncluder(self.loader, self.playbook_dir, options.config, options.config_file)
         self.slots = ForkSlots(options.forks)
@@ -175,6 +180,7 @@ class Run:
         finally:
             self.jobs.close()
             self.connections.close_all()
+            self.templar.collection_plugins.close()
         custom = self.custom_stats.as_dict()
         if custom:
             self.bus.emit(Recap(stats=self.stats, custom_stats=custom,
@@ -185,6 +191,11 @@ class Run:
                          registered={h: dict(s.registered) for h, s in self._host_states.items()},
                          custom_stats=custom)
 
+    @property
+    def foreign(self) -> "ForeignModules":
+        """Where modules written for Ansible are found (library/, -M, collections, ansible-core)."""
+        return self.loader.foreign
+
     def announce_load_warnings(self) -> None:
         """Show what loading found but did not refuse (duplicate YAML keys, inventory oddities),
         once each, before the output that follows the load."""
@@ -192,6 +203,8 @@ class Run:
         for text in self.inventory.warnings[self._inventory_warnings_shown:] + found + drain_warnings(self.yaml_warnings):
             self.bus.emit(WarningEvent(text=text))
         self._inventory_warnings_shown = len(self.inventory.warnings)
+        for text in self.loader.foreign.take_deprecations():  # a collection's runtime.yml deprecation
+            self.bus.emit(Deprecation(text=text))
 
     def exit_code(self) -> int:
         if self.unreachable_hosts:

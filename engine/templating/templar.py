@@ -154,6 +154,7 @@ class Templar:
     def __init__(self, select_hosts: Optional[Callable[[str], list[str]]] = None, vault: Any = None) -> None:
         """`select_hosts(pattern)`: the inventory's host names for a pattern (inventory_hostnames lookup);
         `vault`: the run's VaultSecrets (inline vault values are decrypted when read)."""
+        self.collection_plugins: Any = None  # set by the run: filters/tests from installed collections
         self._lookup = jinja2.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
         self.native_env = self._make_env(_NativeEnvironment)
@@ -176,19 +177,25 @@ class Templar:
             plugins.update({f"ansible.builtin.{name}": plugin for name, plugin in list(plugins.items())
                             if "." not in name and f"ansible.builtin.{name}" not in plugins})
         env.globals.update(lookup=self._lookup, query=self._query, q=self._query, now=_now, omit=OMIT)
+        from .collection_plugins import PluginTable
+
+        env.filters = PluginTable(env.filters, "filter", lambda: self.collection_plugins)
+        env.tests = PluginTable(env.tests, "test", lambda: self.collection_plugins)
         return env
 
     # ------------------------------------------------------------------ lookups
     def run_lookup(self, name: str, terms: list[Any], variables: Mapping[str, Any], kwargs: dict[str, Any],
                    wantlist: bool) -> Any:
         """Run a lookup plugin with the task's variables and file search paths."""
-        from .lookups import LookupContext, run_lookup
+        from .lookups import LOOKUPS, LookupContext, run_lookup
 
         context = LookupContext(variables=variables, search_paths=list(getattr(variables, "search_paths", [])),
                                 render=self.render_string,
                                 render_file=lambda text, values: self.render_text(text, values, {"trim_blocks": True}),
                                 select_hosts=self.select_hosts, vault=self.vault)
-        return run_lookup(name, list(terms), context, kwargs, wantlist)
+        plugin = self.collection_plugins.function("lookup", name) \
+            if self.collection_plugins is not None and name.count(".") >= 2 and name not in LOOKUPS else None
+        return run_lookup(name, list(terms), context, kwargs, wantlist, plugin)
 
     def _lookup_impl(self, context: Any, name: str, *terms: Any, **kwargs: Any) -> Any:
         wantlist = bool(kwargs.pop("wantlist", False))
@@ -199,13 +206,13 @@ class Templar:
         return self.run_lookup(name, list(terms), context.parent.variables, kwargs, True)
 
     # ------------------------------------------------------------------ rendering
-    def _compile(self, text: str, native: bool) -> jinja2.Template:
-        key = (native, text)
+    def _compile(self, text: str, native: bool, escape: bool = True) -> jinja2.Template:
+        key = (native, text) if escape else (native, "\0raw\0" + text)
         template = self._compiled.get(key)
         if template is None:
             env = self.native_env if native else self.text_env
             try:
-                template = env.from_string(_escape_backslashes(text, env))
+                template = env.from_string(_escape_backslashes(text, env) if escape else text)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(f"Syntax error in template: {exc.message}") from None
             if len(self._compiled) > 20000:
@@ -213,11 +220,13 @@ class Templar:
             self._compiled[key] = template
         return template
 
-    def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True) -> Any:
-        """Render one string; native keeps the Python type of a lone expression."""
+    def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True,
+                      escape: bool = True) -> Any:
+        """Render one string; native keeps the Python type of a lone expression. `escape=False`
+        for expressions (conditionals), where Ansible reads `"a\n"` as Jinja does, a newline."""
         if not is_template(text):
             return text
-        template = self._compile(text, native)
+        template = self._compile(text, native, escape)
         context = template.new_context(vars=_Scope(variables, template.environment.globals), shared=True)
         try:
             if native:
@@ -286,7 +295,7 @@ class Templar:
         text = _bare_expression(expression)
         if is_template(text):  # embedded `{{ }}` inside the expression: render those first (Ansible 2.19)
             text = str(self.render_string(text, variables, native=False))
-        return self.render_string("{{ (" + text + ") }}", variables)
+        return self.render_string("{{ (" + text + ") }}", variables, escape=False)
 
     def conditional(self, expression: Any, variables: Mapping[str, Any]) -> bool:
         """Evaluate one `when`-style entry; the result must be a boolean (Ansible 2.19)."""

@@ -220,6 +220,10 @@ class ConsoleRenderer(Reporter):
         self.err.write(text + "\n")
         self.err.flush()
 
+    def on_deprecation(self, event: Event) -> None:
+        self.err.write(f"[DEPRECATION WARNING]: {event.data['text']}\n")
+        self.err.flush()
+
     def show_diff(self, result: dict[str, Any]) -> None:
         if result.get("diff") and (result.get("changed") or self.diff_always):
             text = diff_text(result["diff"])

@@ -113,6 +113,9 @@ def run_target(source: Path, target: str, engine: str, timeout: float) -> Outcom
             "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "false", "PYTHONWARNINGS": "ignore",
             "ANSIBLE_PLAYBOOK_DIR": str(target_dir), "ANSIBLE_LOCAL_TEMP": str(work / "local-tmp"),
         })
+        if engine == "miniplay":  # modules in the targets' library/ take module_utils from the reference
+            reference = Path(os.environ.get("MINIPLAY_ANSIBLE_PLAYBOOK", "/opt/ansible-venv/bin/ansible-playbook"))
+            env.setdefault("MINIPLAY_ANSIBLE_PYTHON", str(reference.parent / "python"))
         if (target_dir / "runme.sh").exists():
             command, cwd = ["bash", "./runme.sh"], target_dir
         else:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ...core.events import EventBus
     from ...core.model import Node, Task
     from ...core.options import Options
+    from ...loading.foreign_modules import ForeignModules
     from ...loading.inventory import Inventory
     from ...loading.roles import RoleIncluder
     from ...templating.templar import Templar
@@ -35,6 +36,10 @@ class ActionServices(Protocol):
     connections: "Connections"   # raw runs its command over the host's connection
     roles: "RoleIncluder"        # include_role
     custom_stats: "CustomStats"  # set_stats
+
+    @property
+    def foreign(self) -> "ForeignModules":
+        """Modules written for Ansible: library/, -M, collections, ansible-core (dnf picks its backend)."""
     yaml_warnings: list[str]     # duplicate YAML keys (include_vars reports its own at once)
 
     @property

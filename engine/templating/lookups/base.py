@@ -64,12 +64,17 @@ def register(name: str, *aliases: str) -> Callable[[LookupFn], LookupFn]:
     return register
 
 
-def run_lookup(name: str, terms: list, ctx: LookupContext, kwargs: dict, wantlist: bool) -> Any:
-    """Run a lookup and shape its result as `lookup()` (wantlist False) or `query()` does."""
+def run_lookup(name: str, terms: list, ctx: LookupContext, kwargs: dict, wantlist: bool,
+               plugin: Optional[Callable[..., Any]] = None) -> Any:
+    """Run a lookup and shape its result as `lookup()` (wantlist False) or `query()` does.
+    `plugin`: a lookup from an installed collection (collection_plugins.py)."""
     options = dict(kwargs)
     errors = options.pop("errors", "strict")
     wantlist = bool(options.pop("wantlist", wantlist))
     fn = LOOKUPS.get(name)
+    if fn is None and plugin is not None:
+        def fn(terms_: list, ctx_: LookupContext, options_: dict) -> list:
+            return plugin(terms_, **options_)
     if fn is None:
         raise TemplateError(f"The lookup plugin '{name}' was not found.")
     short_name = name.rsplit(".", 1)[-1]

@@ -1,0 +1,188 @@
+"""Filters and tests from installed collections (`x | community.general.dict_kv('k')`).
+
+The templar's filter and test tables answer a fully qualified name they do not hold by
+asking `CollectionPlugins`: if the collection is installed (its `meta/runtime.yml` may
+redirect the name), the name becomes a function that sends the call to the plugin host
+(plugin_host.py), a process started once per run with the Python that owns the user's
+ansible-core, where the plugin's own imports resolve. Failures are the template's
+failure, naming the plugin (and, for a file that cannot be imported, the import).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from typing import Any, Callable, Optional, Protocol
+
+from ..core.errors import TemplateError
+
+
+class CollectionIndexView(Protocol):
+    """Where installed collections are (loading.collection_index.CollectionIndex)."""
+
+    paths: list[str]
+
+    def root(self, namespace: str, name: str) -> Optional[str]:
+        """The collection's folder, None when it is not installed."""
+
+    def route(self, namespace: str, name: str, kind: str, plugin: str) -> Any:
+        """The plugin's entry in the collection's meta/runtime.yml (redirects, removals)."""
+
+
+class PluginSource(Protocol):
+    """What the plugins need of the run's module finder (loading.foreign_modules.ForeignModules)."""
+
+    @property
+    def index(self) -> CollectionIndexView:
+        """The installed collections."""
+
+    @property
+    def install(self) -> Any:
+        """The controller's ansible-core install (its Python runs the plugin host), or None."""
+
+
+class PluginNotFound(TemplateError):
+    """The collection is installed but has no plugin of that name."""
+
+
+KIND_FOLDERS = {"filter": "filter", "test": "test", "lookup": "lookup"}
+
+
+class CollectionPlugins:
+    """One run's view of collection filter/test plugins, and its plugin host process."""
+
+    def __init__(self, foreign: PluginSource, warn: Optional[Callable[[str], Any]] = None) -> None:
+        self.foreign = foreign
+        self.warn = warn
+        self._process: Optional[subprocess.Popen] = None
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+
+    def function(self, kind: str, fqcn: str) -> Optional[Callable[..., Any]]:
+        """A callable for `ns.col.name` when that collection is installed, else None."""
+        target = self._route(kind, fqcn, 0)
+        if target is None:
+            return None
+        collection, root, name = target
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._call(kind, fqcn, collection, root, name, args, kwargs)
+
+        call.__name__ = fqcn
+        return call
+
+    def _route(self, kind: str, fqcn: str, depth: int) -> Optional[tuple[str, str, str]]:
+        parts = fqcn.split(".")
+        if len(parts) < 3 or depth > 10 or parts[:2] in (["ansible", "builtin"], ["ansible", "legacy"]):
+            return None
+        namespace, name_col, name = parts[0], parts[1], ".".join(parts[2:])
+        root = self.foreign.index.root(namespace, name_col)
+        if root is None:
+            return None
+        route = self.foreign.index.route(namespace, name_col, kind, name)
+        if route.redirect:
+            return self._route(kind, route.redirect, depth + 1)
+        if not os.path.isdir(os.path.join(root, "plugins", KIND_FOLDERS[kind])):
+            return None
+        return f"{namespace}.{name_col}", root, name
+
+    # ------------------------------------------------------------------ the plugin host
+    def _call(self, kind: str, fqcn: str, collection: str, root: str, name: str, args: tuple,
+              kwargs: dict[str, Any]) -> Any:
+        from .filters import PluginFailed
+
+        request = {"kind": kind, "collection": collection, "root": root, "name": name,
+                   "args": [_plain(a) for a in args], "kwargs": {k: _plain(v) for k, v in kwargs.items()}}
+        with self._lock:
+            reply = self._ask(request)
+        for text in reply.get("warnings") or []:
+            if text not in self._warned and self.warn is not None:
+                self._warned.add(text)
+                self.warn(text)
+        if reply.get("missing"):
+            if kind == "lookup":
+                raise PluginNotFound(f"The lookup plugin '{fqcn}' was not found.")
+            noun = "filter" if kind == "filter" else "test"
+            raise PluginNotFound(f"Syntax error in template: No {noun} named '{fqcn}'.")
+        if "error" in reply:
+            raise PluginFailed(reply["error"], kind, fqcn)
+        return reply.get("value")
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        process = self._started()
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps(request, default=str) + "\n")
+            process.stdin.flush()
+            line = process.stdout.readline()
+        except (OSError, ValueError):
+            line = ""
+        if not line:
+            self._process = None
+            return {"error": "the plugin host stopped (its Python could not run the plugin code)"}
+        return json.loads(line)
+
+    def _started(self) -> subprocess.Popen:
+        if self._process is not None and self._process.poll() is None:
+            return self._process
+        install = self.foreign.install
+        python = install.python if install is not None and install.python else sys.executable
+        host = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin_host.py")
+        settings = json.dumps({"paths": self.foreign.index.paths})
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        self._process = subprocess.Popen([python, host, settings], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, text=True, env=env)
+        return self._process
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            try:
+                if process.stdin is not None:
+                    process.stdin.close()
+                process.wait(timeout=5)
+            except Exception:
+                process.kill()
+
+
+def _plain(value: Any) -> Any:
+    """Plain JSON data for the host: mappings (hostvars, lazy views) become dicts."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+class PluginTable(dict):
+    """Jinja's filter (or test) table, also answering `ns.col.name` from installed collections."""
+
+    def __init__(self, base: dict[str, Any], kind: str, source: Callable[[], Optional[CollectionPlugins]]) -> None:
+        super().__init__(base)
+        self.kind = kind
+        self.source = source
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or self._load(key)
+
+    def __missing__(self, key: Any) -> Any:
+        if self._load(key):
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def _load(self, key: object) -> bool:
+        plugins = self.source()
+        if plugins is None or not isinstance(key, str) or key.count(".") < 2:
+            return False
+        function = plugins.function(self.kind, key)
+        if function is None:
+            return False
+        self[key] = function
+        return True
