@@ -832,6 +832,25 @@ class TestGatherFacts:
         assert '"msg": "[\'ansible_facts\', \'changed\', \'failed\'] True False True Linux False"' in ours.stdout
         assert "ansible_distribution" not in ours.stdout  # -v never dumps gathered facts
 
+    def test_play_keywords_shape_the_implicit_fact_gathering(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, """
+            - hosts: all
+              gather_subset: [min]
+              gather_timeout: 5
+              tasks:
+                - debug: msg="{{ ansible_processor_count is defined }} {{ ansible_system }} {{ ansible_facts.gather_subset }}"
+            - hosts: all
+              gather_subset: "!all,network"
+              module_defaults:
+                setup:
+                  fact_path: /nonexistent
+              tasks:
+                - debug: msg="{{ ansible_processor_count is defined }} {{ ansible_default_ipv4 is defined }}"
+                - gather_facts:
+                - debug: msg="{{ ansible_processor_count is defined }}"
+            """)
+        assert "\"msg\": \"False Linux ['min']\"" in ours.stdout
+
     def test_a_failing_setup_is_reported_as_ansible_does(self, target) -> None:
         run = target.run("""
             - hosts: all
