@@ -126,6 +126,24 @@ class TestDpkgSelections:
         assert selection_of(name) == "install"
 
 
+    def test_reading_and_check_mode_over_both_connections(self, target) -> None:
+        name = installed_package()
+        run = target.run(f"""
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - dpkg_selections: name={name} selection=hold
+                  check_mode: true
+                  register: would
+                - dpkg_selections: name={name} selection=install
+                  register: same
+                - debug: msg="{{{{ would.changed }}}} {{{{ would.before }}}} {{{{ same.changed }}}} {{{{ same.after }}}}"
+            """)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": "True install False install"' in run.stdout
+        assert selection_of(name) == "install"
+
+
 # =========================================================================== debconf
 DEBCONF_RC = """
 Config: configdb
@@ -567,6 +585,33 @@ class TestDeb822Repository:
         ours, _ = side_by_side(tmp_path, deb822_play(name, tmp_path / "keys"), None, "-e", f"python_apt={python_apt}")
         assert "Signed-By:\\n    -----BEGIN PGP PUBLIC KEY BLOCK-----\\n    .\\n" in ours.stdout
         assert f'"dest": "/etc/apt/sources.list.d/{slug}.sources"' in ours.stdout
+        assert real_apt_sources() == before
+
+    def test_over_both_connections_with_become(self, target, deb822_name) -> None:
+        before = real_apt_sources()
+        name, slug = deb822_name
+        run = target.run(f"""
+            - hosts: all
+              gather_facts: false
+              become: true
+              tasks:
+                - deb822_repository:
+                    name: {name}
+                    uris: ["http://repo.example.invalid/debian"]
+                    suites: stable
+                    components: [main]
+                    enabled: false
+                  register: written
+                - command: cat /etc/apt/sources.list.d/{slug}.sources
+                  register: text
+                - deb822_repository: name="{name}" state=absent
+                  register: gone
+                - debug: msg="{{{{ written.changed }}}} {{{{ written.mode }}}} {{{{ gone.changed }}}}"
+                - debug: var=text.stdout_lines
+            """)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": "True 0644 True"' in run.stdout
+        assert '"Components: main",\n        "Enabled: no",\n        "X-Repolib-Name: ' + name + '",' in run.stdout
         assert real_apt_sources() == before
 
     def test_key_from_a_url_goes_to_etc_apt_keyrings(self, tmp_path: Path, deb822_name) -> None:
