@@ -129,8 +129,10 @@ def apt_locations(ctx: ModuleContext) -> tuple[str, str]:
 class SourcesList:
     """Every sources file apt reads, as lines, plus the new files this task adds."""
 
-    def __init__(self, ctx: ModuleContext, filename: Optional[str], codename: str) -> None:
+    def __init__(self, ctx: ModuleContext, filename: Optional[str], codename: str,
+                 validate_certs: bool = True) -> None:
         self.ctx = ctx
+        self.validate_certs = validate_certs
         self.filename = filename
         self.codename = codename
         self.files: dict[str, list[Line]] = {}
@@ -219,7 +221,7 @@ class SourcesList:
             self.ctx.fail("Either apt-key or gpg binary is required, but neither could be found."
                           "The apt-key CLI has been deprecated and removed in modern Debian and derivatives, "
                           'you might want to use "deb822_repository" instead.')
-        fingerprint = ppa_info(self.ctx, owner, name)["signing_key_fingerprint"]
+        fingerprint = ppa_info(self.ctx, owner, name, self.validate_certs)["signing_key_fingerprint"]
         if self.key_known(fingerprint, apt_key, gpg) or self.ctx.check_mode:
             return
         if apt_key:
@@ -279,10 +281,11 @@ class SourcesList:
                     os.chmod(path, wanted)
 
 
-def ppa_info(ctx: ModuleContext, owner: str, name: str) -> dict[str, Any]:
+def ppa_info(ctx: ModuleContext, owner: str, name: str, validate_certs: bool) -> dict[str, Any]:
     request = urllib.request.Request(LAUNCHPAD_API % (owner, name), headers={"Accept": "application/json"})
+    context = None if validate_certs else ssl._create_unverified_context()
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             return json.loads(response.read().decode("utf-8"))
     except Exception as exc:
         ctx.fail(f"failed to fetch PPA information, error was: {getattr(exc, 'reason', exc)}")
@@ -323,7 +326,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     repo, state = args["repo"], args["state"]
     if not repo:
         ctx.fail("Please set argument 'repo' to a non-empty value")
-    sources = SourcesList(ctx, args["filename"], args["codename"] or host_codename())
+    sources = SourcesList(ctx, args["filename"], args["codename"] or host_codename(), args["validate_certs"])
     original = copy.deepcopy(sources.files)
     before = sources.dump()
     try:

@@ -383,7 +383,8 @@ def apt_tree(folder: Path) -> Path:
     (etc / "sources.list.d").mkdir(parents=True)
     (etc / "apt.conf.d").mkdir()
     (etc / "sources.list").write_text("deb http://deb.example.invalid/debian bookworm main\n"
-                                      "# deb http://old.example.invalid/debian bookworm main # disabled\n")
+                                      "# deb http://old.example.invalid/debian bookworm main # disabled\n"
+                                      "deb https://ppa.launchpadcontent.net/miniplay/test/ubuntu jammy main\n")
     (folder / "apt.conf").write_text(f'Dir::Etc "{etc}";\n')
     return folder / "apt.conf"
 
@@ -434,6 +435,13 @@ APT_REPOSITORY_PLAY = """
       register: r
       diff: true
     - debug: var=r
+    - name: a PPA is expanded with the codename (no network needed to remove one)
+      apt_repository: repo=ppa:miniplay/test state=absent codename=jammy update_cache=false
+      register: r
+    - debug: var=r
+    - apt_repository: repo=ppa:miniplay/other state=absent codename=jammy update_cache=false
+      register: r
+    - debug: var=r.changed
     - apt_repository: repo="garbage here" update_cache=false
       ignore_errors: true
     - apt_repository: repo="# deb http://a b c" update_cache=false
