@@ -303,23 +303,28 @@ def host_codename() -> str:
 
 
 def update_cache(ctx: ModuleContext, retries: int, max_delay: int) -> Optional[str]:
-    """`apt-get update` with exponential back-off; the last error, or None when it worked."""
+    """`apt-get update` with exponential back-off; None when it worked, else the reason.
+
+    Like python-apt's FetchFailedException, a download that failed gives an empty reason
+    (Ansible's message then ends in ': '); apt-get failing outright gives its error output.
+    """
     apt_get = find_program("apt-get")
     if apt_get is None:
         return "apt-get not found"
     run = with_env(ctx, {**C_LOCALE, "DEBIAN_FRONTEND": "noninteractive"})
     jitter = random.randrange(1000) / 1000.0
-    error = None
+    reason = None
     for attempt in range(retries):
         rc, out, err = run.run_command([apt_get, "update", "-q"])
-        if rc == 0 and "\nW: Failed to fetch" not in out + err and "\nE:" not in "\n" + err:
+        fetch_failed = "Failed to fetch" in out + err or "index files failed to download" in out + err
+        if rc == 0 and not fetch_failed:
             return None
-        error = (err or out).strip()
-        ctx.warn(f"Failed to update cache after {attempt + 1} due to {error} retry, retrying")
+        reason = "" if rc == 0 else (err or out).strip()
+        ctx.warn(f"Failed to update cache after {attempt + 1} due to {reason} retry, retrying")
         delay = min(2 ** attempt + jitter, max_delay + jitter)
         time.sleep(delay)
         ctx.warn(f"Sleeping for {int(round(delay))} seconds, before attempting to update the cache again")
-    return error or "unknown reason"
+    return reason if reason is not None else "unknown reason"
 
 
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:

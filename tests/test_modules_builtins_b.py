@@ -484,6 +484,38 @@ class TestAptRepository:
         assert (work / "own.list").read_text() == "deb-src http://x.example.invalid/ sid main\n"
         assert real_apt_sources() == before
 
+    def test_a_failed_cache_update_puts_the_sources_back(self, tmp_path: Path) -> None:
+        """apt-get update runs against a private state and cache too (never this machine's lists)."""
+        before = real_apt_sources()
+        lists = sorted(os.listdir("/var/lib/apt/lists")) if os.path.isdir("/var/lib/apt/lists") else []
+        config = apt_tree(tmp_path / "apt")
+        for folder in ("state/lists/partial", "cache/archives/partial"):
+            (tmp_path / "apt" / folder).mkdir(parents=True)
+        with open(config, "a") as handle:
+            handle.write(f'Dir::State "{tmp_path}/apt/state";\nDir::Cache "{tmp_path}/apt/cache";\n'
+                         'Acquire::Retries "0";\n')
+        run = run_local(tmp_path, f"""
+            - hosts: all
+              gather_facts: false
+              environment:
+                APT_CONFIG: {config}
+              tasks:
+                - apt_repository:
+                    repo: deb http://127.0.0.1:9/debian stable main
+                    filename: broken
+                    update_cache_retries: 2
+                    update_cache_retry_max_delay: 0
+                  register: r
+                  ignore_errors: true
+                - debug: var=r
+            """)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": "Failed to update apt cache after 2 retries: "' in run.stdout
+        assert '"Failed to update cache after 2 due to  retry, retrying",' in run.stdout
+        assert list((tmp_path / "apt" / "etc" / "sources.list.d").iterdir()) == []
+        assert real_apt_sources() == before
+        assert (sorted(os.listdir("/var/lib/apt/lists")) if lists else []) == lists
+
     def test_over_both_connections(self, target) -> None:
         before = real_apt_sources()
         config = apt_tree(target.workdir / "apt")
