@@ -99,6 +99,8 @@ class TaskExecutor:
         if self.before_result is not None:
             self.before_result(outcome)
         shown = censored(result) if no_log else result
+        for text in module_warnings(shown):  # a module's own warnings, shown as Ansible shows them
+            self.run.bus.emit("warning", host=host, task=task, text=text)
         self.run.bus.emit("host_result", host=host, task=task, result=shown, status=outcome.status,
                           ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
                           target_module=self._is_target_module(task, result)
@@ -478,6 +480,15 @@ class TaskExecutor:
 
 # Modules that Ansible runs through an action plugin of the same name (shell goes through command).
 ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri"})
+
+
+def module_warnings(result: dict[str, Any]) -> list[str]:
+    """The `warnings` of a result and of its loop items, in order."""
+    found = [str(w) for w in result.get("warnings") or [] if isinstance(w, (str, int, float))]
+    for item in result.get("results") or []:
+        if isinstance(item, dict):
+            found += [str(w) for w in item.get("warnings") or [] if isinstance(w, (str, int, float))]
+    return found
 
 
 def module_failure(exc: WorkerError) -> dict[str, Any]:
