@@ -332,6 +332,39 @@ class TestAptKey:
         assert f'"fp": "{keyid}"' in ours.stdout
         assert "changed=4 " in ours.stdout
 
+    def test_keys_from_urls_match_ansible(self, tmp_path: Path) -> None:
+        import http.server
+        import threading
+
+        keydir = tmp_path / "keys"
+        keyid = make_key(keydir)
+        handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(keydir))  # noqa: E731
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        try:
+            ours, _ = side_by_side(tmp_path, """
+                - hosts: all
+                  gather_facts: false
+                  environment:
+                    GNUPGHOME: "{{ keydir }}/gnupg"
+                  tasks:
+                    - apt_key: url={{ base }}/key.asc keyring={{ playbook_dir }}/ring.gpg
+                      register: r
+                    - debug: var=r
+                    - apt_key: id={{ keyid }} url={{ base }}/key.asc keyring={{ playbook_dir }}/ring.gpg
+                      register: r
+                    - debug: var=r.changed
+                    - apt_key: url={{ base }}/missing.asc keyring={{ playbook_dir }}/ring.gpg
+                      ignore_errors: true
+                    - apt_key: url=http://127.0.0.1:9/key.asc keyring={{ playbook_dir }}/ring.gpg
+                      ignore_errors: true
+                """, None, "-e", f"keydir={keydir}", "-e", f"keyid={keyid}", "-e", f"base={base}")
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert "Failed to download key at " in ours.stdout and "HTTP Error 404: File not found" in ours.stdout
+
     def test_key_lands_in_the_keyring_over_both_connections(self, target, tmp_path: Path) -> None:
         keydir = target.workdir / "keys"
         keyid = make_key(keydir)
