@@ -1347,6 +1347,7 @@ class TestReboot:
                     test_command: test -f {work}/boot_id
                     reboot_timeout: 60
                     connect_timeout: 2
+                  become: true  # as a real reboot needs: every command goes through sudo
                   register: rebooted
                 - shell: echo $PPID; cat {work}/requested
                   register: after
@@ -1356,6 +1357,7 @@ class TestReboot:
         assert run.rc == 0, run.stdout + run.stderr
         assert "changed: [target1]" in run.stdout
         assert '"msg": "True True True True now please"' in run.stdout
+        assert (work / "requested").stat().st_uid == 0  # the reboot command ran as root
         assert (work / "boot_id").read_text() == "boot-2\n"
 
     def test_check_mode_failures_and_timeouts(self, reboot_lab, tmp_path: Path) -> None:
