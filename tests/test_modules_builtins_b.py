@@ -1411,3 +1411,66 @@ class TestReboot:
         assert "[ERROR]: Task failed: Invalid options for reboot: bogus" in run.stdout
         assert "Invalid value given for 'reboot_command': 'False' is not a string and conversion is not allowed." \
             in run.stdout
+
+
+ROLE_SPECS = {
+    "roles/web/meta/argument_specs.yml": """
+        argument_specs:
+          main:
+            short_description: The web role
+            options:
+              web_port:
+                type: int
+                required: true
+              web_mode:
+                choices: [fast, safe]
+                default: safe
+          other:
+            options:
+              other_name: {type: str, required: true}
+        """,
+    "roles/web/tasks/main.yml": '- debug: msg="{{ web_port }} {{ web_mode }}"\n',
+    "roles/web/tasks/other.yml": '- debug: msg="other {{ other_name }}"\n',
+    "roles/web/defaults/main.yml": "web_mode: fast\n",
+    "roles/db/meta/main.yml": """
+        dependencies: []
+        argument_specs:
+          main:
+            options:
+              db_name: {type: str, required: true}
+        """,
+    "roles/db/tasks/main.yml": '- debug: msg="db {{ db_name }}"\n',
+}
+
+
+class TestRoleArgumentSpecs:
+    def test_roles_check_their_arguments_first_as_ansible_does(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, """
+            - hosts: all
+              gather_facts: false
+              roles:
+                - role: web
+                  web_port: "8080"
+                - role: db
+                  db_name: main
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - include_role:
+                    name: web
+                  vars:
+                    web_port: 1
+                - include_role:
+                    name: web
+                    tasks_from: other
+                  vars:
+                    other_name: x
+                - import_role:
+                    name: web
+                  ignore_errors: true
+                - include_role:  # the last task: it fails the host (ignore_errors is not inherited here)
+                    name: db
+            """, ROLE_SPECS)
+        assert "TASK [web : Validating arguments against arg spec 'main' - The web role]" in ours.stdout
+        assert "TASK [web : Validating arguments against arg spec 'other']" in ours.stdout
+        assert "missing required arguments: db_name" in ours.stdout
