@@ -1269,6 +1269,27 @@ class TestWaitForConnection:
         assert run.rc == 0, run.stdout + run.stderr
         assert '"msg": "True True"' in run.stdout
 
+    def test_delegated_wait_resets_the_delegated_hosts_worker(self, ssh_host, tmp_path: Path) -> None:
+        inventory = tmp_path / "hosts.ini"
+        inventory.write_text(ssh_host.inventory_line("target1") + "\n" + LOCAL_INVENTORY)
+        write(tmp_path / "site.yml", """
+            - hosts: localhost
+              gather_facts: false
+              tasks:
+                - shell: echo $PPID
+                  delegate_to: target1
+                  register: before
+                - wait_for_connection:
+                  delegate_to: target1
+                - shell: echo $PPID
+                  delegate_to: target1
+                  register: after
+                - debug: msg="{{ before.stdout != after.stdout }}"
+            """)
+        run = miniplay("run", "-i", str(inventory), str(tmp_path / "site.yml"), cwd=tmp_path)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": true' in run.stdout, run.stdout  # a new worker (a new PID) on the delegated host
+
     def test_times_out_with_ansibles_message(self, ssh_lab, ssh_host, tmp_path: Path) -> None:
         inventory = tmp_path / "hosts.ini"
         inventory.write_text(ssh_host.inventory_line("target1") + "\n")
