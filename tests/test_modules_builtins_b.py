@@ -423,8 +423,12 @@ def apt_tree(folder: Path) -> Path:
 
 
 def real_apt_sources() -> dict[str, bytes]:
+    """This machine's apt sources, less the throwaway repositories of test runs in other
+    processes (other checkouts run these tests at the same time on the same machine)."""
     found = {}
     for path in [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]:
+        if path.name.startswith("miniplay-test-") and path.name != f"miniplay-test-{os.getpid()}.sources":
+            continue
         if path.is_file():
             found[str(path)] = path.read_bytes()
     return found
@@ -866,8 +870,15 @@ def netns_iptables(tmp_path: Path):
 
 
 def firewall() -> str:
-    return subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout if shutil.which("iptables") \
-        else ""
+    """`iptables -S`, less the dedicated chains of test runs in other processes."""
+    import re
+
+    if not shutil.which("iptables"):
+        return ""
+    text = subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout
+    own = re.compile(rf"\bMPT{os.getpid()}[LS]\b")
+    return "".join(line + "\n" for line in text.splitlines()
+                   if not re.search(r"\bMPT\d+[LS]\b", line) or own.search(line))
 
 
 class TestIptables:
