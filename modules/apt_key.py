@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import ssl
+import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any, Optional
@@ -156,12 +157,17 @@ def _run_bytes(ctx: ModuleContext, command: list[str], data: Optional[bytes]) ->
 
 def download(ctx: ModuleContext, url: str, validate_certs: bool) -> bytes:
     shown = _masked(url)
+    context = None if validate_certs else ssl._create_unverified_context()
     try:
-        context = None if validate_certs else ssl._create_unverified_context()
         with urllib.request.urlopen(url, timeout=10, context=context) as response:
             if response.status != 200:
-                ctx.fail(f"Failed to download key at {shown}: {response.reason}")
+                length = response.headers.get("Content-Length") or "unknown"
+                ctx.fail(f"Failed to download key at {shown}: OK ({length} bytes)")
             return response.read()
+    except urllib.error.HTTPError as exc:  # what fetch_url puts in info['msg']
+        ctx.fail(f"Failed to download key at {shown}: HTTP Error {exc.code}: {exc.reason}")
+    except urllib.error.URLError as exc:
+        ctx.fail(f"Failed to download key at {shown}: Request failed: {exc}")
     except Exception:
         ctx.fail(f"Error getting key id from url: {shown}")
 

@@ -129,8 +129,10 @@ def apt_locations(ctx: ModuleContext) -> tuple[str, str]:
 class SourcesList:
     """Every sources file apt reads, as lines, plus the new files this task adds."""
 
-    def __init__(self, ctx: ModuleContext, filename: Optional[str], codename: str) -> None:
+    def __init__(self, ctx: ModuleContext, filename: Optional[str], codename: str,
+                 validate_certs: bool = True) -> None:
         self.ctx = ctx
+        self.validate_certs = validate_certs
         self.filename = filename
         self.codename = codename
         self.files: dict[str, list[Line]] = {}
@@ -219,7 +221,7 @@ class SourcesList:
             self.ctx.fail("Either apt-key or gpg binary is required, but neither could be found."
                           "The apt-key CLI has been deprecated and removed in modern Debian and derivatives, "
                           'you might want to use "deb822_repository" instead.')
-        fingerprint = ppa_info(self.ctx, owner, name)["signing_key_fingerprint"]
+        fingerprint = ppa_info(self.ctx, owner, name, self.validate_certs)["signing_key_fingerprint"]
         if self.key_known(fingerprint, apt_key, gpg) or self.ctx.check_mode:
             return
         if apt_key:
@@ -279,10 +281,11 @@ class SourcesList:
                     os.chmod(path, wanted)
 
 
-def ppa_info(ctx: ModuleContext, owner: str, name: str) -> dict[str, Any]:
+def ppa_info(ctx: ModuleContext, owner: str, name: str, validate_certs: bool) -> dict[str, Any]:
     request = urllib.request.Request(LAUNCHPAD_API % (owner, name), headers={"Accept": "application/json"})
+    context = None if validate_certs else ssl._create_unverified_context()
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             return json.loads(response.read().decode("utf-8"))
     except Exception as exc:
         ctx.fail(f"failed to fetch PPA information, error was: {getattr(exc, 'reason', exc)}")
@@ -300,30 +303,35 @@ def host_codename() -> str:
 
 
 def update_cache(ctx: ModuleContext, retries: int, max_delay: int) -> Optional[str]:
-    """`apt-get update` with exponential back-off; the last error, or None when it worked."""
+    """`apt-get update` with exponential back-off; None when it worked, else the reason.
+
+    Like python-apt's FetchFailedException, a download that failed gives an empty reason
+    (Ansible's message then ends in ': '); apt-get failing outright gives its error output.
+    """
     apt_get = find_program("apt-get")
     if apt_get is None:
         return "apt-get not found"
     run = with_env(ctx, {**C_LOCALE, "DEBIAN_FRONTEND": "noninteractive"})
     jitter = random.randrange(1000) / 1000.0
-    error = None
+    reason = None
     for attempt in range(retries):
         rc, out, err = run.run_command([apt_get, "update", "-q"])
-        if rc == 0 and "\nW: Failed to fetch" not in out + err and "\nE:" not in "\n" + err:
+        fetch_failed = "Failed to fetch" in out + err or "index files failed to download" in out + err
+        if rc == 0 and not fetch_failed:
             return None
-        error = (err or out).strip()
-        ctx.warn(f"Failed to update cache after {attempt + 1} due to {error} retry, retrying")
+        reason = "" if rc == 0 else (err or out).strip()
+        ctx.warn(f"Failed to update cache after {attempt + 1} due to {reason} retry, retrying")
         delay = min(2 ** attempt + jitter, max_delay + jitter)
         time.sleep(delay)
         ctx.warn(f"Sleeping for {int(round(delay))} seconds, before attempting to update the cache again")
-    return error or "unknown reason"
+    return reason if reason is not None else "unknown reason"
 
 
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     repo, state = args["repo"], args["state"]
     if not repo:
         ctx.fail("Please set argument 'repo' to a non-empty value")
-    sources = SourcesList(ctx, args["filename"], args["codename"] or host_codename())
+    sources = SourcesList(ctx, args["filename"], args["codename"] or host_codename(), args["validate_certs"])
     original = copy.deepcopy(sources.files)
     before = sources.dump()
     try:

@@ -151,7 +151,7 @@ def signed_by_key(ctx: ModuleContext, value: str, slug: str) -> tuple[bool, Opti
         with urllib.request.urlopen(value, timeout=30) as response:
             data = response.read()
     except Exception as exc:
-        ctx.fail(f"Could not fetch signed_by key: {getattr(exc, 'reason', exc)}")
+        ctx.fail(f"Could not fetch signed_by key: {exc}")
     if not data:
         return False, value, None
     path = os.path.join(KEYRINGS_DIR, f"{slug}.{'asc' if is_armored(data) else 'gpg'}")

@@ -126,6 +126,24 @@ class TestDpkgSelections:
         assert selection_of(name) == "install"
 
 
+    def test_reading_and_check_mode_over_both_connections(self, target) -> None:
+        name = installed_package()
+        run = target.run(f"""
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - dpkg_selections: name={name} selection=hold
+                  check_mode: true
+                  register: would
+                - dpkg_selections: name={name} selection=install
+                  register: same
+                - debug: msg="{{{{ would.changed }}}} {{{{ would.before }}}} {{{{ same.changed }}}} {{{{ same.after }}}}"
+            """)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": "True install False install"' in run.stdout
+        assert selection_of(name) == "install"
+
+
 # =========================================================================== debconf
 DEBCONF_RC = """
 Config: configdb
@@ -314,6 +332,39 @@ class TestAptKey:
         assert f'"fp": "{keyid}"' in ours.stdout
         assert "changed=4 " in ours.stdout
 
+    def test_keys_from_urls_match_ansible(self, tmp_path: Path) -> None:
+        import http.server
+        import threading
+
+        keydir = tmp_path / "keys"
+        keyid = make_key(keydir)
+        handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(keydir))  # noqa: E731
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        try:
+            ours, _ = side_by_side(tmp_path, """
+                - hosts: all
+                  gather_facts: false
+                  environment:
+                    GNUPGHOME: "{{ keydir }}/gnupg"
+                  tasks:
+                    - apt_key: url={{ base }}/key.asc keyring={{ playbook_dir }}/ring.gpg
+                      register: r
+                    - debug: var=r
+                    - apt_key: id={{ keyid }} url={{ base }}/key.asc keyring={{ playbook_dir }}/ring.gpg
+                      register: r
+                    - debug: var=r.changed
+                    - apt_key: url={{ base }}/missing.asc keyring={{ playbook_dir }}/ring.gpg
+                      ignore_errors: true
+                    - apt_key: url=http://127.0.0.1:9/key.asc keyring={{ playbook_dir }}/ring.gpg
+                      ignore_errors: true
+                """, None, "-e", f"keydir={keydir}", "-e", f"keyid={keyid}", "-e", f"base={base}")
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert "Failed to download key at " in ours.stdout and "HTTP Error 404: File not found" in ours.stdout
+
     def test_key_lands_in_the_keyring_over_both_connections(self, target, tmp_path: Path) -> None:
         keydir = target.workdir / "keys"
         keyid = make_key(keydir)
@@ -365,14 +416,19 @@ def apt_tree(folder: Path) -> Path:
     (etc / "sources.list.d").mkdir(parents=True)
     (etc / "apt.conf.d").mkdir()
     (etc / "sources.list").write_text("deb http://deb.example.invalid/debian bookworm main\n"
-                                      "# deb http://old.example.invalid/debian bookworm main # disabled\n")
+                                      "# deb http://old.example.invalid/debian bookworm main # disabled\n"
+                                      "deb https://ppa.launchpadcontent.net/miniplay/test/ubuntu jammy main\n")
     (folder / "apt.conf").write_text(f'Dir::Etc "{etc}";\n')
     return folder / "apt.conf"
 
 
 def real_apt_sources() -> dict[str, bytes]:
+    """This machine's apt sources, less the throwaway repositories of test runs in other
+    processes (other checkouts run these tests at the same time on the same machine)."""
     found = {}
     for path in [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]:
+        if path.name.startswith("miniplay-test-") and path.name != f"miniplay-test-{os.getpid()}.sources":
+            continue
         if path.is_file():
             found[str(path)] = path.read_bytes()
     return found
@@ -416,6 +472,13 @@ APT_REPOSITORY_PLAY = """
       register: r
       diff: true
     - debug: var=r
+    - name: a PPA is expanded with the codename (no network needed to remove one)
+      apt_repository: repo=ppa:miniplay/test state=absent codename=jammy update_cache=false
+      register: r
+    - debug: var=r
+    - apt_repository: repo=ppa:miniplay/other state=absent codename=jammy update_cache=false
+      register: r
+    - debug: var=r.changed
     - apt_repository: repo="garbage here" update_cache=false
       ignore_errors: true
     - apt_repository: repo="# deb http://a b c" update_cache=false
@@ -457,6 +520,38 @@ class TestAptRepository:
         assert list((work / "etc" / "sources.list.d").iterdir()) == []
         assert (work / "own.list").read_text() == "deb-src http://x.example.invalid/ sid main\n"
         assert real_apt_sources() == before
+
+    def test_a_failed_cache_update_puts_the_sources_back(self, tmp_path: Path) -> None:
+        """apt-get update runs against a private state and cache too (never this machine's lists)."""
+        before = real_apt_sources()
+        lists = sorted(os.listdir("/var/lib/apt/lists")) if os.path.isdir("/var/lib/apt/lists") else []
+        config = apt_tree(tmp_path / "apt")
+        for folder in ("state/lists/partial", "cache/archives/partial"):
+            (tmp_path / "apt" / folder).mkdir(parents=True)
+        with open(config, "a") as handle:
+            handle.write(f'Dir::State "{tmp_path}/apt/state";\nDir::Cache "{tmp_path}/apt/cache";\n'
+                         'Acquire::Retries "0";\n')
+        run = run_local(tmp_path, f"""
+            - hosts: all
+              gather_facts: false
+              environment:
+                APT_CONFIG: {config}
+              tasks:
+                - apt_repository:
+                    repo: deb http://127.0.0.1:9/debian stable main
+                    filename: broken
+                    update_cache_retries: 2
+                    update_cache_retry_max_delay: 0
+                  register: r
+                  ignore_errors: true
+                - debug: var=r
+            """)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": "Failed to update apt cache after 2 retries: "' in run.stdout
+        assert '"Failed to update cache after 2 due to  retry, retrying",' in run.stdout
+        assert list((tmp_path / "apt" / "etc" / "sources.list.d").iterdir()) == []
+        assert real_apt_sources() == before
+        assert (sorted(os.listdir("/var/lib/apt/lists")) if lists else []) == lists
 
     def test_over_both_connections(self, target) -> None:
         before = real_apt_sources()
@@ -567,6 +662,33 @@ class TestDeb822Repository:
         ours, _ = side_by_side(tmp_path, deb822_play(name, tmp_path / "keys"), None, "-e", f"python_apt={python_apt}")
         assert "Signed-By:\\n    -----BEGIN PGP PUBLIC KEY BLOCK-----\\n    .\\n" in ours.stdout
         assert f'"dest": "/etc/apt/sources.list.d/{slug}.sources"' in ours.stdout
+        assert real_apt_sources() == before
+
+    def test_over_both_connections_with_become(self, target, deb822_name) -> None:
+        before = real_apt_sources()
+        name, slug = deb822_name
+        run = target.run(f"""
+            - hosts: all
+              gather_facts: false
+              become: true
+              tasks:
+                - deb822_repository:
+                    name: {name}
+                    uris: ["http://repo.example.invalid/debian"]
+                    suites: stable
+                    components: [main]
+                    enabled: false
+                  register: written
+                - command: cat /etc/apt/sources.list.d/{slug}.sources
+                  register: text
+                - deb822_repository: name="{name}" state=absent
+                  register: gone
+                - debug: msg="{{{{ written.changed }}}} {{{{ written.mode }}}} {{{{ gone.changed }}}}"
+                - debug: var=text.stdout_lines
+            """)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": "True 0644 True"' in run.stdout
+        assert '"Components: main",\n        "Enabled: no",\n        "X-Repolib-Name: ' + name + '",' in run.stdout
         assert real_apt_sources() == before
 
     def test_key_from_a_url_goes_to_etc_apt_keyrings(self, tmp_path: Path, deb822_name) -> None:
@@ -748,8 +870,15 @@ def netns_iptables(tmp_path: Path):
 
 
 def firewall() -> str:
-    return subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout if shutil.which("iptables") \
-        else ""
+    """`iptables -S`, less the dedicated chains of test runs in other processes."""
+    import re
+
+    if not shutil.which("iptables"):
+        return ""
+    text = subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout
+    own = re.compile(rf"\bMPT{os.getpid()}[LS]\b")
+    return "".join(line + "\n" for line in text.splitlines()
+                   if not re.search(r"\bMPT\d+[LS]\b", line) or own.search(line))
 
 
 class TestIptables:
@@ -831,6 +960,25 @@ class TestGatherFacts:
             """, None, "-v")
         assert '"msg": "[\'ansible_facts\', \'changed\', \'failed\'] True False True Linux False"' in ours.stdout
         assert "ansible_distribution" not in ours.stdout  # -v never dumps gathered facts
+
+    def test_play_keywords_shape_the_implicit_fact_gathering(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, """
+            - hosts: all
+              gather_subset: [min]
+              gather_timeout: 5
+              tasks:
+                - debug: msg="{{ ansible_processor_count is defined }} {{ ansible_system }} {{ ansible_facts.gather_subset }}"
+            - hosts: all
+              gather_subset: "!all,network"
+              module_defaults:
+                setup:
+                  fact_path: /nonexistent
+              tasks:
+                - debug: msg="{{ ansible_processor_count is defined }} {{ ansible_default_ipv4 is defined }}"
+                - gather_facts:
+                - debug: msg="{{ ansible_processor_count is defined }}"
+            """)
+        assert "\"msg\": \"False Linux ['min']\"" in ours.stdout
 
     def test_a_failing_setup_is_reported_as_ansible_does(self, target) -> None:
         run = target.run("""
@@ -1132,6 +1280,27 @@ class TestWaitForConnection:
         assert run.rc == 0, run.stdout + run.stderr
         assert '"msg": "True True"' in run.stdout
 
+    def test_delegated_wait_resets_the_delegated_hosts_worker(self, ssh_host, tmp_path: Path) -> None:
+        inventory = tmp_path / "hosts.ini"
+        inventory.write_text(ssh_host.inventory_line("target1") + "\n" + LOCAL_INVENTORY)
+        write(tmp_path / "site.yml", """
+            - hosts: localhost
+              gather_facts: false
+              tasks:
+                - shell: echo $PPID
+                  delegate_to: target1
+                  register: before
+                - wait_for_connection:
+                  delegate_to: target1
+                - shell: echo $PPID
+                  delegate_to: target1
+                  register: after
+                - debug: msg="{{ before.stdout != after.stdout }}"
+            """)
+        run = miniplay("run", "-i", str(inventory), str(tmp_path / "site.yml"), cwd=tmp_path)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert '"msg": true' in run.stdout, run.stdout  # a new worker (a new PID) on the delegated host
+
     def test_times_out_with_ansibles_message(self, ssh_lab, ssh_host, tmp_path: Path) -> None:
         inventory = tmp_path / "hosts.ini"
         inventory.write_text(ssh_host.inventory_line("target1") + "\n")
@@ -1210,6 +1379,7 @@ class TestReboot:
                     test_command: test -f {work}/boot_id
                     reboot_timeout: 60
                     connect_timeout: 2
+                  become: true  # as a real reboot needs: every command goes through sudo
                   register: rebooted
                 - shell: echo $PPID; cat {work}/requested
                   register: after
@@ -1219,6 +1389,7 @@ class TestReboot:
         assert run.rc == 0, run.stdout + run.stderr
         assert "changed: [target1]" in run.stdout
         assert '"msg": "True True True True now please"' in run.stdout
+        assert (work / "requested").stat().st_uid == 0  # the reboot command ran as root
         assert (work / "boot_id").read_text() == "boot-2\n"
 
     def test_check_mode_failures_and_timeouts(self, reboot_lab, tmp_path: Path) -> None:
@@ -1272,3 +1443,66 @@ class TestReboot:
         assert "[ERROR]: Task failed: Invalid options for reboot: bogus" in run.stdout
         assert "Invalid value given for 'reboot_command': 'False' is not a string and conversion is not allowed." \
             in run.stdout
+
+
+ROLE_SPECS = {
+    "roles/web/meta/argument_specs.yml": """
+        argument_specs:
+          main:
+            short_description: The web role
+            options:
+              web_port:
+                type: int
+                required: true
+              web_mode:
+                choices: [fast, safe]
+                default: safe
+          other:
+            options:
+              other_name: {type: str, required: true}
+        """,
+    "roles/web/tasks/main.yml": '- debug: msg="{{ web_port }} {{ web_mode }}"\n',
+    "roles/web/tasks/other.yml": '- debug: msg="other {{ other_name }}"\n',
+    "roles/web/defaults/main.yml": "web_mode: fast\n",
+    "roles/db/meta/main.yml": """
+        dependencies: []
+        argument_specs:
+          main:
+            options:
+              db_name: {type: str, required: true}
+        """,
+    "roles/db/tasks/main.yml": '- debug: msg="db {{ db_name }}"\n',
+}
+
+
+class TestRoleArgumentSpecs:
+    def test_roles_check_their_arguments_first_as_ansible_does(self, tmp_path: Path) -> None:
+        ours, _ = side_by_side(tmp_path, """
+            - hosts: all
+              gather_facts: false
+              roles:
+                - role: web
+                  web_port: "8080"
+                - role: db
+                  db_name: main
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - include_role:
+                    name: web
+                  vars:
+                    web_port: 1
+                - include_role:
+                    name: web
+                    tasks_from: other
+                  vars:
+                    other_name: x
+                - import_role:
+                    name: web
+                  ignore_errors: true
+                - include_role:  # the last task: it fails the host (ignore_errors is not inherited here)
+                    name: db
+            """, ROLE_SPECS)
+        assert "TASK [web : Validating arguments against arg spec 'main' - The web role]" in ours.stdout
+        assert "TASK [web : Validating arguments against arg spec 'other']" in ours.stdout
+        assert "missing required arguments: db_name" in ours.stdout

@@ -41,4 +41,4 @@ UNSUPPORTED = {
 }
 
 # Accepted and stored, with no effect yet (documented in docs/).
-STORED_ONLY = frozenset({"gather_subset", "gather_timeout", "fact_path", "become_flags", "become_exe"})
+STORED_ONLY = frozenset({"become_flags", "become_exe"})

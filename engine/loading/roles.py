@@ -75,6 +75,11 @@ class TasksFileLoader(Protocol):
                         role_path: Optional[str] = None, handlers: bool = False) -> list[Node]:
         """The nodes of a tasks (or handlers) file, with the inherited keywords pushed down."""
 
+    def load_task_list(self, data: Any, path: str, inherited: dict[str, Any], where: Location,
+                       role: Optional[str] = None, role_path: Optional[str] = None,
+                       handlers: bool = False) -> list[Node]:
+        """The nodes of a list of tasks given as data (a role's implicit argument check)."""
+
 
 class RoleNotFound(ParseError):
     """No directory for the role in any search path (ansible-playbook exits 1 for this)."""
@@ -316,6 +321,10 @@ class RoleBuilder:
         tasks_file = _find_file(os.path.join(role.path, "tasks"), tasks_name or "main")
         if tasks_file is None and tasks_name:
             raise ParseError(f"Could not find specified file in role: tasks/{tasks_name}", role.location)
+        validation = self._validation_task(role, tasks_name or "main")
+        if validation is not None:
+            nodes += self.loader.load_task_list([validation], "<unknown>", child, Location("<unknown>"),
+                                                role=role.name, role_path=role.path)
         if tasks_file is not None:
             nodes += self.loader.load_tasks_file(tasks_file, child, role.name, role.path)
         handlers_name = role.from_files.get("handlers")
@@ -329,6 +338,37 @@ class RoleBuilder:
         if mark_self and not role.allow_duplicates:
             keywords = {ROLE_MARK: identity(role), "_role_when": list(child["when"])}
         return Block(block=nodes, location=role.location, keywords=keywords), handlers
+
+
+    def _validation_task(self, role: RoleInstance, entry_point: str) -> Optional[dict[str, Any]]:
+        """The task Ansible puts first in a role whose meta/argument_specs.yml (or meta/main.yml
+        `argument_specs`) describes this entry point: validate_argument_spec on the role's
+        options, with the role's parameters as provided arguments."""
+        specs = _argument_specs(role.path)
+        entry = specs.get(entry_point) if isinstance(specs, dict) else None
+        if not isinstance(entry, dict):
+            return None
+        name = f"Validating arguments against arg spec '{entry_point}'"
+        if entry.get("short_description"):
+            name += f" - {entry['short_description']}"
+        return {"name": name, "tags": ["always"],
+                "ansible.builtin.validate_argument_spec": {
+                    "argument_spec": entry.get("options") or {}, "provided_arguments": dict(role.params),
+                    "validate_args_context": {"type": "role", "name": role.name, "argument_spec_name": entry_point,
+                                              "path": role.path}}}
+
+
+def _argument_specs(role_path: str) -> Any:
+    """The role's `argument_specs`: from meta/argument_specs.yml (or .yaml), else meta/main.yml."""
+    for name in ("argument_specs.yml", "argument_specs.yaml", "main.yml", "main.yaml", "main"):
+        path = os.path.join(role_path, "meta", name)
+        if os.path.isfile(path):
+            data = to_plain(load_yaml_file(path), path)
+            if isinstance(data, dict) and "argument_specs" in data:
+                return data["argument_specs"]
+            if name.startswith("argument_specs"):
+                return {}
+    return {}
 
 
 def identity(role: RoleInstance) -> str:

@@ -446,8 +446,6 @@ class TaskExecutor:
                     else None
                 result = self.run.loader.foreign.call(worker, request, foreign, ctx.task.action,
                                                       self.run.options.verbosity, int(timeout) if timeout else None)
-                for text in result.get("warnings") or []:  # shown before the result line, as Ansible does
-                    self.run.bus.emit(WarningEvent(host=ctx.host, task=ctx.task, text=str(text)))
             else:
                 result = worker.call(request)
         except WorkerError as exc:

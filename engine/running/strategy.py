@@ -144,7 +144,12 @@ class LinearStrategy:
         return bool(value)
 
     def _facts_task(self, play: Play) -> Task:
-        return Task(action="gather_facts", module="setup", args={}, location=play.location, name="Gathering Facts",
+        # the play's gather_subset, gather_timeout and fact_path are the implicit task's arguments
+        args = {key: play.get(key) for key in ("gather_subset", "gather_timeout", "fact_path")
+                if play.get(key) is not None}
+        if isinstance(args.get("gather_subset"), str):  # a list keyword: one string is one item, not split
+            args["gather_subset"] = [args["gather_subset"]]
+        return Task(action="gather_facts", module="setup", args=args, location=play.location, name="Gathering Facts",
                     keywords={"when": [], "tags": ["always"], "_facts": True}, uid=-1)
 
     # ------------------------------------------------------------------ the lockstep loop

@@ -119,7 +119,9 @@ class Rebooter:
         return done.rc, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
 
     def reset(self) -> None:
-        self.ctx.services.connections.reset(self.ctx.host)
+        """Drop the worker and connection of the host the task really runs on (delegate_to too)."""
+        connections = self.ctx.services.connections
+        connections.reset(connections.target_for(self.ctx.host, self.ctx.vars, self.ctx.task)[0])
 
     def distribution(self) -> dict[str, str]:
         result = self.ctx.module("setup", {"gather_subset": "min"}, label="ansible.legacy.setup")

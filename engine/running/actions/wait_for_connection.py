@@ -60,7 +60,7 @@ def fresh_login_view(ctx: ActionContext, connect_timeout: Any):
 
 def ping_once(ctx: ActionContext, view) -> None:
     """Reset the host's worker and connection, then run ping on a new one; raise on any trouble."""
-    ctx.services.connections.reset(ctx.host)
+    ctx.services.connections.reset(ctx.services.connections.target_for(ctx.host, ctx.vars, ctx.task)[0])  # delegate_to
     try:
         result = ctx.executor.call_module(_with_vars(ctx, view), "ping", {})
     except MiniplayError as exc:  # ConnectionFailed and friends
