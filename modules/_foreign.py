@@ -31,8 +31,8 @@ import os
 import runpy  # imported here, in the worker, so a forked child does not pay for it per task
 import selectors
 import shlex
-import signal
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -232,16 +232,12 @@ def _without_internal_keys(value: Any) -> Any:
 def _json_part(data: str) -> tuple[str, list[str]]:
     """Drop lines before the first one starting with `{` and after the last one ending with `}`."""
     lines = data.splitlines()
-    for start, line in enumerate(lines):
-        if line.strip().startswith("{"):
-            break
-    else:
+    start = next((i for i, line in enumerate(lines) if line.strip().startswith("{")), None)
+    if start is None:
         raise ValueError("No start of json char found")
     lines = lines[start:]
-    for back, line in enumerate(reversed(lines)):
-        if line.strip().endswith("}"):
-            break
-    else:
+    back = next((i for i, line in enumerate(reversed(lines)) if line.strip().endswith("}")), None)
+    if back is None:
         raise ValueError("No end of json char found")
     warnings = []
     if back:
@@ -349,7 +345,7 @@ def _child(spec: dict[str, Any], base: str, args_path: str, env: dict[str, Any],
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         os.environ.update({str(k): str(v) for k, v in env.items()})
-        sys.stdin = open(0, "r", closefd=False)
+        sys.stdin = open(0, closefd=False)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # line-buffered: a killed module still shows its lines
         sys.stderr = open(2, "w", closefd=False)
         module_path = os.path.join(base, spec["file"])
@@ -411,7 +407,7 @@ def _run_python(spec: dict[str, Any], base: str, module_path: str, args_path: st
     with open(args_path, "rb") as handle:
         params = handle.read()
     try:
-        from ansible.module_utils._internal._ansiballz import _loader  # type: ignore[import-not-found]
+        from ansible.module_utils._internal._ansiballz import _loader
     except ImportError:  # ansible-core before 2.19: AnsibleModule reads the file named in argv[1]
         runpy.run_module(spec["fqn"], run_name="__main__", alter_sys=True)
         return 0

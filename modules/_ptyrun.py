@@ -103,7 +103,7 @@ def run_with_answers(argv: list[str], answers: list[tuple[bytes, Answer]], timeo
                 answer = answers[index][1]
                 reply = answer(output) if callable(answer) else answer
                 os.write(master, reply)
-                if deadline is not None:
+                if timeout is not None:
                     deadline = time.monotonic() + timeout
         output.append(buffer)
     except BaseException:  # an answer that gave up (no responses left): the child must not linger

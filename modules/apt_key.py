@@ -163,13 +163,14 @@ def download(ctx: ModuleContext, url: str, validate_certs: bool) -> bytes:
             if response.status != 200:
                 length = response.headers.get("Content-Length") or "unknown"
                 ctx.fail(f"Failed to download key at {shown}: OK ({length} bytes)")
-            return response.read()
+            body: bytes = response.read()
     except urllib.error.HTTPError as exc:  # what fetch_url puts in info['msg']
         ctx.fail(f"Failed to download key at {shown}: HTTP Error {exc.code}: {exc.reason}")
     except urllib.error.URLError as exc:
         ctx.fail(f"Failed to download key at {shown}: Request failed: {exc}")
     except Exception:
         ctx.fail(f"Error getting key id from url: {shown}")
+    return body
 
 
 def _masked(url: str) -> str:
@@ -186,19 +187,11 @@ def _bytes(data: Any) -> bytes:
 
 
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
-    key_id, url, data, path = args["id"], args["url"], args["data"], args["file"]
-    keyserver, state = args["keyserver"], args["state"]
+    key_id, data = args["id"], args["data"]
     tool = AptKey(ctx, args["keyring"])
     payload: Optional[bytes] = _bytes(data) if data is not None else None
     if not key_id:
-        if keyserver:
-            ctx.fail("Missing key_id, required with keyserver.")
-        if url:
-            payload = download(ctx, url, args["validate_certs"])
-        if path:
-            key_id = tool.id_of(path)
-        elif payload is not None:
-            key_id = tool.id_of("-", payload)
+        key_id, payload = _id_from_key(args, ctx, tool, key_id, payload)
     result: dict[str, Any] = {"changed": False, "id": key_id}
     try:
         short_id, long_id, key_id = split_key_id(key_id)
@@ -208,22 +201,13 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     short = len(key_id) == 8
     result["before"] = keys = tool.listed(short)
     wanted = short_id if short else long_id
-    if state == "present":
+    if args["state"] == "present":
         if wanted in keys:
             return result
         result["changed"] = True
         if ctx.check_mode:
             return result
-        if path:
-            tool.add(path)
-        elif keyserver:
-            tool.receive(keyserver, key_id)
-        else:
-            if payload is None:  # an id and a url: fetch it now
-                payload = download(ctx, url, args["validate_certs"]) if url else None
-            if payload is None:
-                ctx.fail("No key to add: give file, data, url or keyserver", **result)
-            tool.add("-", payload)
+        _add_key(args, ctx, tool, key_id, payload, result)
         result["after"] = tool.listed(short)
         if wanted not in result["after"]:
             ctx.fail(NOT_THERE % "failed to add the key", **result)
@@ -236,3 +220,36 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
             if long_id in result["after"]:
                 ctx.fail(NOT_THERE % "the key was not removed", **result)
     return result
+
+
+def _id_from_key(args: dict[str, Any], ctx: ModuleContext, tool: AptKey, key_id: Any,
+                 payload: Optional[bytes]) -> tuple[Any, Optional[bytes]]:
+    """No `id` given: (the id of the key in `file`, `data` or `url`, the key's bytes so far).
+
+    A `url` is downloaded here; without a key to read, `key_id` comes back as it was.
+    """
+    if args["keyserver"]:
+        ctx.fail("Missing key_id, required with keyserver.")
+    if args["url"]:
+        payload = download(ctx, args["url"], args["validate_certs"])
+    if args["file"]:
+        return tool.id_of(args["file"]), payload
+    if payload is not None:
+        return tool.id_of("-", payload), payload
+    return key_id, payload
+
+
+def _add_key(args: dict[str, Any], ctx: ModuleContext, tool: AptKey, key_id: str, payload: Optional[bytes],
+             result: dict[str, Any]) -> None:
+    """Add the key from `file`, from `keyserver`, or from its bytes (`data`, or `url` fetched now)."""
+    path, keyserver, url = args["file"], args["keyserver"], args["url"]
+    if path:
+        tool.add(path)
+    elif keyserver:
+        tool.receive(keyserver, key_id)
+    else:
+        if payload is None:  # an id and a url: fetch it now
+            payload = download(ctx, url, args["validate_certs"]) if url else None
+        if payload is None:
+            ctx.fail("No key to add: give file, data, url or keyserver", **result)
+        tool.add("-", payload)

@@ -286,9 +286,10 @@ def ppa_info(ctx: ModuleContext, owner: str, name: str, validate_certs: bool) ->
     context = None if validate_certs else ssl._create_unverified_context()
     try:
         with urllib.request.urlopen(request, timeout=10, context=context) as response:
-            return json.loads(response.read().decode("utf-8"))
+            info = json.loads(response.read().decode("utf-8"))
     except Exception as exc:
         ctx.fail(f"failed to fetch PPA information, error was: {getattr(exc, 'reason', exc)}")
+    return info
 
 
 def host_codename() -> str:

@@ -38,8 +38,16 @@ import shlex
 from typing import Any, Optional
 
 from miniplay.modules._common import ModuleContext
-from miniplay.modules._files import (FILE_COMMON_SPEC, FileAttrs, apply_attrs, digest_bytes, digest_file,
-                                     make_backup, path_info, write_atomically)
+from miniplay.modules._files import (
+    FILE_COMMON_SPEC,
+    FileAttrs,
+    apply_attrs,
+    digest_bytes,
+    digest_file,
+    make_backup,
+    path_info,
+    write_atomically,
+)
 
 ARGUMENT_SPEC = {
     "src": {"type": "path", "required": True},

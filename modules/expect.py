@@ -62,7 +62,7 @@ def successive(ctx: ModuleContext, question: str, answers: list[Any]) -> Callabl
     def next_answer(output: list[bytes]) -> bytes:
         if not queue:
             # Ansible formats the bytes themselves here (b'...'); the same text is kept
-            ctx.fail(f"No remaining responses for '{question}', output was '{output[-1] if output else b''}'")
+            ctx.fail(f"No remaining responses for '{question}', output was '{output[-1] if output else b''!r}'")
         return queue.pop(0)
     return next_answer
 

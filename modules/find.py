@@ -149,7 +149,7 @@ def describe(path: str, st: os.stat_result) -> dict[str, Any]:
         group = ""
     mode = st.st_mode
     info: dict[str, Any] = {
-        "path": path, "mode": "%04o" % stat.S_IMODE(mode), "isdir": stat.S_ISDIR(mode),
+        "path": path, "mode": f"{stat.S_IMODE(mode):04o}", "isdir": stat.S_ISDIR(mode),
         "ischr": stat.S_ISCHR(mode), "isblk": stat.S_ISBLK(mode), "isreg": stat.S_ISREG(mode),
         "isfifo": stat.S_ISFIFO(mode), "islnk": stat.S_ISLNK(mode), "issock": stat.S_ISSOCK(mode),
         "uid": st.st_uid, "gid": st.st_gid, "size": st.st_size, "inode": st.st_ino, "dev": st.st_dev,

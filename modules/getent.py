@@ -77,8 +77,8 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
         separator = ":"
     rc, out, _err = ctx.run_command(argv)
     fact = f"getent_{database}"
-    if rc == 0:
-        return {"ansible_facts": {fact: parse_records(out, separator)}}
     if rc == 2 and not args["fail_key"]:
         return {"ansible_facts": {fact: {key: None}}, "msg": EXIT_MEANINGS[2]}
-    ctx.fail(EXIT_MEANINGS.get(rc, "Unexpected failure!"))
+    if rc != 0:
+        ctx.fail(EXIT_MEANINGS.get(rc, "Unexpected failure!"))
+    return {"ansible_facts": {fact: parse_records(out, separator)}}

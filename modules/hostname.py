@@ -31,7 +31,7 @@ import platform
 import socket
 from typing import Any
 
-from miniplay.modules._common import ModuleContext, atomic_write
+from miniplay.modules._common import ModuleContext, ModuleFailed, atomic_write
 from miniplay.modules._pkg import find_program, require_program
 
 STRATEGIES = {
@@ -97,10 +97,10 @@ class Strategy:
         pass
 
     def permanent(self) -> str:
-        self.ctx.fail("the generic hostname strategy cannot read or set the name: choose `use` for this system")
+        raise ModuleFailed("the generic hostname strategy cannot read or set the name: choose `use` for this system")
 
     def set_permanent(self, name: str) -> None:
-        self.ctx.fail("the generic hostname strategy cannot read or set the name: choose `use` for this system")
+        raise ModuleFailed("the generic hostname strategy cannot read or set the name: choose `use` for this system")
 
     def apply(self, name: str) -> bool:
         """Set what differs (nothing in check mode); permanent first for systemd, current first otherwise."""
@@ -123,9 +123,10 @@ class FileStrategy(Strategy):
         if not os.path.isfile(self.FILE):
             return ""
         try:
-            return read_text(self.FILE).strip()
+            text = read_text(self.FILE)
         except OSError as exc:
             self.ctx.fail(f"failed to read hostname: {exc}")
+        return text.strip()
 
     def set_permanent(self, name: str) -> None:
         try:
@@ -180,7 +181,7 @@ class RedHatStrategy(Strategy):
                     return line.strip().split("=")[1].strip()
         except (OSError, IndexError) as exc:
             self.ctx.fail(f"failed to read hostname: {exc}")
-        self.ctx.fail(f"Unable to locate HOSTNAME entry in {self.FILE}")
+        raise ModuleFailed(f"Unable to locate HOSTNAME entry in {self.FILE}")
 
     def set_permanent(self, name: str) -> None:
         try:
@@ -243,7 +244,7 @@ def choose(ctx: ModuleContext, use: Any) -> Strategy:
         if distro == "gentoo":
             return OpenRCStrategy(ctx)
     shown = f"{system} ({distro.capitalize()})" if distro else system
-    ctx.fail(f"hostname module cannot be used on platform {shown}")
+    raise ModuleFailed(f"hostname module cannot be used on platform {shown}")
 
 
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import re
 import tempfile
 from typing import Any, Optional
 
-from miniplay.modules._common import ModuleContext, atomic_write
+from miniplay.modules._common import ModuleContext, ModuleFailed, atomic_write
 from miniplay.modules._files import path_info
 from miniplay.modules._pkg import require_program
 
@@ -100,7 +100,7 @@ class KnownHosts:
             if line.startswith("#"):
                 found = re.search(r"found: line (\d+)", line)
                 if not found:
-                    self.ctx.fail(f"failed to parse output of ssh-keygen for line number: '{line}'")
+                    raise ModuleFailed(f"failed to parse output of ssh-keygen for line number: '{line}'")
                 line_no = int(found.group(1))
                 continue
             have = fields(line)

@@ -38,7 +38,7 @@ import threading
 from fnmatch import fnmatch
 from typing import Any, Callable, Iterable, Optional
 
-from miniplay.modules._common import ModuleContext
+from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._pkg import find_program, require_program
 
 ARGUMENT_SPEC = {
@@ -211,7 +211,7 @@ class MountFacts:
         except TimedOut as exc:
             return self.on_timeout(str(exc), "")
         except subprocess.CalledProcessError as exc:
-            self.ctx.fail(f"Failed to execute {program}: {exc}")
+            raise ModuleFailed(f"Failed to execute {program}: {exc}") from None
 
     def sources(self) -> list[str]:
         names: list[str] = []

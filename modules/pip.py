@@ -39,7 +39,7 @@ import sys
 import tempfile
 from typing import Any, NoReturn, Optional
 
-from miniplay.modules._common import ModuleContext
+from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._pep440 import OPERATORS, Requirement, canonical_name
 from miniplay.modules._pkg import find_program, require_program, with_env
 
@@ -86,7 +86,7 @@ class PipRun:
         msg = f"stdout: {out}" if out else ""
         if err:
             msg += f"\n:stderr: {err}"
-        self.ctx.fail(msg, cmd=cmd)
+        raise ModuleFailed(msg, cmd=cmd)
 
     def run(self, argv: list[str], ctx: Optional[ModuleContext] = None) -> tuple[int, str, str]:
         rc, out, err = (ctx or self.ctx).run_command(argv, cwd=self.chdir)
@@ -150,14 +150,14 @@ def find_pip(ctx: ModuleContext, env: Optional[str], executable: Optional[str]) 
             found = find_program(name)
             if found:
                 return [found]
-        ctx.fail(f"Unable to find any of {', '.join(names)} to use.  pip needs to be installed.")
+        raise ModuleFailed(f"Unable to find any of {', '.join(names)} to use.  pip needs to be installed.")
     names = (names[0], "pip")
     for name in names:
         candidate = os.path.join(env, "bin", name)
         if os.path.exists(candidate) and os.access(candidate, os.X_OK):
             return [candidate]
-    ctx.fail(f"Unable to find pip in the virtualenv, {env}, under any of these names: {', '.join(names)}. "
-             "Make sure pip is present in the virtualenv.")
+    raise ModuleFailed(f"Unable to find pip in the virtualenv, {env}, under any of these names: {', '.join(names)}. "
+                       "Make sure pip is present in the virtualenv.")
 
 
 def _python_has_pip() -> bool:
@@ -237,6 +237,26 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
             os.umask(old_umask)
 
 
+def _extra_args(args: dict[str, Any]) -> Optional[str]:
+    """`extra_args`, with `-e` added for `editable` when it is not there yet."""
+    extra_args = args["extra_args"]
+    if args["editable"]:
+        words = extra_args.split(" ") if extra_args else []
+        if "-e" not in words:
+            extra_args = " ".join(words + ["-e"])
+    return extra_args
+
+
+def _check_installed(run: PipRun, pip: list[str], state: str, packages: list[Requirement]) -> dict[str, Any]:
+    """Check mode for named packages: changed when one is missing (present) or installed (absent)."""
+    listed, out = run.installed(pip)
+    lines = [line for line in out.split("\n") if line and not line.startswith(("You are using",
+                                                                              "You should consider"))]
+    changed = any((state == "present" and not is_present(p, lines)) or (state == "absent" and is_present(p, lines))
+                  for p in packages)
+    return {"changed": changed, "cmd": listed, "stdout": run.out + out, "stderr": run.err}
+
+
 def install(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     state, names, requirements = args["state"], args["name"], args["requirements"]
     env, chdir = args["virtualenv"], args["chdir"]
@@ -257,11 +277,7 @@ def install(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
 
     has_vcs = bool(names) and any(name and _VCS.match(name) for name in names)
     packages = requirements_from(args, ctx) if names else []
-    extra_args = args["extra_args"]
-    if args["editable"]:
-        words = extra_args.split(" ") if extra_args else []
-        if "-e" not in words:
-            extra_args = " ".join(words + ["-e"])
+    extra_args = _extra_args(args)
     if extra_args:
         cmd += shlex.split(extra_args)
     pip_env = {"PIP_BREAK_SYSTEM_PACKAGES": "1"} if args["break_system_packages"] else {}
@@ -278,12 +294,7 @@ def install(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     if ctx.check_mode:
         if extra_args or requirements or state == "latest" or not names:
             return {"changed": True}
-        listed, out = run.installed(pip)
-        lines = [line for line in out.split("\n") if line and not line.startswith(("You are using",
-                                                                                  "You should consider"))]
-        changed = any((state == "present" and not is_present(p, lines)) or (state == "absent" and is_present(p, lines))
-                      for p in packages)
-        return {"changed": changed, "cmd": listed, "stdout": run.out + out, "stderr": run.err}
+        return _check_installed(run, pip, state, packages)
 
     before = run.installed(pip)[1] if requirements or has_vcs else None
     rc, out, err = run.run(cmd, with_env(ctx, pip_env) if pip_env else None)

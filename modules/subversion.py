@@ -127,7 +127,7 @@ class Svn:
 
 
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
-    dest, repo, revision, force = args["dest"], args["repo"], args["revision"], args["force"]
+    dest = args["dest"]
     program = args["executable"] or require_program(ctx, "svn")
     ctx = with_env(ctx, {"LANG": "C", "LC_MESSAGES": "C"})  # svn's output is parsed
     export, checkout, update = args["export"], args["checkout"], args["update"]
@@ -136,47 +136,63 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     svn = Svn(ctx, program, args)
     if not export and not update and not checkout:
         return {"changed": False, "after": svn.remote_revision()}
-
-    local_mods = False
     if export or not os.path.exists(dest):
-        before = None
-        if ctx.check_mode:
-            return {"changed": True}
-        if not export and not checkout:
-            return {"changed": False}
-        if not export:
-            svn.run(["checkout", "-r", revision, repo, dest])
-        else:
-            svn.run(["export"] + (["--force"] if force else []) + ["-r", revision, repo, dest])
-        files_changed = True
-    elif svn.run(["info", dest], check=False) == 0:
+        return _fetch_new(svn, args, ctx)
+    if svn.run(["info", dest], check=False) == 0:
         if not update:
             return {"changed": False}
         if ctx.check_mode:
-            if svn.has_local_mods(dest) and not force:
-                ctx.fail("ERROR: modified files exist in the repository.")
-            changed, before, after = svn.needs_update(dest)
-            return {"changed": changed, "before": before, "after": after}
-        before = svn.revision_and_url(dest)
-        local_mods = svn.has_local_mods(dest)
-        files_changed = False
-        if args["switch"]:
-            files_changed = svn.changed_files(["switch", "--revision", revision, repo, dest])
-        if local_mods:
-            if not force:
-                ctx.fail("ERROR: modified files exist in the repository.")
-            reverted = svn.run(["revert", "-R", dest])
-            files_changed = any(re.search(r"^Reverted ", line) is None for line in reverted) or files_changed
-        files_changed = svn.changed_files(["update", "-r", revision, dest]) or files_changed
-    elif args["in_place"]:
-        before = None
-        svn.run(["checkout", "--force", "-r", revision, repo, dest])
-        files_changed = True
-        local_mods = svn.has_local_mods(dest)
-        if local_mods and force:
-            svn.run(["revert", "-R", dest])
-    else:
+            return _pending_update(svn, args, ctx)
+        return _update_working_copy(svn, args, ctx)
+    if not args["in_place"]:
         ctx.fail(f"ERROR: {dest} folder already exists, but its not a subversion repository.")
-    if export:
+    return _checkout_in_place(svn, args)
+
+
+def _fetch_new(svn: Svn, args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
+    """`export`, or `dest` does not exist yet: export or check out the repository there (if asked to)."""
+    dest, repo, revision, export = args["dest"], args["repo"], args["revision"], args["export"]
+    if ctx.check_mode:
         return {"changed": True}
+    if not export and not args["checkout"]:
+        return {"changed": False}
+    if export:
+        svn.run(["export"] + (["--force"] if args["force"] else []) + ["-r", revision, repo, dest])
+        return {"changed": True}
+    svn.run(["checkout", "-r", revision, repo, dest])
+    return {"changed": True, "before": None, "after": svn.revision_and_url(dest)}
+
+
+def _pending_update(svn: Svn, args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
+    """Check mode on a working copy: whether an update would change it (local changes fail without force)."""
+    dest = args["dest"]
+    if svn.has_local_mods(dest) and not args["force"]:
+        ctx.fail("ERROR: modified files exist in the repository.")
+    changed, before, after = svn.needs_update(dest)
+    return {"changed": changed, "before": before, "after": after}
+
+
+def _update_working_copy(svn: Svn, args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
+    """Switch (if asked) and update an existing working copy; local changes are reverted with force, else fail."""
+    dest, repo, revision = args["dest"], args["repo"], args["revision"]
+    before = svn.revision_and_url(dest)
+    local_mods = svn.has_local_mods(dest)
+    files_changed = False
+    if args["switch"]:
+        files_changed = svn.changed_files(["switch", "--revision", revision, repo, dest])
+    if local_mods:
+        if not args["force"]:
+            ctx.fail("ERROR: modified files exist in the repository.")
+        reverted = svn.run(["revert", "-R", dest])
+        files_changed = any(re.search(r"^Reverted ", line) is None for line in reverted) or files_changed
+    files_changed = svn.changed_files(["update", "-r", revision, dest]) or files_changed
     return {"changed": files_changed or local_mods, "before": before, "after": svn.revision_and_url(dest)}
+
+
+def _checkout_in_place(svn: Svn, args: dict[str, Any]) -> dict[str, Any]:
+    """`in_place`: check out over a folder that is not a working copy; with force, revert what differs."""
+    dest = args["dest"]
+    svn.run(["checkout", "--force", "-r", args["revision"], args["repo"], dest])
+    if svn.has_local_mods(dest) and args["force"]:
+        svn.run(["revert", "-R", dest])
+    return {"changed": True, "before": None, "after": svn.revision_and_url(dest)}

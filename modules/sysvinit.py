@@ -131,51 +131,68 @@ def set_enabled(ctx: ModuleContext, name: str, enabled: bool, runlevels: Optiona
 
 
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
-    name, state, enabled, runlevels = args["name"], args["state"], args["enabled"], args["runlevels"]
+    name, state = args["name"], args["state"]
     script = script_of(name)
     if not os.path.exists(script):
         ctx.fail(f"Could not find the requested service {name}: ")
     tools = {tool: find_program(tool, _TOOL_DIRS) for tool in ("chkconfig", "update-rc.d", "insserv", "service")}
     result: dict[str, Any] = {"name": name, "changed": False, "status": {}}
     running = is_running(ctx, name, script, tools["service"], args["pattern"])
+    apply_enabled(args, ctx, tools, result)
+    state_status = result["status"].setdefault(state, blank_status())  # the key is null without a state
+    if state:
+        apply_state(args, ctx, script, running, result, state_status)
+    return result
 
+
+def apply_enabled(args: dict[str, Any], ctx: ModuleContext, tools: dict[str, Optional[str]],
+                  result: dict[str, Any]) -> None:
+    """Add or remove the start links `enabled` asks for (in `runlevels` when given); noted in status.enabled."""
+    name, enabled, runlevels = args["name"], args["enabled"], args["runlevels"]
     enabled_status = result["status"].setdefault("enabled", blank_status())
     if runlevels:
         enabled_status["runlevels"] = runlevels
         wanted_change = any(enabled != is_enabled(name, level) for level in runlevels)
     else:
         wanted_change = enabled is not None and enabled != is_enabled(name)
-    if wanted_change:
-        result["changed"] = enabled_status["changed"] = True
+    if not wanted_change:
+        return
+    result["changed"] = enabled_status["changed"] = True
+    if ctx.check_mode:
+        return
+    rc, out, err = set_enabled(ctx, name, bool(enabled), runlevels, tools)
+    enabled_status.update(rc=rc, stdout=out, stderr=err)
+    if "illegal runlevel specified" in err:
+        ctx.fail(f"Illegal runlevel specified for enable operation on service {name}", **result)
+
+
+def apply_state(args: dict[str, Any], ctx: ModuleContext, script: str, running: bool, result: dict[str, Any],
+                state_status: dict[str, Any]) -> None:
+    """Run the init script's verb for `state` when the service is not there yet (restart: always).
+
+    `state_status` gets the last command's rc and output.
+    """
+    name = args["name"]
+    action = re.sub(r"p?ed$", "", args["state"].lower())
+
+    def run_action(verb: str) -> tuple[int, str, str]:
+        extra = "" if args["arguments"] is None else args["arguments"]
+        rc, out, err = run_text(ctx, f"{script} {verb} {extra}")
+        if rc != 0:
+            ctx.fail(f"Failed to {action} service: {name}", rc=rc, stdout=out, stderr=err)
+        return rc, out, err
+
+    outcome = None
+    if action == "restart":
+        result["changed"] = state_status["changed"] = True
         if not ctx.check_mode:
-            rc, out, err = set_enabled(ctx, name, bool(enabled), runlevels, tools)
-            enabled_status.update(rc=rc, stdout=out, stderr=err)
-            if "illegal runlevel specified" in err:
-                ctx.fail(f"Illegal runlevel specified for enable operation on service {name}", **result)
-
-    state_status = result["status"].setdefault(state, blank_status())  # the key is null without a state
-    if state:
-        action = re.sub(r"p?ed$", "", state.lower())
-
-        def run_action(verb: str) -> tuple[int, str, str]:
-            extra = "" if args["arguments"] is None else args["arguments"]
-            rc, out, err = run_text(ctx, f"{script} {verb} {extra}")
-            if rc != 0:
-                ctx.fail(f"Failed to {action} service: {name}", rc=rc, stdout=out, stderr=err)
-            return rc, out, err
-
-        outcome = None
-        if action == "restart":
-            result["changed"] = state_status["changed"] = True
-            if not ctx.check_mode:
-                for verb in ("stop", "start"):
-                    outcome = run_action(verb)
-                    if args["sleep"]:
-                        time.sleep(args["sleep"])
-        elif running != (action == "start") or running == (action == "stop"):
-            result["changed"] = state_status["changed"] = True
-            if not ctx.check_mode:
-                outcome = run_action(action)
-        if outcome is not None:
-            state_status.update(rc=outcome[0], stdout=outcome[1], stderr=outcome[2])
-    return result
+            for verb in ("stop", "start"):
+                outcome = run_action(verb)
+                if args["sleep"]:
+                    time.sleep(args["sleep"])
+    elif running != (action == "start") or running == (action == "stop"):
+        result["changed"] = state_status["changed"] = True
+        if not ctx.check_mode:
+            outcome = run_action(action)
+    if outcome is not None:
+        state_status.update(rc=outcome[0], stdout=outcome[1], stderr=outcome[2])
