@@ -175,8 +175,8 @@ class ConsoleRenderer(Reporter):
             return
         if not cause:
             lines += self.origin(task.location)
-            if result.get("_miniplay_origin_text"):  # a task with no source line (a role's implicit check)
-                lines += ["", result["_miniplay_origin_text"]]
+            if notes.origin_text:  # a task with no source line (a role's implicit check)
+                lines += ["", notes.origin_text]
         elif task.where("_action") == task.location:  # the module is the task's first key
             lines += ["", head + " failed."] + self.origin(task.location)
         else:
