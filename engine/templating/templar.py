@@ -62,7 +62,9 @@ class _NativeEnvironment(nativetypes.NativeEnvironment):
 
 
 def _escape_backslashes(text: str, env: jinja2.Environment) -> str:
-    """Keep a YAML backslash literal inside Jinja string literals (`'\\1'` stays backslash-1), as Ansible does."""
+    """Keep a YAML backslash literal inside the string literals of `{{ }}` (`'\\1'` stays
+    backslash-1), as Ansible does: YAML already processed the escapes once. `{% %}` blocks
+    and bare conditionals keep Jinja's own escapes (`'a\\nb'` is three characters there)."""
     if "\\" not in text:
         return text
     try:
@@ -70,8 +72,13 @@ def _escape_backslashes(text: str, env: jinja2.Environment) -> str:
     except jinja2.TemplateSyntaxError:
         return text
     out = []
+    in_expression = False
     for _, kind, value in tokens:
-        if kind == "string":
+        if kind == "variable_begin":
+            in_expression = True
+        elif kind == "variable_end":
+            in_expression = False
+        elif kind == "string" and in_expression:
             value = value.replace("\\", "\\\\")
         out.append(value)
     return "".join(out)
@@ -155,7 +162,7 @@ class Templar:
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
         self.native_env = self._make_env(_NativeEnvironment)
         self.text_env = self._make_env(jinja2.Environment)
-        self._compiled: dict[tuple[bool, str], jinja2.Template] = {}
+        self._compiled: dict[tuple[bool, bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
         self.select_hosts: Optional[Callable[[str], list[str]]] = None  # set by the run: host patterns
 
@@ -195,13 +202,13 @@ class Templar:
         return self.run_lookup(name, list(terms), context.parent.variables, kwargs, True)
 
     # ------------------------------------------------------------------ rendering
-    def _compile(self, text: str, native: bool) -> jinja2.Template:
-        key = (native, text)
+    def _compile(self, text: str, native: bool, escape_backslashes: bool = True) -> jinja2.Template:
+        key = (native, escape_backslashes, text)
         template = self._compiled.get(key)
         if template is None:
             env = self.native_env if native else self.text_env
             try:
-                template = env.from_string(_escape_backslashes(text, env))
+                template = env.from_string(_escape_backslashes(text, env) if escape_backslashes else text)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(f"Syntax error in template: {exc.message}") from None
             if len(self._compiled) > 20000:
@@ -209,11 +216,12 @@ class Templar:
             self._compiled[key] = template
         return template
 
-    def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True) -> Any:
+    def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True,
+                      escape_backslashes: bool = True) -> Any:
         """Render one string; native keeps the Python type of a lone expression."""
         if not is_template(text):
             return text
-        template = self._compile(text, native)
+        template = self._compile(text, native, escape_backslashes)
         context = template.new_context(vars=_Scope(variables, template.environment.globals), shared=True)
         try:
             if native:
@@ -272,13 +280,18 @@ class Templar:
 
     # ------------------------------------------------------------------ conditionals
     def evaluate(self, expression: Any, variables: Mapping[str, Any]) -> Any:
-        """Value of a bare expression (`until: r.rc == 0`); `{{ }}` around it is tolerated."""
+        """Value of a bare expression (`until: r.rc == 0`, `debug: var=`); `{{ }}` around it is tolerated.
+
+        A bare expression keeps Jinja's own string escapes (`'a\\nb' | length == 3`), as Ansible
+        does (its backslash escaping applies to `{{ }}` only); one written entirely inside
+        `{{ }}` is a template, and escapes as one."""
         if isinstance(expression, bool) or expression is None or isinstance(expression, (int, float)):
             return expression
         text = _bare_expression(expression)
+        wrapped = text != str(expression).strip()
         if is_template(text):  # embedded `{{ }}` inside the expression: render those first (Ansible 2.19)
             text = str(self.render_string(text, variables, native=False))
-        return self.render_string("{{ (" + text + ") }}", variables)
+        return self.render_string("{{ (" + text + ") }}", variables, escape_backslashes=wrapped)
 
     def conditional(self, expression: Any, variables: Mapping[str, Any]) -> bool:
         """Evaluate one `when`-style entry; the result must be a boolean (Ansible 2.19)."""
