@@ -52,7 +52,9 @@ def ansible_playbook(*args: str, cwd: Path, env: Optional[dict[str, str]] = None
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     full_env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOST_KEY_CHECKING": "False",
                      "ANSIBLE_PYTHON_INTERPRETER": TARGET_PYTHON, "ANSIBLE_LOCAL_TEMP": str(cwd / ".ansible-tmp"),
-                     "ANSIBLE_RETRY_FILES_ENABLED": "False", "PYTHONPATH": ""})
+                     "ANSIBLE_RETRY_FILES_ENABLED": "False", "PYTHONPATH": "",
+                     # a newer cryptography in its venv warns on import (DSA): not part of what users see
+                     "PYTHONWARNINGS": "ignore"})
     if env:
         full_env.update(env)
     proc = subprocess.run([require_ansible(), *args], cwd=cwd, env=full_env, capture_output=True, text=True,

@@ -308,11 +308,13 @@ class Loader:
     @staticmethod
     def _arg_value_locations(data: Any, action_key: Any, path: str) -> dict[str, Location]:
         """`arg:<name>` → where each module argument's value starts (from `args:` too), so
-        an error in one argument points at that argument."""
+        an error in one argument points at that argument; `argname:<name>` → where its name is
+        (a templated name that renders to something invalid is shown there)."""
         found: dict[str, Location] = {}
         for holder in (data.get("args"), data.get(action_key)):
             if isinstance(holder, dict):
                 found.update({f"arg:{k}": value_location(holder, k, path) for k in holder})
+                found.update({f"argname:{k}": key_location(holder, k, path) for k in holder})
         return found
 
     def _take_uid(self) -> int:

@@ -18,7 +18,7 @@ from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, source
 from ..templating.filters import PluginFailed, user_message
 from ..core.registry import controller_actions, target_modules
 from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
-from ..templating.templar import has_embedded_template, remove_omitted
+from ..templating.templar import has_embedded_template, is_template, remove_omitted
 from ..transport.worker import WorkerError
 
 if TYPE_CHECKING:
@@ -380,11 +380,13 @@ class TaskExecutor:
             and not result.get("_miniplay_early_failure")
 
     def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
-        """Render each argument, naming the one that failed as Ansible does."""
+        """Render each argument (its name too: `set_fact: {"v_{{ i }}": x}`), naming the one that
+        failed as Ansible does."""
         rendered: dict[str, Any] = {}
         for key, value in task.args.items():
             try:
-                rendered[key] = self.run.templar.template(value, view)
+                rendered[self.run.templar.template(key, view) if is_template(key) else key] = \
+                    self.run.templar.template(value, view)
             except TemplateError as exc:
                 raise TemplateError(f"Error while resolving value for '{key}': {user_message(exc)}") from None
         return rendered

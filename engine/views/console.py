@@ -158,6 +158,7 @@ class ConsoleRenderer:
             lines += ["", "Task failed."] + self.origin(task.location)
             lines += ["", "<<< caused by >>>", "", text.removeprefix("Task failed: ")]
             lines += self.origin(result["_miniplay_cause_at"])
+            lines += ["", result["_miniplay_help"]] if result.get("_miniplay_help") else []
             self.line("\n".join(lines) + "\n", "failed")
             return
         if result.get("_miniplay_error_at"):  # an error in one keyword's value, with a hint
