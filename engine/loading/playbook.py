@@ -119,6 +119,9 @@ class Loader:
         play.keywords.setdefault("gather_facts", True)
         if not isinstance(play.vars_files, list):
             play.vars_files = [play.vars_files]
+            play.vars_files_where = [value_location(data, "vars_files", path)]
+        else:
+            play.vars_files_where = [item_location(data["vars_files"], i, path) for i in range(len(play.vars_files))]
         for section in ("pre_tasks", "tasks", "post_tasks"):
             setattr(play, section, self.load_task_list(data.get(section), path, inherited, key_location(data, section, path)))
         from .roles import load_play_roles  # roles are their own room; also wires import_role's handlers

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .actions import ActionContext, get_action
-from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, source_excerpt
+from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, UndefinedVariableError, source_excerpt
 from ..templating.filters import PluginFailed, user_message
 from ..core.registry import controller_actions, target_modules
 from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
@@ -74,7 +74,7 @@ class TaskExecutor:
             except PluginFailed as exc:
                 result = {**error_result(exc.full_message), "_miniplay_error_at": _loop_where(task)}
             except TemplateError as exc:
-                result = keyword_failure(exc.message, _loop_where(task))
+                result = self._skip_or_loop_failure(host, task, view, exc)
             else:
                 result = self._run_loop(host, task, view, items, no_log)
         else:
@@ -116,6 +116,18 @@ class TaskExecutor:
         if isinstance(value, (list, tuple)) or _is_generator(value):
             return list(value)
         raise NotAList(f"The `loop` value must resolve to a 'list', not '{type(value).__name__}'.")
+
+    def _skip_or_loop_failure(self, host: str, task: "Task", view: "VarsView", exc: TemplateError) -> dict[str, Any]:
+        """A loop that cannot be evaluated. As in Ansible, an undefined loop is an error only if
+        the task's `when` holds without the loop variable (`when: false` skips it)."""
+        if isinstance(exc, UndefinedVariableError):
+            try:
+                holds, false_condition = self._conditions(host, task, "when", task.when, view)
+            except TemplateError:
+                holds, false_condition = True, None
+            if not holds:
+                return skip_result(false_condition)
+        return keyword_failure(exc.message, _loop_where(task))
 
     def _run_loop(self, host: str, task: "Task", view: "VarsView", items: list[Any], no_log: bool) -> dict[str, Any]:
         control = task.get("loop_control") or {}

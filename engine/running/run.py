@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, TextIO
 
 from ..transport.pool import Connections
-from ..core.errors import MiniplayError
+from ..core.errors import MiniplayError, source_excerpt
 from ..core.events import EventBus
 from ..loading.inventory import Inventory
 from ..loading.playbook import Loader
@@ -86,11 +86,19 @@ class PlayState:
             else:
                 base = self.run.vars.view(host, None)
                 base.layers.insert(2, Layer("play vars", self.play.vars))
-                loaded = resolve_vars_files(self.play.vars_files, self.play.basedir, base)
+                loaded = resolve_vars_files(self.play.vars_files, self.play.basedir, base, self._skipped_vars_file)
                 layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
             with self._lock:
                 self._vars_files[host] = layers
         return layers
+
+    def _skipped_vars_file(self, index: int) -> None:
+        """Ansible's warning for a vars_files entry skipped for an undefined variable (once per run)."""
+        where = self.play.vars_files_where[index] if index < len(self.play.vars_files_where) else self.play.location
+        excerpt = source_excerpt(where.path, where.line, where.column)
+        text = "\n".join(["skipping vars_files item due to an undefined variable", f"Origin: {where}",
+                          *([""] + excerpt if excerpt else []), ""])
+        self.run.bus.emit("warning", host=None, task=None, text=text)
 
     def task_name(self, task: Task, view: Any = None) -> str:
         """The banner name, templated with the host's vars when that works."""

@@ -350,6 +350,11 @@ class _Scope(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         try:
             return self.variables[key]
+        except UndefinedVariableError as exc:
+            # a variable whose own template is undefined (`d: "{{ nested_undefined }}"`) is itself
+            # undefined, as in Ansible: `d is undefined` holds, `d | default(x)` is x, any other
+            # use fails with the inner variable's message
+            return StrictChainableUndefined(hint=exc.message, name=key)
         except KeyError:
             return self.globals[key]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..core.errors import ParseError, TemplateError
+from ..core.errors import ParseError, TemplateError, UndefinedVariableError
 from .layers import HostVars, Layer, VarsView
 from ..core.yamlfile import load_yaml_file, to_plain
 
@@ -146,21 +146,34 @@ def load_vars_file(path: str) -> dict[str, Any]:
     return data
 
 
-def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView) -> list[tuple[str, dict[str, Any]]]:
-    """(path, values) for each play vars_files entry; a list entry takes the first file that exists."""
+def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView,
+                       on_undefined: Optional[Callable[[int], None]] = None) -> list[tuple[str, dict[str, Any]]]:
+    """(path, values) for each play vars_files entry; a list entry takes the first file that exists.
+
+    An entry whose name uses an undefined variable is skipped as a whole (`on_undefined` is told
+    its index), even when a later candidate of a first-found list would exist: Ansible warns
+    "skipping vars_files item due to an undefined variable" and does not fall back.
+    """
     loaded: list[tuple[str, dict[str, Any]]] = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         candidates = entry if isinstance(entry, list) else [entry]
         found = None
-        for candidate in candidates:
-            try:
-                name = str(view.templar.template(candidate, view))
-            except TemplateError:
-                continue
-            path = name if os.path.isabs(name) else os.path.join(basedir, name)
-            if os.path.exists(path):
-                found = path
-                break
+        try:
+            for candidate in candidates:
+                try:
+                    name = str(view.templar.template(candidate, view))
+                except UndefinedVariableError:
+                    raise
+                except TemplateError:
+                    continue
+                path = name if os.path.isabs(name) else os.path.join(basedir, name)
+                if os.path.exists(path):
+                    found = path
+                    break
+        except UndefinedVariableError:
+            if on_undefined is not None:
+                on_undefined(index)
+            continue
         if found is None:
             if isinstance(entry, list):
                 raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")

@@ -10,8 +10,10 @@ Filters that Jinja2 already has with Ansible's behaviour (`default`/`d`,
 Every filter is wrapped by `_plugin()`, which does two things Ansible does for
 every plugin call:
 
-* an undefined argument fails at once with Jinja's own "'x' is undefined"
-  error (only `mandatory` sees the `Undefined` itself), and
+* a plugin given an undefined argument is not called: that `Undefined` is its
+  result, so `'k' | extract(missing) | default('a')` is `a` and any other use fails
+  with Jinja's own "'missing' is undefined" (only `mandatory` and the
+  defined/undefined tests see the `Undefined` itself), as in Ansible 2.19, and
 * any other failure becomes a `PluginFailed` (a `TemplateError`) carrying the
   plugin's kind and name, so the caller can print Ansible's
   "The filter plugin 'ansible.builtin.NAME' failed: MESSAGE" around it.
@@ -88,9 +90,11 @@ def require_defined(value: Any) -> None:
         value._fail_with_undefined_error()
 
 
-def _reject_undefined(args: tuple, kwargs: dict) -> None:
+def _first_undefined(args: tuple, kwargs: dict) -> Optional[Undefined]:
     for value in itertools.chain(args, kwargs.values()):
-        require_defined(value)
+        if isinstance(value, Undefined):
+            return value
+    return None
 
 
 def plugin(kind: str, name: str, *, allow_undefined: bool = False) -> Callable[[Callable], Callable]:
@@ -104,7 +108,9 @@ def plugin(kind: str, name: str, *, allow_undefined: bool = False) -> Callable[[
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
             if not allow_undefined:
-                _reject_undefined(args, kwargs)
+                undefined = _first_undefined(args, kwargs)
+                if undefined is not None:  # not called: the undefined value is the result (Ansible 2.19)
+                    return undefined
             try:
                 return fn(*args, **kwargs)
             except (JinjaTemplateError, PluginFailed):
