@@ -189,9 +189,17 @@ class Templar:
 
         context = LookupContext(variables=variables, search_paths=list(getattr(variables, "search_paths", [])),
                                 render=self.render_string,
-                                render_file=lambda text, values: self.render_text(text, values, {"trim_blocks": True}),
+                                render_file=self._render_template_file,
                                 select_hosts=self.select_hosts)
         return run_lookup(name, list(terms), context, kwargs, wantlist)
+
+    def _render_template_file(self, text: str, variables: Mapping[str, Any], searchpath: list[str]) -> str:
+        """A template file as lookup('template') renders it: trim_blocks, `{% include %}` found on
+        `searchpath`; Jinja drops the last newline of each file, the outer file's are given back."""
+        rendered = self.render_text(text, variables, {"trim_blocks": True, "keep_trailing_newline": False,
+                                                      "searchpath": searchpath})
+        missing = (len(text) - len(text.rstrip("\n"))) - (len(rendered) - len(rendered.rstrip("\n")))
+        return rendered + "\n" * missing if missing > 0 else rendered
 
     def _lookup_impl(self, context: Any, name: str, *terms: Any, **kwargs: Any) -> Any:
         wantlist = bool(kwargs.pop("wantlist", False))

@@ -52,7 +52,8 @@ class LookupContext:
     variables: Mapping[str, Any]  # the host's variables (lazy mapping)
     search_paths: list[str]  # role dir, task file dir, playbook dir: where relative files are found
     render: Callable[[str, Mapping[str, Any]], Any]  # renders template text with variables
-    render_file: Optional[Callable[[str, Mapping[str, Any]], str]] = None  # a template file, as the module does
+    # a template file, as the module does: (text, variables, search path for {% include %})
+    render_file: Optional[Callable[[str, Mapping[str, Any], list[str]], str]] = None
     warn: Optional[Callable[[str], None]] = None  # shows a warning (errors=warn); silent when None
     select_hosts: Optional[Callable[[str], list[str]]] = None  # inventory host pattern → host names
 
@@ -192,8 +193,14 @@ def lookup_template(terms: list, ctx: LookupContext, kwargs: dict) -> list:
         path = find_file(ctx, term, "templates")
         if path is None or not os.path.isfile(path):
             raise TemplateError(f"the template file {term} could not be found for the lookup")
-        render = ctx.render_file or ctx.render
-        rendered.append(render(_read_text(path), variables))
+        if ctx.render_file is None:
+            rendered.append(ctx.render(_read_text(path), variables))
+            continue
+        # `{% include %}` looks beside the template, then in each search path's templates/ and itself
+        searchpath = [os.path.dirname(path)]
+        for base in ctx.search_paths:
+            searchpath += [os.path.join(base, "templates"), base]
+        rendered.append(ctx.render_file(_read_text(path), variables, searchpath))
     return rendered
 
 
