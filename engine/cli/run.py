@@ -17,7 +17,7 @@ def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
     options = Options(**option_values)
     if options.verbosity:
         sys.stdout.write(config_banner(option_values.get("config_file"), options.verbosity))
-    loader = Loader()
+    loader = Loader(options.extra_vars)
     playbooks = [loader.load_playbook(path) for path in args.playbooks]
     if args.syntax_check:
         for shown in args.playbooks:

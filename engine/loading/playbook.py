@@ -56,9 +56,10 @@ def check_notified_handlers(play: Play) -> None:
 class Loader:
     """Loads playbooks and task files; remembers the include chain to refuse loops."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_vars: Optional[dict[str, Any]] = None) -> None:
         self._chain: list[str] = []
         self._next_uid = 0
+        self.extra_vars: dict[str, Any] = dict(extra_vars or {})  # `-e`: role names may use them
 
     # ------------------------------------------------------------------ playbooks
     def load_playbook(self, path: str) -> Playbook:

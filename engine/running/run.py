@@ -310,7 +310,7 @@ def run_playbook(path: str, inventory: Optional[list[str]] = None, extra_vars: O
         from ..views.console import ConsoleRenderer
 
         bus.subscribe(ConsoleRenderer(stdout or sys.stdout, verbosity=options.verbosity))
-    loader = Loader()
+    loader = Loader(options.extra_vars)
     playbook = loader.load_playbook(path)
     run = Run(options, bus, playbook_dir=playbook.basedir, loader=loader)
     return run.run_playbook(playbook)
