@@ -289,6 +289,8 @@ class Loader:
             if key in keywords:
                 keywords[key] = self._as_list(keywords[key])
         keywords["tags"] = list(inherited.get("tags", [])) + self._tags(data.get("tags"))
+        if module in ("include_tasks", "include_role"):  # what the included tasks inherit: not the include's own tags
+            keywords["_parent_tags"] = list(inherited.get("tags", []))
         keywords["vars"] = {**inherited.get("vars", {}),
                             **self._vars_dict(data.get("vars"), path, key_location(data, "vars", path))}
         if "notify" in data:

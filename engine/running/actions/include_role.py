@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import keywords as kw
+from .include_tasks import inherited_tags
 from ...loading.roles import INCLUDE_ROLE_ARGS, RoleNotFound, include_role
 from . import ActionContext
 
@@ -46,7 +47,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
                                                           f"{type(apply).__name__} instead"}
     inherited = {k: v for k, v in ctx.task.keywords.items() if k in kw.INHERITED}
     inherited.update({k: v for k, v in apply.items() if k in kw.INHERITED})
-    inherited["tags"] = list(ctx.task.keywords.get("_role_tags", [])) + [str(t) for t in _as_list(apply.get("tags"))]
+    inherited["tags"] = inherited_tags(ctx) + [str(t) for t in _as_list(apply.get("tags"))]
     inherited["when"] = _as_list(apply.get("when"))
     try:
         included = include_role(ctx.run, ctx.executor.play.play, ctx.task, args, inherited)
