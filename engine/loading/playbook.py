@@ -13,10 +13,11 @@ import re
 from typing import Any, Optional
 
 from ..core import keywords as kw
-from ..core.argsplit import parse_kv
-from ..core.errors import Location, MiniplayError, ParseError
+from ..core.argsplit import parse_kv, split_args
+from ..templating.templar import is_template
+from ..core.errors import LoadError, Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
-from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
+from ..core.registry import LOAD_TIME_ACTIONS, TEMPLATED_ACTION, TEMPLATED_ACTION_ARGS, RAW_PARAMS_MODULES, REMOVED_ACTIONS, all_names, canonical_name, suggest
 from ..core.yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -53,6 +54,10 @@ def check_notified_handlers(play: Play) -> None:
                                           task.where("notify"))
 
 
+DEBUGGER_WARNING = ("'debugger' is accepted and ignored: miniplay has no task debugger, so a failed task "
+                    "fails as it would without one")
+
+
 class Loader:
     """Loads playbooks and task files; remembers the include chain to refuse loops."""
 
@@ -60,10 +65,13 @@ class Loader:
         self._chain: list[str] = []
         self._next_uid = 0
         self.extra_vars: dict[str, Any] = dict(extra_vars or {})  # `-e`: role names may use them
+        self.warnings: list[str] = []  # accepted but worth saying, shown once when the run starts
 
     # ------------------------------------------------------------------ playbooks
     def load_playbook(self, path: str) -> Playbook:
         full = os.path.abspath(path)
+        if not os.path.exists(full):
+            raise LoadError(f"the playbook: {path} could not be found")
         return Playbook(path=full, plays=self._load_plays(full, {}), written_path=path)
 
     def _load_plays(self, path: str, extra_vars: dict[str, Any]) -> list[Play]:
@@ -239,6 +247,7 @@ class Loader:
                    role_path: Optional[str], handler: bool) -> Task:
         location = node_location(data, path)
         allowed = kw.HANDLER if handler else kw.TASK
+        self._refuse_removed_action(data, location)
         action_keys, unknown = [], []
         for key in data:
             if key in allowed or (isinstance(key, str) and key.startswith("with_")):
@@ -267,7 +276,7 @@ class Loader:
         written, args = self._action_and_args(action_key, data[action_key], path, key_location(data, action_key, path))
         if action_key == "local_action":
             keywords["delegate_to"] = "localhost"
-        module = self.module_name(written)
+        module = TEMPLATED_ACTION if is_template(written) else self.module_name(written)
         if module is None:
             raise ParseError(f"couldn't resolve module/action '{written}'. This often indicates a misspelling, "
                              f"missing collection, or incorrect module path.{suggest(written, all_names())}",
@@ -344,6 +353,9 @@ class Loader:
             if not isinstance(value, str) or not value.strip():
                 raise ParseError(f"'{key}' needs a module name", where)
             written, _, rest = value.strip().partition(" ")
+            if is_template(written):  # `action: "{{ pkg_mgr }} name=x"`: the module is known when the task runs
+                written = split_args(value.strip(), where)[0]
+                return written, {TEMPLATED_ACTION_ARGS: value.strip()[len(written):].strip()}
             module = self.module_name(written)
             return written, parse_kv(rest, module in RAW_PARAMS_MODULES, where) if rest.strip() else {}
         module = self.module_name(key)
@@ -408,11 +420,24 @@ class Loader:
             if key in ("async", "poll") and number < 0:
                 raise ParseError(f"'{key}' must be a non-negative integer, got {value!r}", key_location(data, key, path))
         async_value = keywords.get("async")
-        if async_value not in (None, 0, "0") and not supports_async(module):
+        # an action that cannot run async fails when it runs (ignore_errors, when and rescue apply), as in
+        # Ansible; only what is expanded while loading is refused here
+        if async_value not in (None, 0, "0") and module in LOAD_TIME_ACTIONS:
             raise ParseError(f"This action ({module}) does not support async.", key_location(data, "async", path))
         for key, why in kw.UNSUPPORTED.items():
             if key in keywords and why:
                 raise ParseError(f"miniplay does not support '{key}': {why}", key_location(data, key, path))
+        if keywords.get("debugger") and DEBUGGER_WARNING not in self.warnings:
+            self.warnings.append(DEBUGGER_WARNING)
+
+    @staticmethod
+    def _refuse_removed_action(data: dict, location: Location) -> None:
+        """`include:` (removed in ansible-core 2.16): refused as 2.19 refuses it, exit 1."""
+        for name in map(str, data):
+            short = name.removeprefix("ansible.builtin.").removeprefix("ansible.legacy.")
+            if short in REMOVED_ACTIONS:
+                raise LoadError(f"The 'ansible.builtin.{short}' action plugin has been removed. "
+                                f"{REMOVED_ACTIONS[short]}", location)
 
     # ------------------------------------------------------------------ helpers
     def _check_keys(self, data: dict, allowed: frozenset[str], what: str, path: str) -> None:

@@ -9,6 +9,8 @@ result dict, never as an exception.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import re
 import time
 from typing import TYPE_CHECKING, Any, Callable, Optional
@@ -16,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .actions import ActionContext, get_action
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, UndefinedVariableError, source_excerpt
 from ..templating.filters import PluginFailed, user_message
-from ..core.registry import controller_actions, target_modules
+from ..core.argsplit import parse_kv
+from ..core.registry import (LOAD_TIME_ACTIONS, RAW_PARAMS_MODULES, TEMPLATED_ACTION, TEMPLATED_ACTION_ARGS,
+                             canonical_name, controller_actions, supports_async, target_modules)
 from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
 from ..templating.templar import has_embedded_template, is_template, remove_omitted
 from ..transport.worker import WorkerError
@@ -335,6 +339,11 @@ class TaskExecutor:
 
     # ------------------------------------------------------------------ the action itself
     def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
+        if task.module == TEMPLATED_ACTION:
+            resolved = self._resolve_templated_action(task, view)
+            if isinstance(resolved, dict):
+                return resolved
+            return {**self._run_action(host, resolved, view), "_miniplay_module": resolved.module}
         try:
             args = remove_omitted(self._template_args(task, view))
             defaults = self._module_defaults(task, view)
@@ -351,6 +360,9 @@ class TaskExecutor:
         async_seconds, poll = settings["async"], settings["poll"]
         ctx = ActionContext(executor=self, host=host, task=task, args=args, vars=view, check_mode=check_mode,
                             diff=diff, environment=environment)
+        if async_seconds > 0 and not supports_async(task.module):
+            return {**error_result(f"This action ({task.module}) does not support async."),
+                    "_miniplay_task_error": True}
         try:
             if async_seconds > 0:
                 return self.run.jobs.run_async_task(ctx, task.module, args, async_seconds, poll)
@@ -361,6 +373,23 @@ class TaskExecutor:
             return {"unreachable": True, "changed": False, "msg": exc.message}
         except TemplateError as exc:
             return error_result(exc.message)
+
+    def _resolve_templated_action(self, task: "Task", view: "VarsView") -> "Task | dict[str, Any]":
+        """`action: "{{ pkg_mgr }} name=x"`: the module this host runs, named by its variables, as
+        Ansible resolves it when the task runs; a name that is no module fails the task."""
+        try:
+            written = str(self.run.templar.template(task.action, view)).strip()
+        except TemplateError as exc:
+            return error_result(f"Task failed: {exc.message}")
+        module = canonical_name(written)
+        if module is None or module in LOAD_TIME_ACTIONS:
+            return {**error_result(f"couldn't resolve module/action '{written}'. This often indicates a "
+                                   "misspelling, missing collection, or incorrect module path."),
+                    "_miniplay_task_error": True}
+        args = dict(task.args)
+        text = str(args.pop(TEMPLATED_ACTION_ARGS, "") or "")
+        parsed = parse_kv(text, module in RAW_PARAMS_MODULES and module != "set_fact", task.location) if text else {}
+        return dataclasses.replace(task, module=module, args={**args, **parsed})
 
     def _keyword_settings(self, task: "Task", view: "VarsView") -> dict[str, Any]:
         """The keywords that shape how the action runs, templated; a keyword that cannot be
@@ -388,7 +417,8 @@ class TaskExecutor:
     @staticmethod
     def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
         """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
-        return task.module in target_modules() and task.module not in controller_actions() \
+        module = result.get("_miniplay_module") or task.module
+        return module in target_modules() and module not in controller_actions() \
             and not result.get("_miniplay_early_failure")
 
     def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:

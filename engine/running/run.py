@@ -288,8 +288,10 @@ class Run:
     def announce_load_warnings(self) -> None:
         """Show what loading found but did not refuse (duplicate YAML keys, inventory oddities),
         once each, before the output that follows the load."""
-        for text in self.inventory.warnings[self._inventory_warnings_shown:] + drain_warnings():
+        loader_warnings = getattr(self.loader, "warnings", [])
+        for text in self.inventory.warnings[self._inventory_warnings_shown:] + drain_warnings() + loader_warnings:
             self.bus.emit("warning", text=text)
+        del loader_warnings[:]
         self._inventory_warnings_shown = len(self.inventory.warnings)
 
     def exit_code(self) -> int:

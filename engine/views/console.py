@@ -143,6 +143,8 @@ class ConsoleRenderer:
             head, sep, cause = message.partition(" failed: Error while resolving value for ")
             if sep:
                 cause = "Error while resolving value for " + cause
+        elif message and result.get("_miniplay_task_error"):  # refused before any action ran
+            text = f"Task failed: {message}"
         elif message:
             kind = "Module failed" if event.data.get("target_module") and not result.get("_miniplay_cause") \
                 else "Action failed"
@@ -273,7 +275,9 @@ class ConsoleRenderer:
 
     @staticmethod
     def action(event: Event) -> str:
-        return event.task.module if event.task is not None else ""
+        """The module the task ran (for `action: "{{ x }}"`, the one its variables named)."""
+        resolved = event.data.get("result", {}).get("_miniplay_module")
+        return resolved or (event.task.module if event.task is not None else "")
 
     def on_item_result(self, event: Event) -> None:
         result: dict[str, Any] = event.data["result"]
