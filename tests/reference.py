@@ -58,6 +58,7 @@ def ansible_playbook(*args: str, cwd: Path, env: Optional[dict[str, str]] = None
     if env:
         full_env.update(env)
     proc = subprocess.run([require_ansible(), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL,  # never a terminal: vars_prompt takes its defaults
                           timeout=timeout)
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
 

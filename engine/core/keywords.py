@@ -31,7 +31,6 @@ PLAY = frozenset(
 
 # Known to Ansible, not run by miniplay: refused at load time, naming the keyword.
 UNSUPPORTED = {
-    "vars_prompt": "miniplay never prompts during a run; pass the values with -e",
     "collections": "miniplay has no collection loader; use the module's short or ansible.builtin name",
     "gather_subset": None,
     "gather_timeout": None,

@@ -126,6 +126,8 @@ class Loader:
             basedir=basedir,
         )
         play.keywords.setdefault("gather_facts", True)
+        play.vars_prompt = self._vars_prompt(data, path)
+        play.keywords.pop("vars_prompt", None)
         if not isinstance(play.vars_files, list):
             play.vars_files = [play.vars_files]
             play.vars_files_where = [value_location(data, "vars_files", path)]
@@ -429,6 +431,23 @@ class Loader:
                 raise ParseError(f"miniplay does not support '{key}': {why}", key_location(data, key, path))
         if keywords.get("debugger") and DEBUGGER_WARNING not in self.warnings:
             self.warnings.append(DEBUGGER_WARNING)
+
+    @staticmethod
+    def _vars_prompt(data: dict, path: str) -> list[dict[str, Any]]:
+        """A play's `vars_prompt`: a list of mappings, each with a `name` (asked when the play starts)."""
+        entries = data.get("vars_prompt")
+        if entries is None:
+            return []
+        where = key_location(data, "vars_prompt", path)
+        if not isinstance(entries, list):
+            raise ParseError("'vars_prompt' must be a list of mappings, each with a 'name'", where)
+        prompts: list[dict[str, Any]] = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not entry.get("name"):
+                raise ParseError("Invalid vars_prompt data structure, missing 'name' key",
+                                 item_location(entries, index, path))
+            prompts.append(to_plain(entry, path))
+        return prompts
 
     @staticmethod
     def _refuse_removed_action(data: dict, location: Location) -> None:

@@ -409,7 +409,7 @@ def load_play_roles(loader: "Loader", roles_data: Any, path: str, inherited: dic
     return nodes
 
 
-class _LazyPlayVars(Mapping[str, Any]):
+class LazyPlayVars(Mapping[str, Any]):
     """Play vars (with extra vars) as a role name sees them at load time: a value that is itself
     a template renders when read, so `rn: "{{ base }}-web"` works too."""
 
@@ -435,7 +435,7 @@ def _templated_role_name(name: Any, play_vars: dict[str, Any], location: Locatio
         return name
     templar = Templar()
     try:
-        return str(templar.template(name, _LazyPlayVars(play_vars, templar)))
+        return str(templar.template(name, LazyPlayVars(play_vars, templar)))
     except TemplateError as exc:
         raise ParseError(f"The role name {name!r} could not be templated with the play's vars and extra vars: "
                          f"{exc.message}", location) from None

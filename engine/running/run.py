@@ -17,6 +17,7 @@ from typing import Any, Optional, TextIO
 
 from ..transport.pool import Connections
 from ..core.errors import MiniplayError, source_excerpt
+from .prompts import ask_play_prompts
 from ..core.events import EventBus
 from ..loading.inventory import Inventory
 from ..loading.playbook import Loader
@@ -276,6 +277,9 @@ class Run:
         try:
             strategy = LinearStrategy(self)
             for play in playbook.plays:
+                if play.vars_prompt:  # asked before the play starts, as ansible-playbook does
+                    play.vars.update(ask_play_prompts(play.vars_prompt, play.vars, self.options.extra_vars,
+                                                      self.templar, lambda text: self.bus.emit("warning", text=text)))
                 if not strategy.run_play(play):
                     break
         finally:
