@@ -418,7 +418,8 @@ class TaskExecutor:
     def _is_target_module(task: "Task", result: dict[str, Any]) -> bool:
         """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
         module = result.get("_miniplay_module") or task.module
-        return module in target_modules() and module not in controller_actions() \
+        forwards = module in FORWARDING_ACTIONS  # the action only passes its module's result on
+        return module in target_modules() and (forwards or module not in controller_actions()) \
             and not result.get("_miniplay_early_failure")
 
     def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
@@ -522,6 +523,11 @@ class TaskExecutor:
 
 # Modules that Ansible runs through an action plugin of the same name (shell goes through command).
 ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri"})
+
+
+# Controller halves that hand back their target module's own result: a failure is the module's
+# ("Module failed: ..."), as Ansible words an async_status join that fails.
+FORWARDING_ACTIONS = frozenset({"async_status"})
 
 
 def module_failure(exc: WorkerError) -> dict[str, Any]:
