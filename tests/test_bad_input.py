@@ -210,3 +210,26 @@ def test_missing_playbook_as_ansible_core_words_it(tmp_path: Path) -> None:
     ours = miniplay("run", "absent.yml", cwd=tmp_path)
     assert (ours.rc, ours.stderr.rstrip("\n")) == (theirs.rc, theirs.stderr.rstrip("\n")) \
         == (1, "[ERROR]: the playbook: absent.yml could not be found")
+
+
+def test_flush_handlers_as_a_handler_stops_the_run_as_ansible_core_does(tmp_path: Path) -> None:
+    from reference import ansible_playbook, require_ansible
+
+    require_ansible()
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - debug: msg=x
+              changed_when: true
+              notify: flush
+          handlers:
+            - name: flush
+              meta: flush_handlers
+        """)
+    inventory = write(tmp_path / "hosts.ini", "localhost ansible_connection=local\n")
+    theirs = ansible_playbook("-i", str(inventory), str(playbook), cwd=tmp_path)
+    ours = miniplay("run", "-i", str(inventory), str(playbook), cwd=tmp_path)
+    assert (ours.rc, ours.stdout) == (theirs.rc, theirs.stdout)
+    assert ours.stderr.rstrip("\n") == theirs.stderr.rstrip("\n") == "[ERROR]: flush_handlers cannot be used as a handler"
+    assert ours.rc == 1 and "RUNNING HANDLER [flush]" in ours.stdout and "PLAY RECAP" not in ours.stdout

@@ -74,6 +74,7 @@ class LinearStrategy:
         self.run = run
         self.last_failure: dict[str, Outcome] = {}   # per host: what a rescue sees as ansible_failed_*
         self.play_failed = False
+        self.errors_cleared: set[str] = set()  # hosts a meta clear_host_errors reached while they were failing
         # one thread per host, so hosts waiting on async jobs never keep others from launching theirs
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(64, len(run.inventory.hosts) + 1),
                                                           thread_name_prefix="fork")
@@ -125,7 +126,9 @@ class LinearStrategy:
                 if self.play_failed:
                     break
         except _StopPlay:
-            pass
+            if self.run.options.force_handlers or self._truthy(play.get("force_handlers")):
+                # the play stopped (any_errors_fatal...): forced handlers still run for what was notified
+                self.flush_handlers(state, executor, [h for h in state.hosts if h not in self.run.unreachable_hosts])
         batch_failed = [h for h in state.hosts if h in self.run.dead_hosts]
         return not (self.play_failed or (batch_failed and len(batch_failed) == len(state.hosts)))
 
@@ -379,8 +382,15 @@ class LinearStrategy:
                                                        if not k.startswith("_ansible")}
             ok = yield from self._walk(state, host, block.rescue, path + (1,), params)
         if block.always and host not in self.run.unreachable_hosts:
+            self.errors_cleared.discard(host)
             always_ok = yield from self._walk(state, host, block.always, path + (2,), params)
+            # a meta clear_host_errors in the always takes the block's failure back, as in Ansible
+            # (the failure still counts in the recap; the host carries on and the exit code is 0)
+            if not ok and host in self.errors_cleared:
+                self.run.count(host, "failed")
+                ok = True
             ok = ok and always_ok
+            self.errors_cleared.discard(host)
         return ok
 
     # ------------------------------------------------------------------ handlers
@@ -463,6 +473,9 @@ class LinearStrategy:
         action = str(task.args.get("_raw_params", "")).strip()
         if action not in META_ACTIONS:
             raise MiniplayError(f"invalid meta action requested: {action}", task.location)
+        if handler and action == "flush_handlers":  # Ansible stops the run here, exit 1
+            self.run.bus.emit("task_start", task=task, name=name, handler=handler, hosts=list(params)[:1])
+            raise MiniplayError("flush_handlers cannot be used as a handler")
         hosts = list(params)
         deciding = hosts[:1] if action in META_ONCE else hosts
         outcomes: dict[str, Outcome] = {}
@@ -508,6 +521,7 @@ class LinearStrategy:
             state.removed.add(host)
             return f"ending play for {host}"
         if action == "clear_host_errors":
+            self.errors_cleared.update(hosts)  # those still in a failed block's always carry on after it
             for failed in list(self.run.dead_hosts):
                 if failed in state.hosts and failed not in self.run.unreachable_hosts:
                     self.run.dead_hosts.discard(failed)
