@@ -19,6 +19,15 @@ def skip_result(false_condition: Any) -> dict[str, Any]:
             "skip_reason": "Conditional result was False", "skipped": True}
 
 
+def is_failed(result: dict[str, Any]) -> bool:
+    """Whether a result counts as failed: a `failed_when` that held false wins over `failed`
+    (an `until` that ran out of retries sets `failed`, but `failed_when: false`-ish keeps the
+    task ok), as Ansible's TaskResult decides."""
+    if "failed_when_result" in result:
+        return bool(result["failed_when_result"])
+    return bool(result.get("failed"))
+
+
 def error_result(message: str, **extra: Any) -> dict[str, Any]:
     """A task that failed before (or instead of) running its module (shown without `changed`)."""
     return {"changed": False, "failed": True, "msg": message, "_miniplay_early_failure": True, **extra}
@@ -56,7 +65,7 @@ def loop_total(results: list[dict[str, Any]]) -> dict[str, Any]:
         total.update(changed=False, msg="All items skipped", skipped=True)
         return total
     total["skipped"] = False
-    if any(r.get("failed") for r in results):
+    if any(is_failed(r) for r in results):
         total.update(failed=True, msg="One or more items failed")
         if any(r.get("_miniplay_unignorable") for r in results):
             total["_miniplay_unignorable"] = True
@@ -103,7 +112,7 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
-        return bool(self.result.get("failed"))
+        return is_failed(self.result)
 
     @property
     def unreachable(self) -> bool:

@@ -21,7 +21,7 @@ from ..templating.filters import PluginFailed, user_message
 from ..core.argsplit import parse_kv
 from ..core.registry import (LOAD_TIME_ACTIONS, RAW_PARAMS_MODULES, TEMPLATED_ACTION, TEMPLATED_ACTION_ARGS,
                              canonical_name, controller_actions, supports_async, target_modules)
-from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
+from ..core.results import Outcome, add_lines, error_result, is_failed, keyword_failure, loop_total, normalize, registered, skip_result
 from ..templating.templar import has_embedded_template, is_template, remove_omitted
 from ..transport.worker import WorkerError
 
@@ -169,7 +169,7 @@ class TaskExecutor:
             if "label" in control and "_miniplay_include" in result:
                 result["_miniplay_include"]["label"] = label  # names the `included:` line, as in Ansible
             results.append(result)
-            status = "failed" if result.get("failed") else "skipped" if result.get("skipped") else \
+            status = "failed" if is_failed(result) else "skipped" if result.get("skipped") else \
                 "changed" if result.get("changed") else "ok"
             shown = censored(result) if no_log else result
             self.run.bus.emit("item_result", host=host, task=task, result=shown, status=status,
@@ -220,6 +220,8 @@ class TaskExecutor:
                 return result
             if not retrying:
                 break
+            if task.register:  # until sees the result as changed_when/failed_when left it (Ansible)
+                reg_view = view.child({task.register: registered(result)})
             try:
                 done = self._conditions(host, task, "until", until, reg_view, attempt)[0] if until \
                     else not result.get("failed")

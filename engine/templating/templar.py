@@ -226,9 +226,18 @@ class Templar:
 
     def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True,
                       escape_backslashes: bool = True) -> Any:
-        """Render one string; native keeps the Python type of a lone expression."""
+        """Render one string; native keeps the Python type of a lone expression.
+
+        As in Ansible, Jinja drops one final newline first: `"{{ [1] }}\n"` (a folded YAML
+        scalar) is the list, and a string result gets its newline back (`"x {{ 1 }}\n"`)."""
         if not is_template(text):
             return text
+        if native and text.endswith("\n"):
+            value = self._render_once(text[:-1], variables, native, escape_backslashes)
+            return value + "\n" if isinstance(value, str) else value
+        return self._render_once(text, variables, native, escape_backslashes)
+
+    def _render_once(self, text: str, variables: Mapping[str, Any], native: bool, escape_backslashes: bool) -> Any:
         template = self._compile(text, native, escape_backslashes)
         context = template.new_context(vars=_Scope(variables, template.environment.globals), shared=True)
         try:

@@ -287,6 +287,9 @@ class ConsoleRenderer:
         tag = self.host_tag(event)
         label = item_label(event.data)
         status = event.data["status"]
+        if result.get("failed") and status not in ("failed", "unreachable"):
+            # Ansible shows the error of a result marked failed even when failed_when kept it ok
+            self.error_block(event, result)
         if status == "failed" or status == "unreachable":
             self.error_block(event, result)
             if not result.get("_miniplay_show_reason"):  # Ansible shows a looped missing include once, no item line
