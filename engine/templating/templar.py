@@ -193,11 +193,13 @@ class Templar:
                                 select_hosts=self.select_hosts)
         return run_lookup(name, list(terms), context, kwargs, wantlist)
 
-    def _render_template_file(self, text: str, variables: Mapping[str, Any], searchpath: list[str]) -> str:
+    def _render_template_file(self, text: str, variables: Mapping[str, Any], searchpath: list[str],
+                              options: Optional[dict[str, Any]] = None) -> str:
         """A template file as lookup('template') renders it: trim_blocks, `{% include %}` found on
-        `searchpath`; Jinja drops the last newline of each file, the outer file's are given back."""
-        rendered = self.render_text(text, variables, {"trim_blocks": True, "keep_trailing_newline": False,
-                                                      "searchpath": searchpath})
+        `searchpath`, the lookup's delimiter options; Jinja drops the last newline of each file,
+        the outer file's are given back."""
+        settings = {"trim_blocks": True, **(options or {}), "keep_trailing_newline": False, "searchpath": searchpath}
+        rendered = self.render_text(text, variables, settings)
         missing = (len(text) - len(text.rstrip("\n"))) - (len(rendered) - len(rendered.rstrip("\n")))
         return rendered + "\n" * missing if missing > 0 else rendered
 

@@ -53,7 +53,7 @@ class LookupContext:
     search_paths: list[str]  # role dir, task file dir, playbook dir: where relative files are found
     render: Callable[[str, Mapping[str, Any]], Any]  # renders template text with variables
     # a template file, as the module does: (text, variables, search path for {% include %})
-    render_file: Optional[Callable[[str, Mapping[str, Any], list[str]], str]] = None
+    render_file: Optional[Callable[..., str]] = None
     warn: Optional[Callable[[str], None]] = None  # shows a warning (errors=warn); silent when None
     select_hosts: Optional[Callable[[str], list[str]]] = None  # inventory host pattern → host names
 
@@ -181,6 +181,10 @@ def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     return contents
 
 
+TEMPLATE_LOOKUP_OPTIONS = ("variable_start_string", "variable_end_string", "comment_start_string",
+                           "comment_end_string", "trim_blocks")
+
+
 @_lookup("template")
 def lookup_template(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     """Controller template files rendered with the host's variables (+ template_vars)."""
@@ -188,6 +192,8 @@ def lookup_template(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     if "ansible_managed" not in ctx.variables:  # as for the template module
         extra.setdefault("ansible_managed", "Ansible managed")
     variables: Mapping[str, Any] = ChainMap(extra, ctx.variables) if extra else ctx.variables
+    # the lookup's own Jinja options (delimiters, trim_blocks), as Ansible's template lookup takes them
+    options = {key: kwargs[key] for key in TEMPLATE_LOOKUP_OPTIONS if kwargs.get(key) is not None}
     rendered = []
     for term in terms:
         path = find_file(ctx, term, "templates")
@@ -200,7 +206,7 @@ def lookup_template(terms: list, ctx: LookupContext, kwargs: dict) -> list:
         searchpath = [os.path.dirname(path)]
         for base in ctx.search_paths:
             searchpath += [os.path.join(base, "templates"), base]
-        rendered.append(ctx.render_file(_read_text(path), variables, searchpath))
+        rendered.append(ctx.render_file(_read_text(path), variables, searchpath, options))
     return rendered
 
 
