@@ -40,6 +40,7 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 
 from ...core.errors import MiniplayError, TemplateError, UndefinedVariableError
 from ..filters import PluginFailed, is_list_like
+from .csvfile import lookup_csvfile
 from .password import lookup_password
 
 __all__ = ["LOOKUPS", "LookupContext", "run_lookup"]
@@ -437,6 +438,7 @@ def lookup_together(terms: list, ctx: LookupContext, kwargs: dict) -> list:
 
 
 _lookup("password")(lookup_password)
+_lookup("csvfile")(lookup_csvfile)
 
 
 @_lookup("random_choice")
