@@ -20,7 +20,7 @@ NAME_RULE = ("Variable names must be strings starting with a letter or underscor
 def run(ctx: ActionContext) -> dict[str, Any]:
     facts = {k: v for k, v in ctx.args.items() if k != "cacheable"}
     if not facts:
-        return {"failed": True, "changed": False,
+        return {"failed": True, "changed": False, "_miniplay_task_error": True,  # Ansible: "Task failed: No key..."
                 "msg": "No key/value pairs provided, at least one is required for this action to succeed"}
     written = [k for k in ctx.task.args if k != "cacheable"]
     for index, name in enumerate(facts):
