@@ -36,7 +36,8 @@ def run_playbook(path: str, inventory: Optional[list[str]] = None, extra_vars: O
     bus = events or EventBus()
     if console:
         bus.subscribe(ConsoleRenderer(stdout or sys.stdout, verbosity=options.verbosity))
-    loader = Loader(options.yaml_warnings, vault=options.vault_secrets)
+    loader = Loader(options.yaml_warnings, vault=options.vault_secrets, module_paths=options.module_path,
+                    config=options.config, extra_vars=options.extra_vars)
     playbook = loader.load_playbook(path)
     run = Run(options, bus, playbook_dir=playbook.basedir, loader=loader)
     return run.run_playbook(playbook)

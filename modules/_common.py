@@ -124,8 +124,7 @@ def _convert(name: str, value: Any, kind: str) -> Any:  # noqa: C901  (existing;
         return value
     try:
         if kind in ("str", "path"):
-            if isinstance(value, (dict, list)):
-                raise TypeError
+            # anything converts, containers too (`ping: {data: {a: 1}}` gives "{'a': 1}"), as Ansible's check_type_str
             text = value if isinstance(value, str) else ("True" if value is True else "False" if value is False else str(value))
             return os.path.expanduser(text) if kind == "path" else text
         if kind == "int":

@@ -1,7 +1,8 @@
 """package — install or remove packages with whatever package manager the host uses.
 
 Arguments:
-  name      package name(s), as the host's manager spells them (required)
+  name      package name(s), as the host's manager spells them (the manager may not need one:
+            `update_cache: true` alone refreshes apt's cache)
   state     present, absent, latest (whatever the manager supports)
   use       the manager module to use; auto (default) picks it like the `ansible_pkg_mgr`
             fact: apt on Debian-family hosts, dnf/dnf5 on Red Hat-family hosts, ...
@@ -34,7 +35,8 @@ BACKENDS = {"apt": apt}
 # package action passes every argument through); checked again by the backend's spec.
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     **{key: dict(value) for key, value in apt.ARGUMENT_SPEC.items() if key != "package"},
-    "name": {"type": "raw", "required": True},
+    # not required here: the manager decides (apt updates its cache with no name, as in Ansible)
+    "name": {"type": "raw"},
     "state": {"type": "str"},
     "use": {"type": "str", "default": "auto"},
 }
@@ -53,7 +55,8 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     # Hand the backend only what the user wrote: defaults are the backend's business.
     given = {key: value for key, value in args.items() if key != "use" and value is not None
              and value != ARGUMENT_SPEC[key].get("default")}
-    given["name"] = args["name"]
+    if args["name"] is not None:
+        given["name"] = args["name"]
     params = validate_args(backend.ARGUMENT_SPEC, given, f"ansible.legacy.{manager}",
                            getattr(backend, "MUTUALLY_EXCLUSIVE", ()), getattr(backend, "REQUIRED_ONE_OF", ()))
     return backend.main(params, ctx)

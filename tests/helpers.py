@@ -49,7 +49,7 @@ def miniplay(*args: str, cwd: Optional[Path] = None, env: Optional[dict[str, str
     if env:
         full_env.update(env)
     proc = subprocess.run([sys.executable, "-m", "miniplay", *args], cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=timeout, input=stdin)
+                          text=True, timeout=timeout, input="" if stdin is None else stdin)  # never a terminal
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
 
 

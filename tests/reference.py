@@ -116,6 +116,7 @@ def reference_env(cwd: Path, env: Optional[dict[str, str]] = None) -> dict[str, 
 def ansible_playbook(*args: str, cwd: Path, env: Optional[dict[str, str]] = None, timeout: float = 300) -> CliRun:
     """`ansible-playbook ARGS...` from the reference venv; stderr keeps Ansible's lines only."""
     proc = subprocess.run([require_ansible(), *args], cwd=cwd, env=reference_env(cwd, env), capture_output=True,
+                          stdin=subprocess.DEVNULL,  # never a terminal: vars_prompt takes its defaults
                           text=True, timeout=timeout)
     return CliRun(proc.returncode, proc.stdout, without_python_warnings(proc.stderr))
 

@@ -645,10 +645,12 @@ def test_async_on_an_action_that_cannot_run_async(tmp_path: Path, action: str) -
               async: 10
         """)
     result = miniplay("run", str(playbook), cwd=tmp_path)
-    assert result.rc == 4
+    assert result.rc == 2, "the task fails when it runs (as in Ansible), not the load"
     name = action.split(":")[0]
-    assert f"This action ({name}) does not support async." in result.stderr
-    assert f"Origin: {playbook}:5:" in result.stderr
+    assert f"[ERROR]: Task failed: This action ({name}) does not support async.\nOrigin: {playbook}:4:" \
+        in result.stdout
+    assert f'fatal: [localhost]: FAILED! => {{"msg": "This action ({name}) does not support async."}}' \
+        in result.stdout
 
 
 def test_runtime_errors_name_the_task_and_the_cause(tmp_path: Path, async_dir: Path) -> None:

@@ -222,3 +222,61 @@ def test_ansible_async_status_reads_our_job_files(tmp_path: Path) -> None:
         assert normalised(ours.debug_values()["last"]) == normalised(last)
     finally:
         stop_jobs(jobs)
+
+
+FAILURES = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Killed at its limit, joined later
+      shell: sleep 30
+      async: 4
+      poll: 0
+      register: slow
+    - name: Join that sees the job killed
+      async_status: jid={{ slow.ansible_job_id }}
+      register: killed
+      until: killed is finished
+      retries: 3
+      delay: 5
+      ignore_errors: true
+    - name: A job that fails
+      shell: exit 3
+      async: 10
+      poll: 0
+      register: failing
+    - command: sleep 1
+    - name: Join of a failed job
+      async_status: jid={{ failing.ansible_job_id }}
+      register: failed_join
+      ignore_errors: true
+    - debug: var=killed
+    - debug: var=failed_join
+"""
+
+
+def test_async_failures_match_ansible(tmp_path: Path) -> None:
+    """A join that finds the job killed at its limit, a failed job's join: the same lines
+    ("Module failed: Timeout exceeded") and registered values. (How many ASYNC POLL lines a polled
+    job that outlives its limit prints depends on each engine's speed, so it is not compared here.)"""
+    require_ansible()
+    inv = local_inventory(tmp_path / "hosts.ini")
+    playbook = write(tmp_path / "failures.yml", FAILURES)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        theirs_f = pool.submit(ansible_playbook, "-i", str(inv), str(playbook), cwd=tmp_path,
+                               env={"ANSIBLE_ASYNC_DIR": str(tmp_path / "theirs")})
+        ours_f = pool.submit(miniplay, "run", "-i", str(inv), str(playbook), cwd=tmp_path,
+                             env={"ANSIBLE_ASYNC_DIR": str(tmp_path / "ours")})
+        theirs, ours = theirs_f.result(), ours_f.result()
+    stop_jobs(tmp_path / "ours")
+    assert ours.rc == theirs.rc == 0, ours.stdout + theirs.stdout
+    assert "[ERROR]: Task failed: Module failed: Timeout exceeded" in ours.stdout
+    pid = re.compile(r'"child_pid": \d+')
+    mine = [pid.sub('"child_pid": <pid>', line) for line in normalise(ours.stdout).splitlines()]
+    reference = [pid.sub('"child_pid": <pid>', line) for line in normalise(theirs.stdout).splitlines()]
+    assert mine == reference
+    their_values, our_values = theirs.debug_values(), ours.debug_values()
+    for name in ("killed", "failed_join"):
+        mine_value, their_value = normalised(our_values[name]), normalised(their_values[name])
+        assert isinstance(mine_value.pop("child_pid", 0), int) and isinstance(their_value.pop("child_pid", 0), int)
+        assert mine_value == their_value, name

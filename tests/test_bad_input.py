@@ -25,12 +25,12 @@ LOAD_ERRORS = [
     ("hosts missing", "- name: x\n  tasks: []\n", "the field 'hosts' is required", "1:3"),
     ("bad loop keyword", "- hosts: localhost\n  tasks:\n    - debug: msg=x\n      with_itemz: [1]\n",
      "no lookup named 'itemz'", "4:7"),
-    ("async on debug", "- hosts: localhost\n  tasks:\n    - debug: msg=x\n      async: 10\n",
-     "This action (debug) does not support async.", "4:7"),
     ("negative poll", "- hosts: localhost\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: -1\n",
      "'poll' must be a non-negative integer", "5:7"),
-    ("unsupported keyword", "- hosts: localhost\n  vars_prompt: [{name: x}]\n  tasks: []\n",
-     "miniplay does not support 'vars_prompt'", "2:3"),
+    ("unsupported keyword", "- hosts: localhost\n  collections: [community.general]\n  tasks: []\n",
+     "miniplay does not support 'collections'", "2:3"),
+    ("vars_prompt without a name", "- hosts: localhost\n  vars_prompt: [{prompt: x}]\n  tasks: []\n",
+     "Invalid vars_prompt data structure, missing 'name' key", "2:17"),
     ("loop on import_tasks", "- hosts: localhost\n  tasks:\n    - import_tasks: other.yml\n      loop: [1]\n",
      "You cannot use loops on 'import_tasks' statements. You should use 'include_tasks' instead.", "3:7"),
     ("loop_control typo", "- hosts: localhost\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      loop_control: {loopvar: y}\n",
@@ -133,7 +133,7 @@ def test_missing_inventory_and_playbook(tmp_path: Path) -> None:
     result = miniplay("run", "-i", str(tmp_path / "nope.ini"), str(playbook))
     assert result.rc != 0 and "nope.ini" in result.stderr and "Traceback" not in result.stderr
     result = miniplay("run", str(tmp_path / "absent.yml"))
-    assert result.rc == 4 and "absent.yml" in result.stderr
+    assert result.rc == 1 and f"[ERROR]: the playbook: {tmp_path / 'absent.yml'} could not be found" in result.stderr
 
 
 def test_missing_vars_file_is_named(tmp_path: Path) -> None:
@@ -179,3 +179,57 @@ def test_unknown_handler_is_refused_before_running(tmp_path: Path) -> None:
     assert "The requested handler 'restart wbe' was not found" in result.stderr
     assert f"Origin: {playbook}:8:7" in result.stderr
     assert "PLAY [" not in result.stdout
+
+
+LOAD_ERRORS_AS_ANSIBLE = [
+    # (name, playbook text): refused while loading, with ansible-core's exit code 1 and its words
+    ("removed include", "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include: other.yml\n"),
+    ("missing import_tasks file", "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - import_tasks: missing.yml\n"),
+]
+
+
+@pytest.mark.parametrize("name,text", LOAD_ERRORS_AS_ANSIBLE, ids=[c[0] for c in LOAD_ERRORS_AS_ANSIBLE])
+def test_load_errors_as_ansible_core_words_them(tmp_path: Path, name: str, text: str) -> None:
+    from reference import ansible_playbook, require_ansible
+
+    require_ansible()
+    write(tmp_path / "other.yml", "- debug: msg=hi\n")
+    playbook = write(tmp_path / "site.yml", text)
+    inventory = write(tmp_path / "hosts.ini", "localhost ansible_connection=local\n")
+    theirs = ansible_playbook("-i", str(inventory), str(playbook), cwd=tmp_path)
+    ours = miniplay("run", "-i", str(inventory), str(playbook), cwd=tmp_path)
+    assert (ours.rc, ours.stdout, ours.stderr) == (theirs.rc, theirs.stdout, theirs.stderr)
+    assert ours.rc == 1
+
+
+def test_missing_playbook_as_ansible_core_words_it(tmp_path: Path) -> None:
+    from reference import ansible_playbook, require_ansible
+
+    require_ansible()
+    theirs = ansible_playbook("absent.yml", cwd=tmp_path)
+    ours = miniplay("run", "absent.yml", cwd=tmp_path)
+    assert (ours.rc, ours.stderr.rstrip("\n")) == (theirs.rc, theirs.stderr.rstrip("\n")) \
+        == (1, "[ERROR]: the playbook: absent.yml could not be found")
+
+
+def test_flush_handlers_as_a_handler_stops_the_run_as_ansible_core_does(tmp_path: Path) -> None:
+    from reference import ansible_playbook, require_ansible
+
+    require_ansible()
+    playbook = write(tmp_path / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - debug: msg=x
+              changed_when: true
+              notify: flush
+          handlers:
+            - name: flush
+              meta: flush_handlers
+        """)
+    inventory = write(tmp_path / "hosts.ini", "localhost ansible_connection=local\n")
+    theirs = ansible_playbook("-i", str(inventory), str(playbook), cwd=tmp_path)
+    ours = miniplay("run", "-i", str(inventory), str(playbook), cwd=tmp_path)
+    assert (ours.rc, ours.stdout) == (theirs.rc, theirs.stdout)
+    assert ours.stderr.rstrip("\n") == theirs.stderr.rstrip("\n") == "[ERROR]: flush_handlers cannot be used as a handler"
+    assert ours.rc == 1 and "RUNNING HANDLER [flush]" in ours.stdout and "PLAY RECAP" not in ours.stdout

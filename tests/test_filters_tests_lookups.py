@@ -522,8 +522,16 @@ def test_error_names_the_plugin_like_ansible() -> None:
 @pytest.mark.parametrize("expression", ["nope | to_json", "nope | ternary('a', 'b')", "nope is failed",
                                         "[nope] | to_nice_yaml", "{} | combine(nope)"])
 def test_undefined_input_is_jinjas_undefined_error(expression: str) -> None:
+    """A plugin given an undefined argument hands that undefined value on (Ansible 2.19), so
+    any use of the result fails with Jinja's own message, naming the variable."""
     with pytest.raises(jinja2.UndefinedError, match="'nope' is undefined"):
-        evaluate(expression)
+        str(evaluate(expression))
+
+
+@pytest.mark.parametrize("expression", ["'k' | extract(nope) | default('a')", "nope | to_json | default('a')",
+                                        "(nope is failed) | default('a')", "{} | combine(nope) | default('a')"])
+def test_undefined_argument_reaches_default(expression: str) -> None:
+    assert evaluate(expression) == "a"
 
 
 def test_strftime_uses_local_time_by_default() -> None:

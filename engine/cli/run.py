@@ -18,7 +18,7 @@ def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
     if options.verbosity:
         sys.stdout.write(config_banner(option_values.get("config_file"), options.verbosity))
     loader = Loader(options.yaml_warnings, vault=options.vault_secrets, module_paths=options.module_path,
-                    config=options.config)
+                    config=options.config, extra_vars=options.extra_vars)
     playbooks = [loader.load_playbook(path) for path in args.playbooks]
     if args.syntax_check:
         for shown in args.playbooks:

@@ -69,7 +69,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from ..planning.export import to_dot, to_json, to_mermaid
     from ..planning.graph import build_plan, load_for_plan
 
-    plan = build_plan(load_for_plan(args.playbook), args.inventory, _extra_vars(args.extra_vars), args.limit,
+    extra_vars = _extra_vars(args.extra_vars)
+    plan = build_plan(load_for_plan(args.playbook, extra_vars), args.inventory, extra_vars, args.limit,
                       only_host=args.host)
     if args.format == "json":
         text = json.dumps(to_json(plan), indent=2, default=str) + "\n"
@@ -89,7 +90,7 @@ def plan_findings(paths: list[str], inventory: list[str], extra_vars: dict[str, 
 
     out = []
     for path in paths:
-        plan = build_plan(load_for_plan(path), inventory, extra_vars, limit)
+        plan = build_plan(load_for_plan(path, extra_vars), inventory, extra_vars, limit)
         out.append((plan, check_plan(plan, check_mode)))
     return out
 

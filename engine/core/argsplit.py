@@ -16,7 +16,6 @@ from .errors import Location, ParseError
 RAW_OPTION_KEYS = frozenset(
     {"creates", "removes", "chdir", "executable", "warn", "stdin", "stdin_add_newline", "strip_empty_ends"}
 )
-_KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _ESCAPE = re.compile(r"""\\(?:U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|N\{[^}]+\}|[\\'"abfnrtv])""")
 
 
@@ -84,6 +83,20 @@ def unquote(word: str) -> str:
     return word
 
 
+def _split_key(word: str) -> tuple[str | None, str]:
+    """`key=value` at the first `=` that is neither the word's first character nor escaped.
+
+    The key may be a template (`set_fact: "{{ item }}=moo"`): it is rendered when the task
+    runs, as Ansible does. A word whose every `=` is escaped is free text, `\\=` unescaped.
+    """
+    position = word.find("=", 1)
+    while position > 0 and word[position - 1] == "\\":
+        position = word.find("=", position + 1)
+    if position < 0:
+        return None, word.replace("\\=", "=") if "=" in word[1:] else word
+    return word[:position], word[position + 1:]
+
+
 def parse_kv(text: str, raw_params: bool, location: Location | None = None) -> dict[str, Any]:
     """`a=1 b="x y" rest` → {"a": "1", "b": "x y", "_raw_params": "rest"}.
 
@@ -98,9 +111,9 @@ def parse_kv(text: str, raw_params: bool, location: Location | None = None) -> d
     raw_words: list[str] = []
     for word in split_args(text, location):
         word = decode_escapes(word)
-        match = _KEY_RE.match(word)
-        if match and (not raw_params or match.group(1) in RAW_OPTION_KEYS):
-            options[match.group(1)] = unquote(match.group(2))
+        key, value = _split_key(word)
+        if key is not None and (not raw_params or key in RAW_OPTION_KEYS):
+            options[key.strip()] = unquote(value.strip())
         else:
             raw_words.append(word)
     if raw_words:

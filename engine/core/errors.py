@@ -88,6 +88,13 @@ class ParseError(MiniplayError):
     exit_code = 4
 
 
+class LoadError(MiniplayError):
+    """A playbook that parses but uses something Ansible refuses while loading it (a removed
+    action, a missing imported file): ansible-playbook exits 1 for these, not 4."""
+
+    exit_code = 1
+
+
 class InventoryError(ParseError):
     """An inventory file that cannot be read or understood."""
 

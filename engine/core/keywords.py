@@ -31,8 +31,6 @@ PLAY = frozenset(
 
 # Known to Ansible, not run by miniplay: refused at load time, naming the keyword.
 UNSUPPORTED = {
-    "debugger": "the task debugger is interactive and miniplay has none",
-    "vars_prompt": "miniplay never prompts during a run; pass the values with -e",
     "gather_subset": None,
     "gather_timeout": None,
     "fact_path": None,

@@ -91,6 +91,8 @@ class Play:
     name: Optional[str] = None
     vars: dict[str, Any] = field(default_factory=dict)
     vars_files: list[Any] = field(default_factory=list)
+    vars_files_where: list[Location] = field(default_factory=list)  # where each vars_files entry is written
+    vars_prompt: list[dict[str, Any]] = field(default_factory=list)  # asked when the play starts
     pre_tasks: list[Node] = field(default_factory=list)
     tasks: list[Node] = field(default_factory=list)
     post_tasks: list[Node] = field(default_factory=list)

@@ -25,7 +25,14 @@ ASYNC_ACTIONS_EXCLUDED = frozenset(
     {"copy", "template", "fetch", "script", "slurp", "raw", "async_status"}
 )
 
-MODULE_ALIASES = {"systemd_service": "systemd", "include": "include_tasks"}
+MODULE_ALIASES = {"systemd_service": "systemd"}
+# `action: "{{ pkg_mgr }} name=x"`: the loader's module name for an action known only when the task
+# runs; its arguments stay one string under TEMPLATED_ACTION_ARGS until then.
+TEMPLATED_ACTION = "_templated_action"
+TEMPLATED_ACTION_ARGS = "_templated_action_args"
+# Actions Ansible has removed: the loader refuses them with Ansible's message.
+REMOVED_ACTIONS = {"include": "Use include_tasks or import_tasks instead. This feature was removed from "
+                              "ansible-core in a release after 2023-05-16."}
 
 
 def modules_dir() -> str:

@@ -39,6 +39,8 @@ class ResultNotes:
     origin_text: Optional[str] = None   # shown for a task with no source line (a role's implicit check)
     action_raised: bool = False         # an action's own error (Ansible's AnsibleActionFail wording)
     module_failed: bool = False         # an action handed the work to its module: "Module failed"
+    task_error: bool = False            # refused before any action ran ("Task failed: MESSAGE")
+    module: Optional[str] = None        # the module a templated `action:` named when it ran
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> ResultNotes:
@@ -54,7 +56,8 @@ class ResultNotes:
                    help=result.get("_miniplay_help"), header=result.get("_miniplay_header"),
                    origin_text=result.get("_miniplay_origin_text"),
                    action_raised=bool(result.get("_miniplay_action_raised")),
-                   module_failed=bool(result.get("_miniplay_module_failed")))
+                   module_failed=bool(result.get("_miniplay_module_failed")),
+                   task_error=bool(result.get("_miniplay_task_error")), module=result.get("_miniplay_module"))
 
 
 NO_NOTES = ResultNotes()
@@ -82,6 +85,15 @@ def _has_notes(result: dict[str, Any]) -> bool:
 def skip_result(false_condition: Any) -> dict[str, Any]:
     return {"changed": False, "false_condition": false_condition,
             "skip_reason": "Conditional result was False", "skipped": True}
+
+
+def is_failed(result: dict[str, Any]) -> bool:
+    """Whether a result counts as failed: a `failed_when` that held false wins over `failed`
+    (an `until` that ran out of retries sets `failed`, but `failed_when: false`-ish keeps the
+    task ok), as Ansible's TaskResult decides."""
+    if "failed_when_result" in result:
+        return bool(result["failed_when_result"])
+    return bool(result.get("failed"))
 
 
 def error_result(message: str, **extra: Any) -> dict[str, Any]:
@@ -121,7 +133,7 @@ def loop_total(results: list[dict[str, Any]]) -> dict[str, Any]:
         total.update(changed=False, msg="All items skipped", skipped=True)
         return total
     total["skipped"] = False
-    if any(r.get("failed") for r in results):
+    if any(is_failed(r) for r in results):
         total.update(failed=True, msg="One or more items failed")
         if any(r.get("_miniplay_unignorable") for r in results):
             total["_miniplay_unignorable"] = True
@@ -173,7 +185,7 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
-        return bool(self.result.get("failed"))
+        return is_failed(self.result)
 
     @property
     def unreachable(self) -> bool:

@@ -20,7 +20,7 @@ from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 
-from .errors import Location, ParseError, source_excerpt
+from .errors import LoadError, Location, ParseError, source_excerpt
 
 try:
     from _ruamel_yaml import CParser
@@ -206,8 +206,10 @@ def load_yaml_file(path: str, warnings: Optional[list[str]] = None, vault: Any =
             from .vault_secrets import decrypt_file_data
 
             text = decrypt_file_data(text.encode("utf-8"), path, vault).decode("utf-8")
-    except FileNotFoundError:
-        raise ParseError(f"Unable to retrieve file contents: could not find or access '{path}'") from None
+    except FileNotFoundError:  # Ansible's three lines, and its exit code 1
+        raise LoadError(f"Unable to retrieve file contents.\nCould not find or access '{path}' on the Ansible "
+                        "Controller.\nIf you are using a module and expect the file to exist on the remote, see the "
+                        f"remote_src option: [Errno 2] No such file or directory: '{path}'") from None
     except OSError as exc:
         raise ParseError(f"Unable to read '{path}': {exc.strerror}") from None
     return load_yaml_text(text, path, warnings=warnings)

@@ -13,11 +13,21 @@ import re
 from typing import Any, Optional
 
 from ..core import keywords as kw
-from ..core.argsplit import parse_kv
-from ..core.errors import Location, MiniplayError, ParseError
+from ..core.argsplit import parse_kv, split_args
+from ..core.errors import LoadError, Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
-from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
+from ..core.registry import (
+    LOAD_TIME_ACTIONS,
+    RAW_PARAMS_MODULES,
+    REMOVED_ACTIONS,
+    TEMPLATED_ACTION,
+    TEMPLATED_ACTION_ARGS,
+    all_names,
+    canonical_name,
+    suggest,
+)
 from ..core.yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
+from ..templating.templar import is_template
 from .foreign_modules import ForeignModule, ForeignModules
 from .roles import RoleLoadState, import_role, load_play_roles  # roles are their own room
 
@@ -55,16 +65,23 @@ def check_notified_handlers(play: Play) -> None:
                                           task.where("notify"))
 
 
+DEBUGGER_WARNING = ("'debugger' is accepted and ignored: miniplay has no task debugger, so a failed task "
+                    "fails as it would without one")
+
+
 class Loader:
     """Loads playbooks and task files; remembers the include chain to refuse loops."""
 
     def __init__(self, warnings: Optional[list[str]] = None, vault: Any = None,
-                 module_paths: Optional[list[str]] = None, config: Optional[dict[str, Any]] = None) -> None:
+                 module_paths: Optional[list[str]] = None, config: Optional[dict[str, Any]] = None,
+                 extra_vars: Optional[dict[str, Any]] = None) -> None:
         """`warnings`: where duplicate YAML keys are reported (the run's `Options.yaml_warnings`);
         `vault` (VaultSecrets) decrypts vault-encrypted playbooks, task and vars files;
-        `module_paths` (-M) and `config` (ansible.cfg) say where modules written for Ansible are."""
+        `module_paths` (-M) and `config` (ansible.cfg) say where modules written for Ansible are;
+        `extra_vars` (-e): role names may use them."""
         self.warnings: list[str] = warnings if warnings is not None else []
         self.vault = vault
+        self.extra_vars: dict[str, Any] = dict(extra_vars or {})
         self._chain: list[str] = []
         self._next_uid = 0
         self.role_state: Optional[RoleLoadState] = None   # what import_role leaves for the play being loaded
@@ -79,6 +96,8 @@ class Loader:
     # ------------------------------------------------------------------ playbooks
     def load_playbook(self, path: str) -> Playbook:
         full = os.path.abspath(path)
+        if not os.path.exists(full):
+            raise LoadError(f"the playbook: {path} could not be found")
         self.foreign.set_playbook_dir(os.path.dirname(full))
         return Playbook(path=full, plays=self._load_plays(full, {}), written_path=path)
 
@@ -134,8 +153,13 @@ class Loader:
             basedir=basedir,
         )
         play.keywords.setdefault("gather_facts", True)
+        play.vars_prompt = self._vars_prompt(data, path)
+        play.keywords.pop("vars_prompt", None)
         if not isinstance(play.vars_files, list):
             play.vars_files = [play.vars_files]
+            play.vars_files_where = [value_location(data, "vars_files", path)]
+        else:
+            play.vars_files_where = [item_location(data["vars_files"], i, path) for i in range(len(play.vars_files))]
         for section in ("pre_tasks", "tasks", "post_tasks"):
             setattr(play, section, self.load_task_list(data.get(section), path, inherited, key_location(data, section, path)))
 
@@ -251,6 +275,7 @@ class Loader:
         allowed = kw.HANDLER if handler else kw.TASK
         collections = to_plain(data.get("collections", inherited.get("collections")) or [], path)
         self._task_context = (role_path, [str(c) for c in collections] if isinstance(collections, list) else [])
+        self._refuse_removed_action(data, location)
         action_keys, unknown = [], []
         for key in data:
             if key in allowed or (isinstance(key, str) and key.startswith("with_")):
@@ -277,7 +302,7 @@ class Loader:
         written, args = self._action_and_args(action_key, data[action_key], path, key_location(data, action_key, path))
         if action_key == "local_action":
             keywords["delegate_to"] = "localhost"
-        module = self.module_name(written)
+        module = TEMPLATED_ACTION if is_template(written) else self.module_name(written)
         if module is None:
             raise ParseError(self.not_found_message(written, all_names()), key_location(data, action_key, path))
         if "args" in data:
@@ -297,6 +322,8 @@ class Loader:
             if key in keywords:
                 keywords[key] = self._as_list(keywords[key])
         keywords["tags"] = list(inherited.get("tags", [])) + self._tags(data.get("tags"))
+        if module in ("include_tasks", "include_role"):  # what the included tasks inherit: not the include's own tags
+            keywords["_parent_tags"] = list(inherited.get("tags", []))
         keywords["vars"] = {**inherited.get("vars", {}),
                             **self._vars_dict(data.get("vars"), path, key_location(data, "vars", path))}
         if "notify" in data:
@@ -320,11 +347,13 @@ class Loader:
     @staticmethod
     def _arg_value_locations(data: Any, action_key: Any, path: str) -> dict[str, Location]:
         """`arg:<name>` → where each module argument's value starts (from `args:` too), so
-        an error in one argument points at that argument."""
+        an error in one argument points at that argument; `argname:<name>` → where its name is
+        (a templated name that renders to something invalid is shown there)."""
         found: dict[str, Location] = {}
         for holder in (data.get("args"), data.get(action_key)):
             if isinstance(holder, dict):
                 found.update({f"arg:{k}": value_location(holder, k, path) for k in holder})
+                found.update({f"argname:{k}": key_location(holder, k, path) for k in holder})
         return found
 
     def _take_uid(self) -> int:
@@ -368,6 +397,9 @@ class Loader:
             if not isinstance(value, str) or not value.strip():
                 raise ParseError(f"'{key}' needs a module name", where)
             written, _, rest = value.strip().partition(" ")
+            if is_template(written):  # `action: "{{ pkg_mgr }} name=x"`: the module is known when the task runs
+                written = split_args(value.strip(), where)[0]
+                return written, {TEMPLATED_ACTION_ARGS: value.strip()[len(written):].strip()}
             module = self.module_name(written)
             return written, parse_kv(rest, module in RAW_PARAMS_MODULES, where) if rest.strip() else {}
         module = self.module_name(key)
@@ -432,11 +464,41 @@ class Loader:
             if key in ("async", "poll") and number < 0:
                 raise ParseError(f"'{key}' must be a non-negative integer, got {value!r}", key_location(data, key, path))
         async_value = keywords.get("async")
-        if async_value not in (None, 0, "0") and not supports_async(module):
+        # an action that cannot run async fails when it runs (ignore_errors, when and rescue apply), as in
+        # Ansible; only what is expanded while loading is refused here
+        if async_value not in (None, 0, "0") and module in LOAD_TIME_ACTIONS:
             raise ParseError(f"This action ({module}) does not support async.", key_location(data, "async", path))
         for key, why in kw.UNSUPPORTED.items():
             if key in keywords and why:
                 raise ParseError(f"miniplay does not support '{key}': {why}", key_location(data, key, path))
+        if keywords.get("debugger") and DEBUGGER_WARNING not in self.warnings:
+            self.warnings.append(DEBUGGER_WARNING)
+
+    @staticmethod
+    def _vars_prompt(data: dict, path: str) -> list[dict[str, Any]]:
+        """A play's `vars_prompt`: a list of mappings, each with a `name` (asked when the play starts)."""
+        entries = data.get("vars_prompt")
+        if entries is None:
+            return []
+        where = key_location(data, "vars_prompt", path)
+        if not isinstance(entries, list):
+            raise ParseError("'vars_prompt' must be a list of mappings, each with a 'name'", where)
+        prompts: list[dict[str, Any]] = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not entry.get("name"):
+                raise ParseError("Invalid vars_prompt data structure, missing 'name' key",
+                                 item_location(entries, index, path))
+            prompts.append(to_plain(entry, path))
+        return prompts
+
+    @staticmethod
+    def _refuse_removed_action(data: dict, location: Location) -> None:
+        """`include:` (removed in ansible-core 2.16): refused as 2.19 refuses it, exit 1."""
+        for name in map(str, data):
+            short = name.removeprefix("ansible.builtin.").removeprefix("ansible.legacy.")
+            if short in REMOVED_ACTIONS:
+                raise LoadError(f"The 'ansible.builtin.{short}' action plugin has been removed. "
+                                f"{REMOVED_ACTIONS[short]}", location)
 
     # ------------------------------------------------------------------ helpers
     def _check_keys(self, data: dict, allowed: frozenset[str], what: str, path: str) -> None:

@@ -37,13 +37,15 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from ..core import keywords as kw
-from ..core.errors import Location, MiniplayError, ParseError
+from ..core.errors import Location, MiniplayError, ParseError, TemplateError
 from ..core.model import Block, Node, Play, Task, iter_tasks
 from ..core.yamlfile import item_location, key_location, load_yaml_file, to_plain, value_location
+from ..templating.templar import Templar, contains_template, is_template
 from .varsfiles import load_vars_file
 
 DEFAULT_ROLES_PATH = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
@@ -111,6 +113,13 @@ class RoleInstance:
             merged.update(dep.exported_defaults())
         merged.update(self.defaults)
         return merged
+
+    def dependency_names(self) -> list[str]:
+        """Every role this one depends on, directly or not, dependencies of dependencies first."""
+        names: list[str] = []
+        for dep in self.deps:
+            names += dep.dependency_names() + [dep.name]
+        return list(dict.fromkeys(names))
 
     def exported_vars(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
@@ -309,6 +318,8 @@ class RoleBuilder:
         child["_role_defaults"] = defaults
         child["_role_params"] = params
         child["_role_tags"] = list(child["tags"])  # dynamic includes inside the role inherit these
+        # the role paths from this role up to the play's role (Ansible's ansible_search_path)
+        child["_role_chain"] = [role.path, *inherited.get("_role_chain", [])]
         context = {"vars": role_vars, "params": params, "defaults": {**parent.get("defaults", {}), **role.defaults}}
 
         nodes: list[Node] = []
@@ -436,7 +447,10 @@ def load_play_roles(loader: TasksFileLoader, roles_data: Any, path: str, inherit
     exports: list[RoleInstance] = []
     for index, entry in enumerate(roles_data):
         location = item_location(roles_data, index, path)
-        role = builder.load(builder.parse_entry(entry, location, path), location)
+        spec = builder.parse_entry(entry, location, path)
+        spec["name"] = _templated_role_name(spec["name"], {**play.vars, **getattr(loader, "extra_vars", {})},
+                                            spec["name_location"])
+        role = builder.load(spec, location)
         block, role_handlers = builder.compile(role, inherited, None, True)
         nodes.append(block)
         handlers += role_handlers
@@ -446,6 +460,15 @@ def load_play_roles(loader: TasksFileLoader, roles_data: Any, path: str, inherit
     state.exports, state.handlers = [], []
     play.handlers = _add_handlers(handlers, play.handlers)
     play.keywords["_role_names"] = list(dict.fromkeys(role.name for role in exports))  # role_names magic
+    # ansible_dependent_role_names / ansible_role_names: Ansible builds them from sets, so its order
+    # varies from run to run; here dependencies come first, in the order the roles load
+    dependent: list[str] = []
+    every: list[str] = []
+    for role in exports:
+        dependent += role.dependency_names()
+        every += role.dependency_names() + [role.name]
+    play.keywords["_dependent_role_names"] = list(dict.fromkeys(dependent))
+    play.keywords["_all_role_names"] = list(dict.fromkeys(every))
     if exports:
         defaults: dict[str, Any] = {}
         role_vars: dict[str, Any] = {}
@@ -455,6 +478,38 @@ def load_play_roles(loader: TasksFileLoader, roles_data: Any, path: str, inherit
         play.keywords["_role_export_defaults"] = defaults
         play.keywords["_role_export_vars"] = role_vars
     return nodes
+
+
+class LazyPlayVars(Mapping[str, Any]):
+    """Play vars (with extra vars) as a role name sees them at load time: a value that is itself
+    a template renders when read, so `rn: "{{ base }}-web"` works too."""
+
+    def __init__(self, values: dict[str, Any], templar: Templar) -> None:
+        self._values = values
+        self._templar = templar
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._values[key]
+        return self._templar.template(value, self) if contains_template(value) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _templated_role_name(name: Any, play_vars: dict[str, Any], location: Location) -> Any:
+    """A role name from a variable (`roles: ["{{ rn }}"]`), rendered with the play's vars and
+    extra vars as Ansible does when it loads the play (host and inventory vars are not known yet)."""
+    if not is_template(name):
+        return name
+    templar = Templar()
+    try:
+        return str(templar.template(name, LazyPlayVars(play_vars, templar)))
+    except TemplateError as exc:
+        raise ParseError(f"The role name {name!r} could not be templated with the play's vars and extra vars: "
+                         f"{exc.message}", location) from None
 
 
 def import_role(loader: TasksFileLoader, task: Task, inherited: dict[str, Any]) -> list[Node]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional
 
-from ..core.errors import ParseError, TemplateError
+from ..core.errors import ParseError, TemplateError, UndefinedVariableError
 from ..core.yamlfile import load_yaml_file, to_plain
 
 
@@ -20,26 +20,41 @@ def load_vars_file(path: str, warnings: Optional[list[str]] = None, vault: Any =
     return data
 
 
+def _first_existing(candidates: list[Any], basedir: str, render: Callable[[Any], Any]) -> Optional[str]:
+    """The first candidate file name (templated) that exists; an undefined variable propagates."""
+    for candidate in candidates:
+        try:
+            name = str(render(candidate))
+        except UndefinedVariableError:
+            raise
+        except TemplateError:
+            continue
+        path = name if os.path.isabs(name) else os.path.join(basedir, name)
+        if os.path.exists(path):
+            return path
+    return None
+
+
 def resolve_vars_files(entries: list[Any], basedir: str,
                        render: Callable[[Any], Any], warnings: Optional[list[str]] = None,
-                       vault: Any = None) -> list[tuple[str, dict[str, Any]]]:
+                       vault: Any = None,
+                       on_undefined: Optional[Callable[[int], None]] = None) -> list[tuple[str, dict[str, Any]]]:
     """(path, values) for each play vars_files entry; a list entry takes the first file that exists.
 
-    `render` templates a file name with the host's variables (a name may use them).
+    `render` templates a file name with the host's variables (a name may use them). An entry
+    whose name uses an undefined variable is skipped as a whole (`on_undefined` is told its
+    index), even when a later candidate of a first-found list would exist: Ansible warns
+    "skipping vars_files item due to an undefined variable" and does not fall back.
     """
     loaded: list[tuple[str, dict[str, Any]]] = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         candidates = entry if isinstance(entry, list) else [entry]
-        found = None
-        for candidate in candidates:
-            try:
-                name = str(render(candidate))
-            except TemplateError:
-                continue
-            path = name if os.path.isabs(name) else os.path.join(basedir, name)
-            if os.path.exists(path):
-                found = path
-                break
+        try:
+            found = _first_existing(candidates, basedir, render)
+        except UndefinedVariableError:
+            if on_undefined is not None:
+                on_undefined(index)
+            continue
         if found is None:
             if isinstance(entry, list):
                 raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")

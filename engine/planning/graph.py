@@ -67,8 +67,8 @@ class PlanLoader(Loader):
         return short if short in KNOWN_ANSIBLE_MODULES else None
 
 
-def load_for_plan(path: str) -> Playbook:
-    return PlanLoader().load_playbook(path)
+def load_for_plan(path: str, extra_vars: Optional[dict[str, Any]] = None) -> Playbook:
+    return PlanLoader(extra_vars=extra_vars).load_playbook(path)
 
 
 # ---------------------------------------------------------------------- values known before a run

@@ -9,17 +9,29 @@ result dict, never as an exception.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
-from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, source_excerpt
+from ..core.argsplit import parse_kv
+from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, UndefinedVariableError, source_excerpt
 from ..core.events import Conditional, HostResult, HostStart, ItemResult, Retry, TaskVars, WarningEvent
-from ..core.registry import controller_actions, target_modules
+from ..core.registry import (
+    LOAD_TIME_ACTIONS,
+    RAW_PARAMS_MODULES,
+    TEMPLATED_ACTION,
+    TEMPLATED_ACTION_ARGS,
+    canonical_name,
+    controller_actions,
+    supports_async,
+    target_modules,
+)
 from ..core.results import (
     Outcome,
     ResultNotes,
     add_lines,
     error_result,
+    is_failed,
     keyword_failure,
     loop_total,
     normalize,
@@ -28,7 +40,7 @@ from ..core.results import (
     visible,
 )
 from ..templating.filters import PluginFailed, user_message
-from ..templating.templar import has_embedded_template, remove_omitted
+from ..templating.templar import has_embedded_template, is_template, remove_omitted
 from ..transport.worker import WorkerError
 from .actions import ActionContext, ActionServices, get_action
 from .failures import module_failure
@@ -97,7 +109,7 @@ class TaskExecutor:
             except PluginFailed as exc:
                 result = {**error_result(exc.full_message), "_miniplay_error_at": _loop_where(task)}
             except TemplateError as exc:
-                result = keyword_failure(exc.message, _loop_where(task))
+                result = self._skip_or_loop_failure(host, task, view, exc)
             else:
                 result = self._run_loop(host, task, view, items, no_log)
         else:
@@ -143,6 +155,18 @@ class TaskExecutor:
             return list(value)
         raise NotAList(f"The `loop` value must resolve to a 'list', not '{type(value).__name__}'.")
 
+    def _skip_or_loop_failure(self, host: str, task: "Task", view: "VarsView", exc: TemplateError) -> dict[str, Any]:
+        """A loop that cannot be evaluated. As in Ansible, an undefined loop is an error only if
+        the task's `when` holds without the loop variable (`when: false` skips it)."""
+        if isinstance(exc, UndefinedVariableError):
+            try:
+                holds, false_condition = self._conditions(host, task, "when", task.when, view)
+            except TemplateError:
+                holds, false_condition = True, None
+            if not holds:
+                return skip_result(false_condition)
+        return keyword_failure(exc.message, _loop_where(task))
+
     def _run_loop(self, host: str, task: "Task", view: "VarsView", items: list[Any], no_log: bool) -> dict[str, Any]:
         control = task.get("loop_control") or {}
         templar = self.run.templar
@@ -179,7 +203,7 @@ class TaskExecutor:
             if "label" in control and "_miniplay_include" in result:
                 result["_miniplay_include"]["label"] = label  # names the `included:` line, as in Ansible
             results.append(result)
-            status = "failed" if result.get("failed") else "skipped" if result.get("skipped") else \
+            status = "failed" if is_failed(result) else "skipped" if result.get("skipped") else \
                 "changed" if result.get("changed") else "ok"
             shown = censored(result) if no_log else result
             if "diff" in shown and not self._diff_on(task, item_view):
@@ -357,6 +381,11 @@ class TaskExecutor:
 
     # ------------------------------------------------------------------ the action itself
     def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
+        if task.module == TEMPLATED_ACTION:
+            resolved = self._resolve_templated_action(task, view)
+            if isinstance(resolved, dict):
+                return resolved
+            return {**self._run_action(host, resolved, view), "_miniplay_module": resolved.module}
         try:
             args = remove_omitted(self._template_args(task, view))
             defaults = self._module_defaults(task, view)
@@ -373,6 +402,9 @@ class TaskExecutor:
         async_seconds, poll = settings["async"], settings["poll"]
         ctx = ActionContext(executor=self, services=self.run, host=host, task=task, args=args, vars=view, check_mode=check_mode,
                             diff=diff, environment=environment)
+        if async_seconds > 0 and not supports_async(task.module):
+            return {**error_result(f"This action ({task.module}) does not support async."),
+                    "_miniplay_task_error": True}
         try:
             if async_seconds > 0:
                 return self.run.jobs.run_async_task(ctx, task.module, args, async_seconds, poll)
@@ -383,6 +415,23 @@ class TaskExecutor:
             return {"unreachable": True, "changed": False, "msg": exc.message}
         except TemplateError as exc:
             return error_result(exc.message)
+
+    def _resolve_templated_action(self, task: "Task", view: "VarsView") -> "Task | dict[str, Any]":
+        """`action: "{{ pkg_mgr }} name=x"`: the module this host runs, named by its variables, as
+        Ansible resolves it when the task runs; a name that is no module fails the task."""
+        try:
+            written = str(self.run.templar.template(task.action, view)).strip()
+        except TemplateError as exc:
+            return error_result(f"Task failed: {exc.message}")
+        module = canonical_name(written)
+        if module is None or module in LOAD_TIME_ACTIONS:
+            return {**error_result(f"couldn't resolve module/action '{written}'. This often indicates a "
+                                   "misspelling, missing collection, or incorrect module path."),
+                    "_miniplay_task_error": True}
+        args = dict(task.args)
+        text = str(args.pop(TEMPLATED_ACTION_ARGS, "") or "")
+        parsed = parse_kv(text, module in RAW_PARAMS_MODULES and module != "set_fact", task.location) if text else {}
+        return dataclasses.replace(task, module=module, args={**args, **parsed})
 
     def _keyword_settings(self, task: "Task", view: "VarsView") -> dict[str, Any]:
         """The keywords that shape how the action runs, templated; a keyword that cannot be
@@ -409,17 +458,21 @@ class TaskExecutor:
 
     def _is_target_module(self, task: "Task", result: dict[str, Any]) -> bool:
         """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
-        from_module = task.module in target_modules() and task.module not in controller_actions() \
-            or self.run.loader.foreign.get(task.module) is not None \
+        module = result.get("_miniplay_module") or task.module
+        forwards = module in FORWARDING_ACTIONS  # the action only passes its module's result on
+        from_module = module in target_modules() and (forwards or module not in controller_actions()) \
+            or self.run.loader.foreign.get(module) is not None \
             or bool(result.get("_miniplay_module_failed"))  # an action that handed the work to its module
         return from_module and not result.get("_miniplay_early_failure")
 
     def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
-        """Render each argument, naming the one that failed as Ansible does."""
+        """Render each argument (its name too: `set_fact: {"v_{{ i }}": x}`), naming the one that
+        failed as Ansible does."""
         rendered: dict[str, Any] = {}
         for key, value in task.args.items():
             try:
-                rendered[key] = self.run.templar.template(value, view)
+                rendered[self.run.templar.template(key, view) if is_template(key) else key] = \
+                    self.run.templar.template(value, view)
             except TemplateError as exc:
                 raise TemplateError(f"Error while resolving value for '{key}': {user_message(exc)}") from None
         return rendered
@@ -533,6 +586,11 @@ class TaskExecutor:
 
 # Modules that Ansible runs through an action plugin of the same name (shell goes through command).
 ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri", "assemble"})
+
+
+# Controller halves that hand back their target module's own result: a failure is the module's
+# ("Module failed: ..."), as Ansible words an async_status join that fails.
+FORWARDING_ACTIONS = frozenset({"async_status"})
 
 
 def _take_includes(task: "Task", result: dict[str, Any]) -> tuple[list, list]:

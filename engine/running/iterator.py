@@ -74,6 +74,7 @@ class HostIterator:
     def __init__(self, run: IteratorServices) -> None:
         self.run = run
         self.last_failure: dict[str, Outcome] = {}   # per host: what a rescue sees as ansible_failed_*
+        self.errors_cleared: set[str] = set()  # hosts a meta clear_host_errors reached while they were failing
 
     def cursor(self, state: PlayState, host: str, nodes: list[Node]) -> Cursor:
         """A cursor over `nodes` (a play section, or handlers) for the host."""
@@ -149,6 +150,13 @@ class HostIterator:
                                                        if not k.startswith("_ansible")}
             ok = yield from self._walk(state, host, block.rescue, path + (1,), params)
         if block.always and host not in self.run.unreachable_hosts:
+            self.errors_cleared.discard(host)
             always_ok = yield from self._walk(state, host, block.always, path + (2,), params)
+            # a meta clear_host_errors in the always takes the block's failure back, as in Ansible
+            # (the failure still counts in the recap; the host carries on and the exit code is 0)
+            if not ok and host in self.errors_cleared:
+                self.run.count(host, "failed")
+                ok = True
             ok = ok and always_ok
+            self.errors_cleared.discard(host)
         return ok

@@ -5,9 +5,9 @@ Kept apart from the strategy, so another strategy (a `free` one) walks the same 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..core.errors import MiniplayError
+from ..core.errors import MiniplayError, source_excerpt
 from ..core.model import Play, Task
 from ..loading.varsfiles import resolve_vars_files
 from ..vars.layers import Layer
@@ -21,10 +21,12 @@ class PlayState:
     """One play (one serial batch) in progress: its hosts and which are still in it."""
 
     def __init__(self, variables: "VariableManager", templar: "Templar", play: Play, hosts: list[str],
-                 all_hosts: list[str], yaml_warnings: list[str], vault: Any = None) -> None:
+                 all_hosts: list[str], yaml_warnings: list[str], vault: Any = None,
+                 warn: Optional[Callable[[str], None]] = None) -> None:
         self.variables = variables
         self.yaml_warnings = yaml_warnings   # the run's: duplicate keys in the play's vars_files
         self.vault = vault                   # decrypts vault-encrypted vars files
+        self.warn = warn                     # shows a warning (a vars_files entry skipped)
         self.templar = templar
         self.play = play
         self.hosts = list(hosts)
@@ -47,11 +49,20 @@ class PlayState:
                 base.layers.insert(2, Layer("play vars", self.play.vars))
                 loaded = resolve_vars_files(self.play.vars_files, self.play.basedir,
                                             lambda name: base.templar.template(name, base), self.yaml_warnings,
-                                            self.vault)
+                                            self.vault, self._skipped_vars_file)
                 layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
             with self._lock:
                 self._vars_files[host] = layers
         return layers
+
+    def _skipped_vars_file(self, index: int) -> None:
+        """Ansible's warning for a vars_files entry skipped for an undefined variable (once per run)."""
+        if self.warn is None:
+            return
+        where = self.play.vars_files_where[index] if index < len(self.play.vars_files_where) else self.play.location
+        excerpt = source_excerpt(where.path, where.line, where.column)
+        self.warn("\n".join(["skipping vars_files item due to an undefined variable", f"Origin: {where}",
+                             *([""] + excerpt if excerpt else []), ""]))
 
     def task_name(self, task: Task, view: Any = None) -> str:
         """The banner name, templated with the host's vars when that works."""

@@ -30,6 +30,7 @@ from ..vars.manager import VariableManager
 from .customstats import CustomStats
 from .customstats import shown as show_custom_stats
 from .jobs import JobManager
+from .prompts import ask_play_prompts
 from .slots import ForkSlots
 from .strategy import LinearStrategy
 
@@ -55,7 +56,9 @@ class Run:
         self.bus = bus or EventBus()
         self.templar = Templar(select_hosts=lambda pattern: [host.name for host in self.inventory.select(pattern)],
                                vault=options.vault_secrets)
-        self.loader = loader or Loader(options.yaml_warnings, vault=options.vault_secrets)
+        self.loader = loader or Loader(options.yaml_warnings, vault=options.vault_secrets,
+                                       module_paths=options.module_path, config=options.config,
+                                       extra_vars=options.extra_vars)
         self.yaml_warnings = options.yaml_warnings   # duplicate YAML keys, until shown
         self.playbook_dir = os.path.abspath(playbook_dir)
         self.inventory_sources = list(options.inventory)
@@ -175,6 +178,9 @@ class Run:
         try:
             strategy = LinearStrategy(self)
             for play in playbook.plays:
+                if play.vars_prompt:  # asked before the play starts, as ansible-playbook does
+                    play.vars.update(ask_play_prompts(play.vars_prompt, play.vars, self.options.extra_vars,
+                                                      self.templar, self._warn))
                 if not strategy.run_play(play):
                     break
         finally:
@@ -190,6 +196,9 @@ class Run:
         return RunResult(stats=self.stats, exit_code=self.exit_code(),
                          registered={h: dict(s.registered) for h, s in self._host_states.items()},
                          custom_stats=custom)
+
+    def _warn(self, text: str) -> None:
+        self.bus.emit(WarningEvent(text=text))
 
     @property
     def foreign(self) -> "ForeignModules":

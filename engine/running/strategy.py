@@ -109,7 +109,8 @@ class LinearStrategy:
         for index, batch in enumerate(self._batches(play, hosts)):
             if index:
                 run.bus.emit(PlayStart(name=play.name or pattern, play=play))
-            state = PlayState(run.vars, run.templar, play, batch, hosts, run.yaml_warnings, run.options.vault_secrets)
+            state = PlayState(run.vars, run.templar, play, batch, hosts, run.yaml_warnings, run.options.vault_secrets,
+                               warn=lambda text: run.bus.emit(WarningEvent(text=text)))
             if not self._run_batch(state):
                 return False
         return True
@@ -133,7 +134,9 @@ class LinearStrategy:
                 if self.play_failed:
                     break
         except _StopPlay:
-            pass
+            if self.run.options.force_handlers or self._truthy(play.get("force_handlers")):
+                # the play stopped (any_errors_fatal...): forced handlers still run for what was notified
+                self.flush_handlers(state, executor, [h for h in state.hosts if h not in self.run.unreachable_hosts])
         batch_failed = [h for h in state.hosts if h in self.run.dead_hosts]
         return not (self.play_failed or (batch_failed and len(batch_failed) == len(state.hosts)))
 
@@ -415,6 +418,9 @@ class LinearStrategy:
         action = str(task.args.get("_raw_params", "")).strip()
         if action not in META_ACTIONS:
             raise MiniplayError(f"invalid meta action requested: {action}", task.location)
+        if handler and action == "flush_handlers":  # Ansible stops the run here, exit 1
+            self.run.bus.emit(TaskStart(task=task, name=name, handler=handler, hosts=list(params)[:1]))
+            raise MiniplayError("flush_handlers cannot be used as a handler")
         hosts = list(params)
         deciding = hosts[:1] if action in META_ONCE else hosts
         outcomes: dict[str, Outcome] = {}
@@ -460,6 +466,7 @@ class LinearStrategy:
             state.removed.add(host)
             return f"ending play for {host}"
         if action == "clear_host_errors":
+            self.iterator.errors_cleared.update(hosts)  # those still in a failed block's always carry on after it
             for failed in list(self.run.dead_hosts):
                 if failed in state.hosts and failed not in self.run.unreachable_hosts:
                     self.run.dead_hosts.discard(failed)

@@ -63,7 +63,9 @@ class _NativeEnvironment(nativetypes.NativeEnvironment):
 
 
 def _escape_backslashes(text: str, env: jinja2.Environment) -> str:
-    """Keep a YAML backslash literal inside Jinja string literals (`'\\1'` stays backslash-1), as Ansible does."""
+    """Keep a YAML backslash literal inside the string literals of `{{ }}` (`'\\1'` stays
+    backslash-1), as Ansible does: YAML already processed the escapes once. `{% %}` blocks
+    and bare conditionals keep Jinja's own escapes (`'a\\nb'` is three characters there)."""
     if "\\" not in text:
         return text
     try:
@@ -71,8 +73,13 @@ def _escape_backslashes(text: str, env: jinja2.Environment) -> str:
     except jinja2.TemplateSyntaxError:
         return text
     out = []
+    in_expression = False
     for _, kind, value in tokens:
-        if kind == "string":
+        if kind == "variable_begin":
+            in_expression = True
+        elif kind == "variable_end":
+            in_expression = False
+        elif kind == "string" and in_expression:
             value = value.replace("\\", "\\\\")
         out.append(value)
     return "".join(out)
@@ -159,7 +166,7 @@ class Templar:
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
         self.native_env = self._make_env(_NativeEnvironment)
         self.text_env = self._make_env(jinja2.Environment)
-        self._compiled: dict[tuple[bool, str], jinja2.Template] = {}
+        self._compiled: dict[tuple[bool, bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
         self.select_hosts = select_hosts
         self.vault = vault  # the run's VaultSecrets: inline vault values are decrypted when read
@@ -191,11 +198,21 @@ class Templar:
 
         context = LookupContext(variables=variables, search_paths=list(getattr(variables, "search_paths", [])),
                                 render=self.render_string,
-                                render_file=lambda text, values: self.render_text(text, values, {"trim_blocks": True}),
+                                render_file=self._render_template_file,
                                 select_hosts=self.select_hosts, vault=self.vault)
         plugin = self.collection_plugins.function("lookup", name) \
             if self.collection_plugins is not None and name.count(".") >= 2 and name not in LOOKUPS else None
         return run_lookup(name, list(terms), context, kwargs, wantlist, plugin)
+
+    def _render_template_file(self, text: str, variables: Mapping[str, Any], searchpath: list[str],
+                              options: Optional[dict[str, Any]] = None) -> str:
+        """A template file as lookup('template') renders it: trim_blocks, `{% include %}` found on
+        `searchpath`, the lookup's delimiter options; Jinja drops the last newline of each file,
+        the outer file's are given back."""
+        settings = {"trim_blocks": True, **(options or {}), "keep_trailing_newline": False, "searchpath": searchpath}
+        rendered = self.render_text(text, variables, settings)
+        missing = (len(text) - len(text.rstrip("\n"))) - (len(rendered) - len(rendered.rstrip("\n")))
+        return rendered + "\n" * missing if missing > 0 else rendered
 
     def _lookup_impl(self, context: Any, name: str, *terms: Any, **kwargs: Any) -> Any:
         wantlist = bool(kwargs.pop("wantlist", False))
@@ -206,13 +223,13 @@ class Templar:
         return self.run_lookup(name, list(terms), context.parent.variables, kwargs, True)
 
     # ------------------------------------------------------------------ rendering
-    def _compile(self, text: str, native: bool, escape: bool = True) -> jinja2.Template:
-        key = (native, text) if escape else (native, "\0raw\0" + text)
+    def _compile(self, text: str, native: bool, escape_backslashes: bool = True) -> jinja2.Template:
+        key = (native, escape_backslashes, text)
         template = self._compiled.get(key)
         if template is None:
             env = self.native_env if native else self.text_env
             try:
-                template = env.from_string(_escape_backslashes(text, env) if escape else text)
+                template = env.from_string(_escape_backslashes(text, env) if escape_backslashes else text)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(f"Syntax error in template: {exc.message}") from None
             if len(self._compiled) > 20000:
@@ -221,12 +238,20 @@ class Templar:
         return template
 
     def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True,
-                      escape: bool = True) -> Any:
-        """Render one string; native keeps the Python type of a lone expression. `escape=False`
-        for expressions (conditionals), where Ansible reads `"a\n"` as Jinja does, a newline."""
+                      escape_backslashes: bool = True) -> Any:
+        """Render one string; native keeps the Python type of a lone expression.
+
+        As in Ansible, Jinja drops one final newline first: `"{{ [1] }}\n"` (a folded YAML
+        scalar) is the list, and a string result gets its newline back (`"x {{ 1 }}\n"`)."""
         if not is_template(text):
             return text
-        template = self._compile(text, native, escape)
+        if native and text.endswith("\n"):
+            value = self._render_once(text[:-1], variables, native, escape_backslashes)
+            return value + "\n" if isinstance(value, str) else value
+        return self._render_once(text, variables, native, escape_backslashes)
+
+    def _render_once(self, text: str, variables: Mapping[str, Any], native: bool, escape_backslashes: bool) -> Any:
+        template = self._compile(text, native, escape_backslashes)
         context = template.new_context(vars=_Scope(variables, template.environment.globals), shared=True)
         try:
             if native:
@@ -289,13 +314,18 @@ class Templar:
 
     # ------------------------------------------------------------------ conditionals
     def evaluate(self, expression: Any, variables: Mapping[str, Any]) -> Any:
-        """Value of a bare expression (`until: r.rc == 0`); `{{ }}` around it is tolerated."""
+        """Value of a bare expression (`until: r.rc == 0`, `debug: var=`); `{{ }}` around it is tolerated.
+
+        A bare expression keeps Jinja's own string escapes (`'a\\nb' | length == 3`), as Ansible
+        does (its backslash escaping applies to `{{ }}` only); one written entirely inside
+        `{{ }}` is a template, and escapes as one."""
         if isinstance(expression, bool) or expression is None or isinstance(expression, (int, float)):
             return expression
         text = _bare_expression(expression)
+        wrapped = text != str(expression).strip()
         if is_template(text):  # embedded `{{ }}` inside the expression: render those first (Ansible 2.19)
             text = str(self.render_string(text, variables, native=False))
-        return self.render_string("{{ (" + text + ") }}", variables, escape=False)
+        return self.render_string("{{ (" + text + ") }}", variables, escape_backslashes=wrapped)
 
     def conditional(self, expression: Any, variables: Mapping[str, Any]) -> bool:
         """Evaluate one `when`-style entry; the result must be a boolean (Ansible 2.19)."""
@@ -354,6 +384,11 @@ class _Scope(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         try:
             return self.variables[key]
+        except UndefinedVariableError as exc:
+            # a variable whose own template is undefined (`d: "{{ nested_undefined }}"`) is itself
+            # undefined, as in Ansible: `d is undefined` holds, `d | default(x)` is x, any other
+            # use fails with the inner variable's message
+            return StrictChainableUndefined(hint=exc.message, name=key)
         except KeyError:
             return self.globals[key]
 

@@ -121,15 +121,30 @@ class VariableManager:
                 ansible_play_hosts_all=list(play.all_hosts),
                 ansible_play_name=play.play.display_name,
                 role_names=play.play.keywords.get("_role_names", []),
-                ansible_role_names=play.play.keywords.get("_role_names", []),
+                ansible_role_names=play.play.keywords.get("_all_role_names", []),
                 ansible_play_role_names=play.play.keywords.get("_role_names", []),
-                ansible_dependent_role_names=[],
+                ansible_dependent_role_names=play.play.keywords.get("_dependent_role_names", []),
             )
+        values["ansible_search_path"] = self.ansible_search_path(task)
         if task is not None and task.role:
             values["role_name"] = task.role
             values["role_path"] = task.role_path
             values["ansible_role_name"] = task.role
         return values
+
+    def ansible_search_path(self, task: Optional["Task"]) -> list[str]:
+        """Ansible's `ansible_search_path`: the role paths from this task's role up to the play's,
+        then the task file's directory, then the playbook's."""
+        paths: list[str] = list(task.keywords.get("_role_chain") or []) if task is not None else []
+        if task is not None and task.role_path and task.role_path not in paths:
+            paths.insert(0, task.role_path)
+        if task is not None and task.location.path:
+            task_dir = os.path.dirname(os.path.abspath(task.location.path))
+            if task_dir not in paths:
+                paths.append(task_dir)
+        if self.run.playbook_dir not in paths:
+            paths.append(self.run.playbook_dir)
+        return paths
 
     def view(self, host: str, play: Optional["PlayScope"], task: Optional["Task"] = None,
              params: Optional[dict[str, Any]] = None) -> VarsView:

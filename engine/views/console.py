@@ -129,7 +129,7 @@ class ConsoleRenderer(Reporter):
         if message.startswith("Task failed: ") or notes.error_at:
             head, sep, cause = message.partition(" failed: Error while resolving value for ")
             return message, head, ("Error while resolving value for " + cause) if sep else None
-        if message and notes.action_raised:  # an action's own error (AnsibleActionFail)
+        if message and (notes.action_raised or notes.task_error):  # an action's own error, or refused before any ran
             return f"Task failed: {message}", "", None
         if message:
             kind = "Module failed" if event.data.get("target_module") and not notes.cause else "Action failed"
@@ -281,7 +281,9 @@ class ConsoleRenderer(Reporter):
 
     @staticmethod
     def action(event: Event) -> str:
-        return event.task.module if event.task is not None else ""
+        """The module the task ran (for `action: "{{ x }}"`, the one its variables named)."""
+        resolved = notes_of(event).module
+        return resolved or (event.task.module if event.task is not None else "")
 
     def on_item_result(self, event: Event) -> None:
         result: dict[str, Any] = event.data["result"]
@@ -292,6 +294,9 @@ class ConsoleRenderer(Reporter):
         tag = self.host_tag(event)
         label = item_label(event.data)
         status = event.data["status"]
+        if result.get("failed") and status not in ("failed", "unreachable"):
+            # Ansible shows the error of a result marked failed even when failed_when kept it ok
+            self.error_block(event, result)
         if status == "failed" or status == "unreachable":
             self.error_block(event, result)
             if not notes_of(event).show_reason:  # Ansible shows a looped missing include once, no item line

@@ -25,6 +25,7 @@ from typing import Any
 from ...core import keywords as kw
 from ...loading.roles import INCLUDE_ROLE_ARGS, RoleNotFound
 from . import ActionContext
+from .include_tasks import inherited_tags
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -46,7 +47,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
                                                           f"{type(apply).__name__} instead"}
     inherited = {k: v for k, v in ctx.task.keywords.items() if k in kw.INHERITED}
     inherited.update({k: v for k, v in apply.items() if k in kw.INHERITED})
-    inherited["tags"] = list(ctx.task.keywords.get("_role_tags", [])) + [str(t) for t in _as_list(apply.get("tags"))]
+    inherited["tags"] = inherited_tags(ctx) + [str(t) for t in _as_list(apply.get("tags"))]
     inherited["when"] = _as_list(apply.get("when"))
     try:
         included = ctx.services.roles.include(ctx.executor.play.play, ctx.task, args, inherited)

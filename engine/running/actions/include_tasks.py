@@ -37,6 +37,13 @@ class MissingFile(TemplateError):
         super().__init__(f"Could not find or access '{path}' on the Ansible Controller.")
 
 
+def inherited_tags(ctx: ActionContext) -> list[str]:
+    """The tags the included tasks inherit: those of the play, blocks and role around the include
+    (never the include task's own tags, which decide only whether the include runs), as in Ansible."""
+    keywords = ctx.task.keywords
+    return list(keywords["_parent_tags"] if "_parent_tags" in keywords else keywords.get("_role_tags", []))
+
+
 def run(ctx: ActionContext) -> dict[str, Any]:
     name = ctx.args.get("_raw_params") or ctx.args.get("file")
     if not name:
@@ -53,7 +60,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     inherited.update({k: v for k, v in apply.items() if k in kw.INHERITED})
     inherited["tags"] = list(apply.get("tags", [])) if isinstance(apply.get("tags"), list) else \
         ([apply["tags"]] if apply.get("tags") else [])
-    inherited["tags"] = list(ctx.task.keywords.get("_role_tags", [])) + inherited["tags"]  # a role's tags reach in
+    inherited["tags"] = inherited_tags(ctx) + inherited["tags"]
     inherited["when"] = list(apply.get("when", [])) if isinstance(apply.get("when"), list) else \
         ([apply["when"]] if apply.get("when") else [])
     if isinstance(apply.get("vars"), dict):  # task vars of every included task

@@ -2,6 +2,8 @@
 
 The values are rendered now and frozen; they outrank play and task vars for the
 rest of the run on this host. `cacheable` is accepted and has no extra effect.
+A name may be a template (`set_fact: "{{ item }}=moo"`, `{"v_{{ i }}": x}`): the
+executor renders argument names, and the rendered name must be a valid variable name.
 """
 from __future__ import annotations
 
@@ -11,24 +13,30 @@ from typing import Any
 from . import ActionContext
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_RULE = ("Variable names must be strings starting with a letter or underscore character, "
+             "and contain only letters, numbers and underscores.")
 
 
 def run(ctx: ActionContext) -> dict[str, Any]:
     facts = {k: v for k, v in ctx.args.items() if k != "cacheable"}
-    if "_raw_params" in facts:
-        return {"failed": True, "changed": False,
-                "msg": "set_fact takes key=value pairs, got a free-form string: " + str(facts["_raw_params"])}
     if not facts:
-        return {"failed": True, "changed": False,
+        return {"failed": True, "changed": False, "_miniplay_task_error": True,  # Ansible: "Task failed: No key..."
                 "msg": "No key/value pairs provided, at least one is required for this action to succeed"}
-    for name in facts:
+    written = [k for k in ctx.task.args if k != "cacheable"]
+    for index, name in enumerate(facts):
         if not NAME.match(str(name)):
-            return {"failed": True, "changed": False,
-                    "msg": f"The variable name '{name}' is not valid. Variables must start with a letter or "
-                           "underscore character, and contain only letters, numbers and underscores."}
+            return invalid_name(ctx, str(name), written[index] if len(written) == len(facts) else None)
     holder = ctx.state
     delegate = ctx.task.get("delegate_to")
     if delegate and ctx.task.get("delegate_facts"):  # the facts belong to the delegated host
         holder = ctx.services.host_state(str(ctx.templar.template(delegate, ctx.vars)))
     holder.registered.update(facts)  # set_fact acts in check mode too, as in Ansible
     return {"changed": False, "ansible_facts": facts, "failed": False}
+
+
+def invalid_name(ctx: ActionContext, name: str, written: Any) -> dict[str, Any]:
+    """Ansible's failure for a bad name: the task, then the name as written as the cause."""
+    task = ctx.task
+    where = task.value_locations.get(f"argname:{written}") or task.value_where("_args", task.module)
+    return {"failed": True, "changed": False, "msg": f"Task failed: Invalid variable name '{name}'.",
+            "_miniplay_cause_at": where, "_miniplay_help": NAME_RULE}

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Mapping, Sequence, Set
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from jinja2 import Undefined
 from jinja2.exceptions import TemplateError as JinjaTemplateError
@@ -64,9 +64,11 @@ def require_defined(value: Any) -> None:
         value._fail_with_undefined_error()
 
 
-def _reject_undefined(args: tuple, kwargs: dict) -> None:
+def _first_undefined(args: tuple, kwargs: dict) -> Optional[Undefined]:
     for value in itertools.chain(args, kwargs.values()):
-        require_defined(value)
+        if isinstance(value, Undefined):
+            return value
+    return None
 
 
 def plugin(kind: str, name: str, *, allow_undefined: bool = False) -> Callable[[Callable], Callable]:
@@ -80,7 +82,9 @@ def plugin(kind: str, name: str, *, allow_undefined: bool = False) -> Callable[[
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
             if not allow_undefined:
-                _reject_undefined(args, kwargs)
+                undefined = _first_undefined(args, kwargs)
+                if undefined is not None:  # not called: the undefined value is the result (Ansible 2.19)
+                    return undefined
             try:
                 return fn(*args, **kwargs)
             except (JinjaTemplateError, PluginFailed):

@@ -42,7 +42,8 @@ class LookupContext:
     variables: Mapping[str, Any]  # the host's variables (lazy mapping)
     search_paths: list[str]  # role dir, task file dir, playbook dir: where relative files are found
     render: Callable[[str, Mapping[str, Any]], Any]  # renders template text with variables
-    render_file: Optional[Callable[[str, Mapping[str, Any]], str]] = None  # a template file, as the module does
+    # a template file, as the module does: (text, variables, search path for {% include %}, options)
+    render_file: Optional[Callable[..., str]] = None
     warn: Optional[Callable[[str], None]] = None  # shows a warning (errors=warn); silent when None
     select_hosts: Optional[Callable[[str], list[str]]] = None  # inventory host pattern → host names
     vault: Any = None  # the run's VaultSecrets: vault-encrypted files are read decrypted

@@ -58,6 +58,10 @@ def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     return contents
 
 
+TEMPLATE_LOOKUP_OPTIONS = ("variable_start_string", "variable_end_string", "comment_start_string",
+                           "comment_end_string", "trim_blocks")
+
+
 @register("template")
 def lookup_template(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     """Controller template files rendered with the host's variables (+ template_vars)."""
@@ -65,13 +69,21 @@ def lookup_template(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     if "ansible_managed" not in ctx.variables:  # as for the template module
         extra.setdefault("ansible_managed", "Ansible managed")
     variables: Mapping[str, Any] = ChainMap(extra, ctx.variables) if extra else ctx.variables
+    # the lookup's own Jinja options (delimiters, trim_blocks), as Ansible's template lookup takes them
+    options = {key: kwargs[key] for key in TEMPLATE_LOOKUP_OPTIONS if kwargs.get(key) is not None}
     rendered = []
     for term in terms:
         path = find_file(ctx, term, "templates")
         if path is None or not os.path.isfile(path):
             raise TemplateError(f"the template file {term} could not be found for the lookup")
-        render = ctx.render_file or ctx.render
-        rendered.append(render(read_text(path), variables))
+        if ctx.render_file is None:
+            rendered.append(ctx.render(read_text(path), variables))
+            continue
+        # `{% include %}` looks beside the template, then in each search path's templates/ and itself
+        searchpath = [os.path.dirname(path)]
+        for base in ctx.search_paths:
+            searchpath += [os.path.join(base, "templates"), base]
+        rendered.append(ctx.render_file(read_text(path), variables, searchpath, options))
     return rendered
 
 
