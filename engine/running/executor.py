@@ -17,8 +17,10 @@ from .actions import ActionContext, get_action
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, source_excerpt
 from ..templating.filters import PluginFailed, user_message
 from ..core.registry import controller_actions, target_modules
+from ..core.fieldtypes import as_flag
 from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
 from ..templating.templar import has_embedded_template, remove_omitted
+from .keyword_types import keyword_type_failure
 from ..transport.worker import WorkerError
 
 if TYPE_CHECKING:
@@ -65,7 +67,10 @@ class TaskExecutor:
         self.run.bus.emit("host_start", host=host, task=task)
         self._emit_var_sources(host, task, view)
         no_log = self._flag(task, "no_log", view)
-        if task.get("loop") is not None:
+        result = keyword_type_failure(task, lambda value: self.run.templar.template(value, view))
+        if result is not None:
+            pass
+        elif task.get("loop") is not None:
             try:
                 items = self._loop_items(task, view)
             except NotAList as exc:
@@ -416,9 +421,7 @@ class TaskExecutor:
             rendered = self.run.templar.template(value, view)
         except TemplateError:
             return False
-        if isinstance(rendered, str):
-            return rendered.strip().lower() in ("yes", "true", "on", "1")
-        return bool(rendered)
+        return as_flag(rendered)
 
     def _check_mode(self, task: "Task", view: "VarsView") -> bool:
         value = task.get("check_mode")

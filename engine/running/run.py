@@ -86,7 +86,8 @@ class PlayState:
             else:
                 base = self.run.vars.view(host, None)
                 base.layers.insert(2, Layer("play vars", self.play.vars))
-                loaded = resolve_vars_files(self.play.vars_files, self.play.basedir, base)
+                loaded = resolve_vars_files(self.play.vars_files, self.play.basedir, base,
+                                            self.play.value_locations.get("vars_files"))
                 layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
             with self._lock:
                 self._vars_files[host] = layers

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generator, Optional
 
 from ..core.errors import MiniplayError, TemplateError
 from .executor import TaskExecutor
+from .keyword_types import throttle_limit
 from ..core.model import Block, Node, Play, Task
 from ..core.results import Outcome
 from ..loading.roles import ROLE_MARK, first_run_of_role
@@ -184,7 +185,8 @@ class LinearStrategy:
         run_once = executor._flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
         throttle = task.get("throttle")
-        limiter = threading.BoundedSemaphore(int(throttle)) if throttle else None
+        limit = throttle_limit(throttle, lambda value: self.run.templar.template(value, first_view))
+        limiter = threading.BoundedSemaphore(limit) if limit else None
 
         tickets = {h: self.run.take_ticket() for h in targets}
 

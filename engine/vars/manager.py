@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..core.errors import ParseError, TemplateError
+from ..core.errors import Location, ParseError, TemplateError
 from .layers import HostVars, Layer, VarsView
 from ..core.yamlfile import load_yaml_file, to_plain
 
@@ -146,8 +146,10 @@ def load_vars_file(path: str) -> dict[str, Any]:
     return data
 
 
-def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView) -> list[tuple[str, dict[str, Any]]]:
-    """(path, values) for each play vars_files entry; a list entry takes the first file that exists."""
+def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView,
+                       where: Optional[Location] = None) -> list[tuple[str, dict[str, Any]]]:
+    """(path, values) for each play vars_files entry; a list entry takes the first file that exists.
+    `where` is the play's `vars_files:` value, named by the error for a missing file."""
     loaded: list[tuple[str, dict[str, Any]]] = []
     for entry in entries:
         candidates = entry if isinstance(entry, list) else [entry]
@@ -163,8 +165,8 @@ def resolve_vars_files(entries: list[Any], basedir: str, view: VarsView) -> list
                 break
         if found is None:
             if isinstance(entry, list):
-                raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")
+                raise ParseError(f"vars file {entry} was not found: none of the files in the list exists", where)
             name = str(entry)
-            raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.")
+            raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.", where)
         loaded.append((found, load_vars_file(found)))
     return loaded

@@ -1,0 +1,58 @@
+"""A task's scalar keywords checked on each host after templating, as Ansible post-validates them.
+
+Ansible converts a task's bool/int/float keywords (`run_once`, `become`, `no_log`,
+`timeout`, `retries`, `async`, ...) when the task is about to run on a host, after
+templating them with that host's variables; a value that does not convert fails the task on
+that host with `Error processing keyword 'X': The value 'abc' could not be converted to
+'bool'.` (exit 2), whether the value came from the task, its block or its play. The types
+come from the one table in `core.fieldtypes`.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from ..core import fieldtypes as ft
+from ..core.errors import TemplateError
+from ..core.results import keyword_failure
+from ..loading.keyword_check import KeywordError
+
+if TYPE_CHECKING:
+    from ..core.model import Task
+
+# keywords the executor already evaluates with its own error (the loop's items, per item)
+_LEFT_TO_THEIR_USERS = frozenset({"loop"})
+
+
+def keyword_type_failure(task: "Task", render: Callable[[Any], Any]) -> Optional[dict[str, Any]]:
+    """The task's failure result if one of its scalar keywords is not of its declared type on
+    this host, else None. A keyword whose template fails is left to the code that uses it
+    (its error names the template problem, and a loop variable may only exist per item)."""
+    for name in ft.TASK_SCALARS:
+        if name in _LEFT_TO_THEIR_USERS or name not in task.keywords:
+            continue
+        value = task.keywords[name]
+        if value is None:
+            continue
+        try:
+            rendered = render(value)
+        except TemplateError:
+            continue
+        try:
+            ft.convert(ft.FIELD_TYPES[name], rendered)
+        except ft.FieldTypeError as exc:
+            attribute = ft.ATTRIBUTE_NAMES.get(name, name)
+            return keyword_failure(f"Error processing keyword '{attribute}': {exc}", task.value_where(name))
+    return None
+
+
+def throttle_limit(value: Any, render: Callable[[Any], Any]) -> Optional[int]:
+    """How many hosts may run the task at once (None: no limit). Ansible treats 0 and
+    negative numbers as no limit and refuses a value that is not a number (exit 1)."""
+    if value in (None, ""):
+        return None
+    rendered = render(value) if ft.is_templated(value) else value
+    try:
+        limit = int(rendered)
+    except (TypeError, ValueError) as exc:
+        raise KeywordError(f"Failed to convert the throttle value to an integer: {exc}") from None
+    return limit if limit > 0 else None
