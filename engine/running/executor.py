@@ -67,7 +67,7 @@ class TaskExecutor:
         self.run.bus.emit("host_start", host=host, task=task)
         self._emit_var_sources(host, task, view)
         no_log = self._flag(task, "no_log", view)
-        result = keyword_type_failure(task, lambda value: self.run.templar.template(value, view))
+        result = keyword_type_failure(task, lambda value: self.run.templar.template(value, view), view.get)
         if result is not None:
             pass
         elif task.get("loop") is not None:

@@ -23,10 +23,12 @@ if TYPE_CHECKING:
 _LEFT_TO_THEIR_USERS = frozenset({"loop"})
 
 
-def keyword_type_failure(task: "Task", render: Callable[[Any], Any]) -> Optional[dict[str, Any]]:
+def keyword_type_failure(task: "Task", render: Callable[[Any], Any],
+                         host_var: Optional[Callable[[str], Any]] = None) -> Optional[dict[str, Any]]:
     """The task's failure result if one of its scalar keywords is not of its declared type on
     this host, else None. A keyword whose template fails is left to the code that uses it
-    (its error names the template problem, and a loop variable may only exist per item)."""
+    (its error names the template problem, and a loop variable may only exist per item).
+    `host_var` reads the host's variables: `ansible_port` sets the `port` keyword there."""
     for name in ft.TASK_SCALARS:
         if name in _LEFT_TO_THEIR_USERS or name not in task.keywords:
             continue
@@ -42,6 +44,15 @@ def keyword_type_failure(task: "Task", render: Callable[[Any], Any]) -> Optional
         except ft.FieldTypeError as exc:
             attribute = ft.ATTRIBUTE_NAMES.get(name, name)
             return keyword_failure(f"Error processing keyword '{attribute}': {exc}", task.value_where(name))
+    if host_var is not None and "port" not in task.keywords:
+        try:
+            port = host_var("ansible_port")
+            if port is not None:
+                ft.to_int(port)
+        except TemplateError:
+            return None
+        except ft.FieldTypeError as exc:
+            return keyword_failure(f"Error processing keyword 'port': {exc}", task.location)
     return None
 
 

@@ -19,6 +19,7 @@ from ..transport.pool import Connections
 from ..core.errors import MiniplayError
 from ..core.events import EventBus
 from ..loading.inventory import Inventory
+from .limit_check import check_limit_leaves_hosts
 from ..loading.playbook import Loader
 from ..core.model import Play, Playbook, Task
 from ..core.options import Options
@@ -263,6 +264,7 @@ class Run:
     def run_playbook(self, playbook: Playbook) -> RunResult:
         from .strategy import LinearStrategy
 
+        check_limit_leaves_hosts(self.inventory, self.options.limit)
         self.announce_load_warnings()
         self.bus.emit("playbook_start", path=playbook.path, plays=len(playbook.plays),
                       written=playbook.written_path or playbook.path)

@@ -305,6 +305,12 @@ def _plain_literal(value: Any) -> Any:
 # --------------------------------------------------------------------------
 
 
+class LimitFileMissing(InventoryError):
+    """`--limit @file` names a file that cannot be read (ansible-playbook exits 1)."""
+
+    exit_code = 1
+
+
 def split_patterns(pattern: Union[str, list[str], None]) -> list[str]:
     """Split a host pattern into terms: ``"a:&b,!c"`` style text, or a list of them.
 
@@ -963,7 +969,7 @@ class Inventory:
                 with open(path, encoding="utf-8") as handle:
                     terms.extend(line.strip() for line in handle if line.strip())
             except OSError:
-                raise InventoryError(f"Unable to find limit file {path}") from None
+                raise LimitFileMissing(f"Unable to find limit file {path}") from None
         return terms
 
     def _evaluate(self, terms: list[str], unmatched: list[str]) -> list[Host]:

@@ -30,6 +30,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         try:
             value = ctx.templar.evaluate(key, ctx.vars) if isinstance(name, str) else name
         except TemplateError as exc:
+            if exc.message.startswith("Recursive loop detected"):  # Ansible fails the task for this one
+                return {"failed": True, "changed": False,
+                        "msg": f"Task failed: Error while resolving `var` expression: {exc.message}"}
             value = f"<< error 1 - {exc.message} >>"
         result[key] = value
     else:
