@@ -21,6 +21,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 
 from .errors import Location, ParseError, source_excerpt
+from .textfile import read_text_file
+from .yamlbounds import MAX_DEPTH, ExpansionTooLarge, check_expansion
 
 try:
     from _ruamel_yaml import CParser
@@ -124,7 +126,13 @@ def _parse(text: str, path: str, pure: bool = False) -> Any:
 def load_yaml_text(text: str, path: str, pure: bool = False) -> Any:
     """Parse YAML text; syntax errors become a ParseError in Ansible's words, at the right line."""
     try:
-        return _parse(text, path, pure)
+        document = _parse(text, path, pure)
+        check_expansion(document)
+        return document
+    except ExpansionTooLarge as exc:
+        raise ParseError(f"YAML document refused: {exc}", Location(path)) from None
+    except RecursionError:
+        raise ParseError(f"YAML document refused: it nests more than {MAX_DEPTH} levels deep", Location(path)) from None
     except MarkedYAMLError as exc:
         message, line, column = describe_yaml_error(exc, text)
         raise ParseError(f"YAML parsing failed: {message}", Location(path, line, column),
@@ -191,8 +199,7 @@ def _value_hint(source: str) -> Optional[tuple[str, int]]:
 def load_yaml_file(path: str) -> Any:
     """Read and parse one YAML file; a missing file is a ParseError naming it."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        text = read_text_file(path)
     except FileNotFoundError:
         raise ParseError(f"Unable to retrieve file contents: could not find or access '{path}'") from None
     except OSError as exc:

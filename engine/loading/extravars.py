@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.argsplit import parse_kv
 from ..core.errors import CliError, MiniplayError
+from ..core.yamlbounds import check_expansion
 from ..core.yamlfile import load_yaml_file, load_yaml_text, to_plain
 
 
@@ -44,7 +45,8 @@ def _one(raw: str) -> dict[str, Any]:
     if text.startswith("{") or text.startswith("["):
         try:
             data = json.loads(text)
-        except ValueError:
+            check_expansion(data)
+        except (ValueError, RecursionError):  # not JSON, or JSON nested too deep: YAML says which, with a line
             data = to_plain(load_yaml_text(text, CLI_ORIGIN))  # a syntax error is a ParseError: exit 4
         if not isinstance(data, dict):
             raise _not_a_mapping(raw)

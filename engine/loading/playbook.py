@@ -18,6 +18,7 @@ from ..core.errors import Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
 from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, suggest, supports_async
 from ..core.yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
+from ..core.textfile import NotARegularFile
 from .keyword_check import check_keyword_types
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -64,6 +65,8 @@ class Loader:
     # ------------------------------------------------------------------ playbooks
     def load_playbook(self, path: str) -> Playbook:
         full = os.path.abspath(path)
+        if os.path.exists(full) and not os.path.isfile(full):  # /dev/zero, a FIFO: never opened
+            raise NotARegularFile(f"the playbook: {path} does not appear to be a file")
         return Playbook(path=full, plays=self._load_plays(full, {}, top=True), written_path=path)
 
     def _load_plays(self, path: str, extra_vars: dict[str, Any], top: bool = False) -> list[Play]:

@@ -25,6 +25,7 @@ from typing import Any
 from ...core import keywords as kw
 from ...loading.roles import INCLUDE_ROLE_ARGS, RoleNotFound, include_role
 from . import ActionContext
+from ..include_chain import extend_chain
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -48,6 +49,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     inherited.update({k: v for k, v in apply.items() if k in kw.INHERITED})
     inherited["tags"] = list(ctx.task.keywords.get("_role_tags", [])) + [str(t) for t in _as_list(apply.get("tags"))]
     inherited["when"] = _as_list(apply.get("when"))
+    too_deep = extend_chain(ctx.task, f"include_role {args.get('name') or args.get('role')}", inherited)
+    if too_deep is not None:
+        return too_deep
     try:
         included = include_role(ctx.run, ctx.executor.play.play, ctx.task, args, inherited)
     except RoleNotFound as exc:

@@ -13,6 +13,7 @@ from typing import Any
 from ...core import keywords as kw
 from ...core.errors import MiniplayError, TemplateError
 from . import ActionContext
+from ..include_chain import extend_chain
 
 
 def resolve(ctx: ActionContext, name: str) -> str:
@@ -58,6 +59,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         ([apply["when"]] if apply.get("when") else [])
     if isinstance(apply.get("vars"), dict):  # task vars of every included task
         inherited["vars"] = dict(apply["vars"])
+    too_deep = extend_chain(ctx.task, f"include_tasks {name}", inherited)
+    if too_deep is not None:
+        return too_deep
     try:
         nodes = ctx.run.load_include(path, inherited, ctx.task.role, ctx.task.role_path)
     except MiniplayError as exc:
