@@ -15,6 +15,7 @@ from typing import Any, Optional, Sequence
 
 from ..core.version import __version__
 from ..core.errors import CliError, MiniplayError
+from ..core.fdlimit import raise_open_files_limit
 from .visibility import COMMANDS as VISIBILITY_COMMANDS
 
 
@@ -186,6 +187,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     verbosity = getattr(args, "verbose", 0)
+    raise_open_files_limit()  # many hosts hold many descriptors: take what the hard limit allows
     try:
         return COMMANDS[args.command](args)
     except MiniplayError as exc:

@@ -21,6 +21,7 @@ from ..core.fieldtypes import as_flag
 from ..core.results import Outcome, add_lines, error_result, keyword_failure, loop_total, normalize, registered, skip_result
 from ..templating.templar import has_embedded_template, remove_omitted
 from .keyword_types import keyword_type_failure
+from ..core.fdlimit import out_of_descriptors_message
 from ..transport.worker import WorkerError
 
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ class TaskExecutor:
         except Exception as exc:
             import traceback
 
-            result = error_result(f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
+            result = error_result(out_of_descriptors_message(exc) or
+                                  f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
                                   exception=traceback.format_exc())
             self.run.bus.emit("host_result", host=host, task=task, result=result, status="failed", ignored=False,
                               loop=False, delegated_to=None, target_module=False)

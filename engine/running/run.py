@@ -20,6 +20,7 @@ from ..core.errors import MiniplayError
 from ..core.events import EventBus
 from ..loading.inventory import Inventory
 from .limit_check import check_limit_leaves_hosts
+from ..core.fdlimit import shortfall_warning
 from ..loading.playbook import Loader
 from ..core.model import Play, Playbook, Task
 from ..core.options import Options
@@ -266,6 +267,9 @@ class Run:
 
         check_limit_leaves_hosts(self.inventory, self.options.limit)
         self.announce_load_warnings()
+        short = shortfall_warning(len(self.inventory.select("all", self.options.limit)))
+        if short:
+            self.bus.emit("warning", text=short)
         self.bus.emit("playbook_start", path=playbook.path, plays=len(playbook.plays),
                       written=playbook.written_path or playbook.path)
         try:
