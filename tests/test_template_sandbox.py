@@ -88,6 +88,12 @@ def test_ordinary_templates_still_work(tmp_path: Path) -> None:
     ("[0] * 10**9", "[0] * 1000000000 is too big"),
     ("range(10**12) | list | length", "range(1000000000000) is too big"),
     ("7 ** 9999999", "7 ** 9999999 is too big"),
+    ("'x' | center(10**10)", "center(10000000000) is too big"),
+    ("'{:>1000000000}'.format('x')", "asks for a width of 1000000000"),
+    ("'%1000000000d' % 1", "asks for a width of 1000000000"),
+    ("'%1000000000d' | format(1)", "asks for a width of 1000000000"),
+    ("lookup('sequence', 'count=99999999')", "with_sequence would make 99999999 items"),
+    ("range(1, 10**30) | length", "range(1, 1000000000000000000000000000000) is too big"),
 ])
 def test_huge_work_is_refused_at_once(tmp_path: Path, expression: str, message: str) -> None:
     playbook = _playbook(tmp_path, [expression])

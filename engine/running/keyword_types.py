@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # keywords the executor already evaluates with its own error (the loop's items, per item)
 _LEFT_TO_THEIR_USERS = frozenset({"loop"})
 
+# string keywords whose template Ansible renders before the task runs (a failing one fails the task)
+_TEMPLATED_STRINGS = ("become_user", "become_method", "remote_user", "connection")
+
 
 def keyword_type_failure(task: "Task", render: Callable[[Any], Any],
                          host_var: Optional[Callable[[str], Any]] = None) -> Optional[dict[str, Any]]:
@@ -29,7 +32,8 @@ def keyword_type_failure(task: "Task", render: Callable[[Any], Any],
     this host, else None. A keyword whose template fails is left to the code that uses it
     (its error names the template problem, and a loop variable may only exist per item).
     `host_var` reads the host's variables: `ansible_port` sets the `port` keyword there."""
-    for name in ft.TASK_SCALARS:
+    looped = task.keywords.get("loop") is not None
+    for name in ft.TASK_SCALARS + _TEMPLATED_STRINGS:
         if name in _LEFT_TO_THEIR_USERS or name not in task.keywords:
             continue
         value = task.keywords[name]
@@ -37,7 +41,12 @@ def keyword_type_failure(task: "Task", render: Callable[[Any], Any],
             continue
         try:
             rendered = render(value)
-        except TemplateError:
+        except TemplateError as exc:
+            if looped:  # the loop variable exists only per item: left to the code that uses it
+                continue
+            attribute = ft.ATTRIBUTE_NAMES.get(name, name)
+            return keyword_failure(f"Error processing keyword '{attribute}': {exc.message}", task.value_where(name))
+        if name in _TEMPLATED_STRINGS:
             continue
         try:
             ft.convert(ft.FIELD_TYPES[name], rendered)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Generator, Optional
 from ..core.errors import MiniplayError, TemplateError
 from .executor import TaskExecutor
 from .keyword_types import throttle_limit
+from .play_keywords import check_play_scalars
 from ..core.model import Block, Node, Play, Task
 from ..core.results import Outcome
 from ..loading.roles import ROLE_MARK, first_run_of_role
@@ -88,6 +89,8 @@ class LinearStrategy:
             pattern = str(run.templar.template(play.hosts, run.vars.view("localhost", None)))
         except MiniplayError:
             pass
+        check_play_scalars(play, lambda value: run.templar.template(value, run.vars.view("localhost", None).child(
+            play.vars, label="play vars", lazy=True)))
         matched = [h.name for h in run.inventory.select(pattern)]
         if run.options.limit:
             allowed = {h.name for h in run.inventory.select(run.options.limit)}

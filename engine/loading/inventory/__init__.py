@@ -55,6 +55,7 @@ from typing import Any, Iterator, Optional, Union
 
 from ...core.errors import InventoryError, Location, ParseError
 from ...core.textfile import NotARegularFile, read_text_file
+from ...templating.sandbox import range_size
 from ...core.yamlfile import key_location, load_yaml_file, load_yaml_text, node_location, to_plain
 
 __all__ = [
@@ -211,8 +212,9 @@ def _range_values(spec: str, pattern: str, location: Optional[Location]) -> list
         if width and len(end) != width:
             raise bad("host range must specify equal-length begin and end formats")
         numbers = range(int(begin), int(end) + 1, step)
-        if len(numbers) > MAX_RANGE_HOSTS:
-            raise bad(f"the range makes {len(numbers):,} hosts; one entry may make at most {MAX_RANGE_HOSTS:,}")
+        size = range_size(numbers)
+        if size > MAX_RANGE_HOSTS:
+            raise bad(f"the range makes {size:,} hosts; one entry may make at most {MAX_RANGE_HOSTS:,}")
         return [str(number).zfill(width) for number in numbers]
     letters = string.ascii_letters
     if len(begin) == 1 and len(end) == 1 and begin in letters and end in letters:

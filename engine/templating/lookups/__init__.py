@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 
+from ..sandbox import MAX_RANGE, range_size
 from ...core.errors import MiniplayError, TemplateError, UndefinedVariableError
 from ..filters import PluginFailed, is_list_like
 from .password import lookup_password
@@ -561,6 +562,9 @@ def _sequence(options: dict) -> list[str]:
     if stride < 0 and end > start:
         raise TemplateError("to count forward don't make stride negative")
     stop = end + 1 if stride > 0 else end - 1
+    size = range_size(range(start, stop, stride))
+    if size > MAX_RANGE:
+        raise TemplateError(f"with_sequence would make {size} items: templates may make at most {MAX_RANGE}")
     try:
         return [fmt % number for number in range(start, stop, stride)]
     except (TypeError, ValueError):
