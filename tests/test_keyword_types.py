@@ -135,3 +135,12 @@ def test_a_missing_vars_file_names_the_play_line(tmp_path: Path) -> None:
     assert result.rc == 4
     assert "vars file abc was not found" in result.stderr
     assert f"Origin: {playbook}:3:15" in result.stderr
+
+
+def test_a_missing_import_names_the_importing_line(tmp_path: Path) -> None:
+    playbook = tmp_path / "site.yml"
+    playbook.write_text(f"{HEAD}  tasks:\n    - import_tasks: nothere.yml\n")
+    result = miniplay("run", str(playbook), cwd=tmp_path)
+    assert result.rc == 4
+    assert "could not find or access" in result.stderr and "nothere.yml" in result.stderr
+    assert f"Origin: {playbook}:4:7" in result.stderr

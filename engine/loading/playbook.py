@@ -223,7 +223,12 @@ class Loader:
         child = dict(task.keywords)
         child.pop("name", None)
         child["when"] = list(task.when)
-        return self.load_tasks_file(file_path, child, role, role_path, handlers)
+        try:
+            return self.load_tasks_file(file_path, child, role, role_path, handlers)
+        except ParseError as exc:
+            if exc.location is None:  # a missing or unreadable file: point at the import that names it
+                exc.location = task.value_where("_args")
+            raise
 
     def _merge_inherited(self, inherited: dict[str, Any], data: dict, path: str) -> dict[str, Any]:
         """Keywords a block passes to its tasks: its own over its parents'."""
