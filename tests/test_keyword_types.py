@@ -144,3 +144,18 @@ def test_a_missing_import_names_the_importing_line(tmp_path: Path) -> None:
     assert result.rc == 4
     assert "could not find or access" in result.stderr and "nothere.yml" in result.stderr
     assert f"Origin: {playbook}:4:7" in result.stderr
+
+
+@pytest.mark.parametrize("keyword,value,code,message", [
+    ("tags", "{}", 1, "tags must be specified as a list"),
+    ("become_user", "[]", 4, "The field 'become_user' is supposed to be a string type"),
+    ("vars", "[1]", 4, "Vars in a RoleInclude must be specified as a dictionary."),
+])
+def test_role_entry_keywords_have_types_too(tmp_path: Path, keyword: str, value: str, code: int, message: str) -> None:
+    (tmp_path / "roles/r/tasks").mkdir(parents=True)
+    (tmp_path / "roles/r/tasks/main.yml").write_text("- debug: msg=r\n")
+    playbook = tmp_path / "site.yml"
+    playbook.write_text(f"{HEAD}  roles:\n    - role: r\n      {keyword}: {value}\n")
+    result = miniplay("run", str(playbook), cwd=tmp_path)
+    assert result.rc == code and message in result.stderr
+    assert f"Origin: {playbook}:" in result.stderr

@@ -40,6 +40,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from .keyword_check import check_keyword_types
 from ..core import keywords as kw
 from ..core.errors import Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Task, iter_tasks
@@ -365,6 +366,8 @@ def load_play_roles(loader: "Loader", roles_data: Any, path: str, inherited: dic
     exports: list[RoleInstance] = []
     for index, entry in enumerate(roles_data):
         location = item_location(roles_data, index, path)
+        if isinstance(entry, dict):  # a role entry's keywords (become, tags, vars, when...) have their types too
+            check_keyword_types(entry, "RoleInclude", path)
         role = builder.load(builder.parse_entry(entry, location, path), location)
         block, role_handlers = builder.compile(role, inherited, None, True)
         nodes.append(block)
