@@ -53,7 +53,9 @@ def keyword_type_failure(task: "Task", render: Callable[[Any], Any],
         except ft.FieldTypeError as exc:
             attribute = ft.ATTRIBUTE_NAMES.get(name, name)
             return keyword_failure(f"Error processing keyword '{attribute}': {exc}", task.value_where(name))
-    if host_var is not None and "port" not in task.keywords:
+    if host_var is not None and "port" not in task.keywords and _is_local(task, host_var):
+        # ansible-core converts a local host's ansible_port as the `port` keyword; over ssh the
+        # value goes to the ssh client, whose "Bad port" makes the host UNREACHABLE instead
         try:
             port = host_var("ansible_port")
             if port is not None:
@@ -63,6 +65,14 @@ def keyword_type_failure(task: "Task", render: Callable[[Any], Any],
         except ft.FieldTypeError as exc:
             return keyword_failure(f"Error processing keyword 'port': {exc}", task.location)
     return None
+
+
+def _is_local(task: "Task", host_var: Callable[[str], Any]) -> bool:
+    try:
+        connection = task.keywords.get("connection") or host_var("ansible_connection")
+    except TemplateError:
+        return False
+    return connection == "local"
 
 
 def throttle_limit(value: Any, render: Callable[[Any], Any]) -> Optional[int]:
