@@ -73,6 +73,8 @@ CASES = [
      "Failed to convert the throttle value to an integer: invalid literal for int() with base 10: 'abc'", "5:17"),
     ("module_defaults: 5", task("module_defaults", "5"), 4,
      "The field 'module_defaults' is supposed to be a dictionary or list of dictionaries", "5:24"),
+    ("loop_control: 5 (without a loop)", task("loop_control", "5"), 4,
+     "the `loop_control` value must be specified as a dictionary and cannot be a variable itself", "5:21"),
     ("listen: {}", f"{HEAD}  handlers:\n    - debug: msg=hi\n      listen: {{}}\n  tasks: []\n", 4,
      "Keyword 'listen' items must be of type 'str', not 'dict'.", "5:15"),
 ]
@@ -83,6 +85,7 @@ ACCEPTED = [
     ("throttle: -1 means no limit", task("throttle", "-1")),
     ("max_fail_percentage: '50%'", play("max_fail_percentage", "'50%'")),
     ("strategy: free", play("strategy", "free")),
+    ("failed_when: [] is no condition", task("failed_when", "[]")),
 ]
 
 

@@ -117,6 +117,12 @@ def _order(value: Any, owner: str, data: dict, key: str, path: str) -> None:
         raise OrderError(f"Invalid 'order' specified for inventory hosts: {value}", value_location(data, key, path))
 
 
-_CHECKS = {"vars": _vars, "tags": _tags, "throttle": _throttle, "module_defaults": _module_defaults,
+def _loop_control(value: Any, owner: str, data: dict, key: str, path: str) -> None:
+    if value is not None and not isinstance(value, dict):
+        raise ParseError("the `loop_control` value must be specified as a dictionary and cannot be a variable itself "
+                         "(though it can contain variables)", value_location(data, key, path))
+
+
+_CHECKS = {"loop_control": _loop_control, "vars": _vars, "tags": _tags, "throttle": _throttle, "module_defaults": _module_defaults,
            "listen": _listen, "roles": _roles, "vars_files": _vars_files, "hosts": _hosts, "strategy": _strategy,
            "order": _order}

@@ -234,7 +234,7 @@ class TaskExecutor:
         if result.get("skipped"):
             return True
         for keyword in ("changed_when", "failed_when"):
-            if task.get(keyword) is None:
+            if not task.get(keyword):  # absent or an empty list: no condition, as in Ansible
                 continue
             try:
                 value = self._conditions(None, task, keyword, task.get(keyword), view)[0]
