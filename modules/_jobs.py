@@ -205,6 +205,9 @@ def launch(request: dict[str, Any], worker: Any) -> dict[str, Any]:
     return {"failed": False, "started": True, "finished": False, "ansible_job_id": jid, "results_file": path}
 
 
+MAX_SELECT_WAIT = 86400.0  # seconds; far below every platform's select() limit
+
+
 def _read_line(fd: int, timeout: float) -> str:
     data = b""
     deadline = time.monotonic() + timeout
@@ -338,7 +341,9 @@ def _collect(fd: int, deadline: float) -> Optional[bytes]:
         left = deadline - time.time()
         if left <= 0:
             return None
-        ready, _, _ = select.select([fd], [], [], left)
+        # select() refuses timeouts past what the OS can wait (async: 10000000000 overflows):
+        # wait at most a day at a time and look at the clock again
+        ready, _, _ = select.select([fd], [], [], min(left, MAX_SELECT_WAIT))
         if not ready:
             continue
         chunk = os.read(fd, 1 << 16)

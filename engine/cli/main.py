@@ -15,6 +15,7 @@ import traceback
 from typing import Any, Optional, Sequence
 
 from ..core.errors import CliError, MiniplayError
+from ..core.fdlimit import raise_open_files_limit
 from ..core.version import __version__
 from .vault import add_vault_flags, secrets_from_args
 from .visibility import COMMANDS as VISIBILITY_COMMANDS
@@ -205,6 +206,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     verbosity = getattr(args, "verbose", 0)
+    raise_open_files_limit()  # many hosts hold many descriptors: take what the hard limit allows
     try:
         return COMMANDS[args.command](args)
     except MiniplayError as exc:

@@ -99,6 +99,7 @@ class Play:
     handlers: list[Task] = field(default_factory=list)
     keywords: dict[str, Any] = field(default_factory=dict)
     basedir: str = "."
+    value_locations: dict[str, Location] = field(default_factory=dict)  # where each keyword's value starts
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.keywords.get(key, default)

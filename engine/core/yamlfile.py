@@ -21,6 +21,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 
 from .errors import LoadError, Location, ParseError, source_excerpt
+from .textfile import read_text_file
+from .yamlbounds import MAX_DEPTH, ExpansionTooLarge, check_expansion
 
 try:
     from _ruamel_yaml import CParser
@@ -132,7 +134,13 @@ def load_yaml_text(text: str, path: str, pure: bool = False, warnings: Optional[
     Duplicate keys (the last one wins) are reported into `warnings` when a list is given.
     """
     try:
-        return _parse(text, path, pure, warnings)
+        document = _parse(text, path, pure, warnings)
+        check_expansion(document)
+        return document
+    except ExpansionTooLarge as exc:
+        raise ParseError(f"YAML document refused: {exc}", Location(path)) from None
+    except RecursionError:
+        raise ParseError(f"YAML document refused: it nests more than {MAX_DEPTH} levels deep", Location(path)) from None
     except MarkedYAMLError as exc:
         message, line, column = describe_yaml_error(exc, text)
         raise ParseError(f"YAML parsing failed: {message}", Location(path, line, column),
@@ -200,8 +208,7 @@ def load_yaml_file(path: str, warnings: Optional[list[str]] = None, vault: Any =
     """Read and parse one YAML file; a missing file is a ParseError naming it (warnings: as load_yaml_text).
     A file that is vault-encrypted as a whole is decrypted with `vault` (a VaultSecrets) first."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        text = read_text_file(path)
         if text.lstrip().startswith("$ANSIBLE_VAULT"):
             from .vault_secrets import decrypt_file_data
 

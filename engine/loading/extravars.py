@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 from ..core.argsplit import parse_kv
 from ..core.errors import CliError, MiniplayError
+from ..core.yamlbounds import check_expansion
 from ..core.yamlfile import load_yaml_file, load_yaml_text, to_plain
 
 CLI_ORIGIN = "<CLI option '-e'>"  # where Ansible says a bad inline -e value came from
@@ -45,9 +46,9 @@ def _one(raw: str, warnings: Optional[list[str]], vault: Any = None) -> dict[str
     if text.startswith("{") or text.startswith("["):
         try:
             data = json.loads(text)
-        except ValueError:
-            # a syntax error is a ParseError: exit 4
-            data = to_plain(load_yaml_text(text, CLI_ORIGIN, warnings=warnings))
+            check_expansion(data)
+        except (ValueError, RecursionError):  # not JSON, or JSON nested too deep: YAML says which, with a line
+            data = to_plain(load_yaml_text(text, CLI_ORIGIN, warnings=warnings))  # a syntax error is a ParseError: exit 4
         if not isinstance(data, dict):
             raise _not_a_mapping(raw)
         return data

@@ -26,9 +26,11 @@ from ..core.registry import (
     canonical_name,
     suggest,
 )
+from ..core.textfile import NotARegularFile
 from ..core.yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
 from ..templating.templar import is_template
 from .foreign_modules import ForeignModule, ForeignModules
+from .keyword_check import check_keyword_types
 from .roles import RoleLoadState, import_role, load_play_roles  # roles are their own room
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -98,14 +100,20 @@ class Loader:
         full = os.path.abspath(path)
         if not os.path.exists(full):
             raise LoadError(f"the playbook: {path} could not be found")
+        if not os.path.isfile(full):  # /dev/zero, a FIFO: never opened
+            raise NotARegularFile(f"the playbook: {path} does not appear to be a file")
         self.foreign.set_playbook_dir(os.path.dirname(full))
-        return Playbook(path=full, plays=self._load_plays(full, {}), written_path=path)
+        return Playbook(path=full, plays=self._load_plays(full, {}, top=True), written_path=path)
 
-    def _load_plays(self, path: str, extra_vars: dict[str, Any]) -> list[Play]:
+    def _load_plays(self, path: str, extra_vars: dict[str, Any], top: bool = False) -> list[Play]:
         real = os.path.realpath(path)
         if real in self._chain:
             raise ParseError(f"import_playbook loop: '{path}' imports itself")
         data = load_yaml_file(path, self.warnings, vault=self.vault)
+        if top and data is None:
+            raise ParseError(f"Empty playbook, nothing to do: {path}")
+        if top and data == []:
+            raise ParseError(f"A playbook must contain at least one play: {path}")
         if data is None:
             return []
         if not isinstance(data, list):
@@ -134,6 +142,7 @@ class Loader:
         self._check_keys(data, kw.PLAY, "Play", path)
         if "hosts" not in data or data["hosts"] in (None, ""):
             raise ParseError("the field 'hosts' is required but was not set", location)
+        check_keyword_types(data, "Play", path)
         hosts = to_plain(data["hosts"], path)
         if isinstance(hosts, list):
             hosts = ",".join(str(h) for h in hosts)
@@ -151,6 +160,7 @@ class Loader:
             keywords={k: to_plain(v, path) for k, v in data.items()
                       if k not in ("tasks", "pre_tasks", "post_tasks", "handlers", "roles", "vars", "vars_files")},
             basedir=basedir,
+            value_locations={str(k): value_location(data, k, path) for k in data},
         )
         play.keywords.setdefault("gather_facts", True)
         play.vars_prompt = self._vars_prompt(data, path)
@@ -227,6 +237,7 @@ class Loader:
                     role_path: Optional[str], handlers: bool) -> Block:
         location = node_location(data, path)
         self._check_keys(data, kw.BLOCK, "Block", path)
+        check_keyword_types(data, "Block", path)
         child = self._merge_inherited(inherited, data, path)
         block = Block(block=[], location=location, name=to_plain(data.get("name"), path),
                       keywords={k: to_plain(v, path) for k, v in data.items() if k not in ("block", "rescue", "always")})
@@ -250,7 +261,12 @@ class Loader:
         child = dict(task.keywords)
         child.pop("name", None)
         child["when"] = list(task.when)
-        return self.load_tasks_file(file_path, child, role, role_path, handlers)
+        try:
+            return self.load_tasks_file(file_path, child, role, role_path, handlers)
+        except ParseError as exc:
+            if exc.location is None:  # a missing or unreadable file: point at the import that names it
+                exc.location = task.value_where("_args")
+            raise
 
     def _merge_inherited(self, inherited: dict[str, Any], data: dict, path: str) -> dict[str, Any]:
         """Keywords a block passes to its tasks: its own over its parents'."""
@@ -296,6 +312,7 @@ class Loader:
             raise ParseError(f"conflicting action statements: {', '.join(map(str, action_keys))}", location)
 
         action_key = action_keys[0]
+        check_keyword_types(data, "Handler" if handler else "Task", path)
         keywords = {k: v for k, v in inherited.items() if k not in ("when", "tags", "vars", "notify")}
         if "notify" in inherited:
             keywords["notify"] = list(inherited["notify"])
@@ -452,16 +469,15 @@ class Loader:
             raise ParseError(f"Invalid 'register' specified: {register!r}. Variable names must be strings starting "
                              "with a letter or underscore character, and contain only letters, numbers and "
                              "underscores.", key_location(data, "register", path))
-        for key in ("async", "poll", "retries", "delay"):
+        for key in ("async", "poll"):  # a value that is not a number fails the task on each host, as in Ansible
             value = keywords.get(key)
             if value is None or (isinstance(value, str) and "{{" in value):
                 continue
             try:
-                number = float(value) if key == "delay" else int(str(value))
+                number = int(str(value))
             except (TypeError, ValueError):
-                raise ParseError(f"'{key}' must be a non-negative integer, got {value!r}",
-                                 key_location(data, key, path)) from None
-            if key in ("async", "poll") and number < 0:
+                continue
+            if number < 0:
                 raise ParseError(f"'{key}' must be a non-negative integer, got {value!r}", key_location(data, key, path))
         async_value = keywords.get("async")
         # an action that cannot run async fails when it runs (ignore_errors, when and rescue apply), as in

@@ -46,6 +46,7 @@ from ..core.errors import Location, MiniplayError, ParseError, TemplateError
 from ..core.model import Block, Node, Play, Task, iter_tasks
 from ..core.yamlfile import item_location, key_location, load_yaml_file, to_plain, value_location
 from ..templating.templar import Templar, contains_template, is_template
+from .keyword_check import check_keyword_types
 from .varsfiles import load_vars_file
 
 DEFAULT_ROLES_PATH = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
@@ -447,6 +448,8 @@ def load_play_roles(loader: TasksFileLoader, roles_data: Any, path: str, inherit
     exports: list[RoleInstance] = []
     for index, entry in enumerate(roles_data):
         location = item_location(roles_data, index, path)
+        if isinstance(entry, dict):  # a role entry's keywords (become, tags, vars, when...) have their types too
+            check_keyword_types(entry, "RoleInclude", path)
         spec = builder.parse_entry(entry, location, path)
         spec["name"] = _templated_role_name(spec["name"], {**play.vars, **getattr(loader, "extra_vars", {})},
                                             spec["name_location"])

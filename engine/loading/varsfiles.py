@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional
 
-from ..core.errors import ParseError, TemplateError, UndefinedVariableError
+from ..core.errors import Location, ParseError, TemplateError, UndefinedVariableError
 from ..core.yamlfile import load_yaml_file, to_plain
 
 
@@ -38,13 +38,15 @@ def _first_existing(candidates: list[Any], basedir: str, render: Callable[[Any],
 def resolve_vars_files(entries: list[Any], basedir: str,
                        render: Callable[[Any], Any], warnings: Optional[list[str]] = None,
                        vault: Any = None,
-                       on_undefined: Optional[Callable[[int], None]] = None) -> list[tuple[str, dict[str, Any]]]:
+                       on_undefined: Optional[Callable[[int], None]] = None,
+                       where: Optional[Location] = None) -> list[tuple[str, dict[str, Any]]]:
     """(path, values) for each play vars_files entry; a list entry takes the first file that exists.
 
     `render` templates a file name with the host's variables (a name may use them). An entry
     whose name uses an undefined variable is skipped as a whole (`on_undefined` is told its
     index), even when a later candidate of a first-found list would exist: Ansible warns
-    "skipping vars_files item due to an undefined variable" and does not fall back.
+    "skipping vars_files item due to an undefined variable" and does not fall back. `where` is
+    the play's `vars_files:` value, named by the error for a missing file.
     """
     loaded: list[tuple[str, dict[str, Any]]] = []
     for index, entry in enumerate(entries):
@@ -57,8 +59,8 @@ def resolve_vars_files(entries: list[Any], basedir: str,
             continue
         if found is None:
             if isinstance(entry, list):
-                raise ParseError(f"vars file {entry} was not found: none of the files in the list exists")
+                raise ParseError(f"vars file {entry} was not found: none of the files in the list exists", where)
             name = str(entry)
-            raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.")
+            raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.", where)
         loaded.append((found, load_vars_file(found, warnings, vault)))
     return loaded

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 from ..core.argsplit import parse_kv
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, UndefinedVariableError, source_excerpt
 from ..core.events import Conditional, HostResult, HostStart, ItemResult, Retry, TaskVars, WarningEvent
+from ..core.fdlimit import out_of_descriptors_message
+from ..core.fieldtypes import as_flag
 from ..core.registry import (
     LOAD_TIME_ACTIONS,
     RAW_PARAMS_MODULES,
@@ -44,6 +46,7 @@ from ..templating.templar import has_embedded_template, is_template, remove_omit
 from ..transport.worker import WorkerError
 from .actions import ActionContext, ActionServices, get_action
 from .failures import module_failure
+from .keyword_types import keyword_type_failure
 
 if TYPE_CHECKING:
     from ..core.model import Task
@@ -88,7 +91,8 @@ class TaskExecutor:
         except Exception as exc:
             import traceback
 
-            result = error_result(f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
+            result = error_result(out_of_descriptors_message(exc) or
+                                  f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
                                   exception=traceback.format_exc())
             self.run.bus.emit(HostResult(host=host, task=task, result=visible(result), notes=ResultNotes.of(result),
                                          status="failed", ignored=False,
@@ -100,20 +104,9 @@ class TaskExecutor:
         self.run.bus.emit(HostStart(host=host, task=task))
         self._emit_var_sources(host, task, view)
         no_log = self.flag(task, "no_log", view)
-        if task.get("loop") is not None:
-            try:
-                items = self._loop_items(task, view)
-            except NotAList as exc:
-                result = {**error_result(exc.message), "_miniplay_error_at": _loop_where(task),
-                          "_miniplay_help": "Provide a list of items/templates, or a template resolving to a list."}
-            except PluginFailed as exc:
-                result = {**error_result(exc.full_message), "_miniplay_error_at": _loop_where(task)}
-            except TemplateError as exc:
-                result = self._skip_or_loop_failure(host, task, view, exc)
-            else:
-                result = self._run_loop(host, task, view, items, no_log)
-        else:
-            result = self._run_with_retries(host, task, view)
+        result = keyword_type_failure(task, lambda value: self.run.templar.template(value, view), view.get)
+        if result is None:
+            result = self._run_task(host, task, view, no_log)
         ignored = False
         if result.get("failed") and not result.get("unreachable") and not result.get("_miniplay_unignorable"):
             ignored = self.flag(task, "ignore_errors", view)
@@ -142,6 +135,21 @@ class TaskExecutor:
                           target_module=self._is_target_module(task, result)
                           and not result.get("_miniplay_action_failure")))
         return outcome
+
+    def _run_task(self, host: str, task: "Task", view: "VarsView", no_log: bool) -> dict[str, Any]:
+        """The task's result: its loop (each item with its retries), or the action with its retries."""
+        if task.get("loop") is None:
+            return self._run_with_retries(host, task, view)
+        try:
+            items = self._loop_items(task, view)
+        except NotAList as exc:
+            return {**error_result(exc.message), "_miniplay_error_at": _loop_where(task),
+                    "_miniplay_help": "Provide a list of items/templates, or a template resolving to a list."}
+        except PluginFailed as exc:
+            return {**error_result(exc.full_message), "_miniplay_error_at": _loop_where(task)}
+        except TemplateError as exc:
+            return self._skip_or_loop_failure(host, task, view, exc)
+        return self._run_loop(host, task, view, items, no_log)
 
     # ------------------------------------------------------------------ loops
     def _loop_items(self, task: "Task", view: "VarsView") -> list[Any]:
@@ -285,7 +293,7 @@ class TaskExecutor:
         if result.get("skipped"):
             return True
         for keyword in ("changed_when", "failed_when"):
-            if task.get(keyword) is None:
+            if not task.get(keyword):  # absent or an empty list: no condition, as in Ansible
                 continue
             try:
                 value = self._conditions(None, task, keyword, task.get(keyword), view)[0]
@@ -524,9 +532,7 @@ class TaskExecutor:
             rendered = self.run.templar.template(value, view)
         except TemplateError:
             return False
-        if isinstance(rendered, str):
-            return rendered.strip().lower() in ("yes", "true", "on", "1")
-        return bool(rendered)
+        return as_flag(rendered)
 
     def _check_mode(self, task: "Task", view: "VarsView") -> bool:
         value = task.get("check_mode")

@@ -49,7 +49,8 @@ class PlayState:
                 base.layers.insert(2, Layer("play vars", self.play.vars))
                 loaded = resolve_vars_files(self.play.vars_files, self.play.basedir,
                                             lambda name: base.templar.template(name, base), self.yaml_warnings,
-                                            self.vault, self._skipped_vars_file)
+                                            self.vault, self._skipped_vars_file,
+                                            self.play.value_locations.get("vars_files"))
                 layers = [Layer(f"vars file {path}", values) for path, values in reversed(loaded)]
             with self._lock:
                 self._vars_files[host] = layers

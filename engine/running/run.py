@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from ..core.errors import TemplateError
 from ..core.events import Deprecation, EventBus, PlaybookStart, Recap, WarningEvent
+from ..core.fdlimit import shortfall_warning
 from ..core.model import Node, Playbook, Task
 from ..core.options import Options
 from ..core.yamlfile import drain_warnings
@@ -30,6 +31,7 @@ from ..vars.manager import VariableManager
 from .customstats import CustomStats
 from .customstats import shown as show_custom_stats
 from .jobs import JobManager
+from .limit_check import check_limit_leaves_hosts
 from .prompts import ask_play_prompts
 from .slots import ForkSlots
 from .strategy import LinearStrategy
@@ -172,7 +174,11 @@ class Run:
 
     # ------------------------------------------------------------------ running
     def run_playbook(self, playbook: Playbook) -> RunResult:
+        check_limit_leaves_hosts(self.inventory, self.options.limit)
         self.announce_load_warnings()
+        short = shortfall_warning(len(self.inventory.select("all", self.options.limit)))
+        if short:
+            self.bus.emit(WarningEvent(text=short))
         self.bus.emit(PlaybookStart(path=playbook.path, plays=len(playbook.plays),
                       written=playbook.written_path or playbook.path))
         try:

@@ -36,6 +36,8 @@ from ..core.model import Node, Play, Task
 from ..core.results import Outcome
 from .executor import ExecutorServices, TaskExecutor
 from .iterator import Cursor, HostIterator
+from .keyword_types import throttle_limit
+from .play_keywords import check_play_scalars
 from .playstate import PlayState
 
 if TYPE_CHECKING:
@@ -95,6 +97,8 @@ class LinearStrategy:
             pattern = str(run.templar.template(play.hosts, run.vars.view("localhost", None)))
         except MiniplayError:
             pass
+        check_play_scalars(play, lambda value: run.templar.template(value, run.vars.view("localhost", None).child(
+            play.vars, label="play vars", lazy=True)))
         matched = [h.name for h in run.inventory.select(pattern)]
         if run.options.limit:
             allowed = {h.name for h in run.inventory.select(run.options.limit)}
@@ -200,7 +204,8 @@ class LinearStrategy:
         run_once = executor.flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
         throttle = task.get("throttle")
-        limiter = threading.BoundedSemaphore(int(throttle)) if throttle else None
+        limit = throttle_limit(throttle, lambda value: self.run.templar.template(value, first_view))
+        limiter = threading.BoundedSemaphore(limit) if limit else None
 
         tickets = {h: self.run.slots.take_ticket() for h in targets}
 

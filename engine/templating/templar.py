@@ -22,11 +22,13 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 import jinja2
 from jinja2 import nativetypes
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import Undefined
 
 from ..core.errors import TemplateError, UndefinedVariableError
 from ..core.vault import VaultValue
 from ..core.yamlfile import UnsafeText
+from .sandbox import SandboxPolicy
 
 OMIT = "__omit_place_holder__" + secrets.token_hex(20)
 _TEMPLATE_START = re.compile(r"{{|{%|{#")
@@ -58,8 +60,14 @@ class _NativeCodeGenerator(nativetypes.NativeCodeGenerator):
         raise jinja2.nodes.Impossible()
 
 
-class _NativeEnvironment(nativetypes.NativeEnvironment):
+class _NativeEnvironment(SandboxPolicy, nativetypes.NativeEnvironment):
+    """Lone expressions keep their Python type; sandboxed and bounded (see sandbox.py)."""
+
     code_generator_class = _NativeCodeGenerator
+
+
+class _TextEnvironment(SandboxPolicy, jinja2.Environment):
+    """Text output (template files, text around `{{ }}`); sandboxed and bounded."""
 
 
 def _escape_backslashes(text: str, env: jinja2.Environment) -> str:
@@ -148,7 +156,7 @@ def describe_jinja_error(exc: Exception) -> str:
     """The user-facing text of a Jinja2 error, in Ansible's words."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return f"Syntax error in template: {exc.message}"
-    if isinstance(exc, jinja2.UndefinedError):
+    if isinstance(exc, (jinja2.UndefinedError, SecurityError)):
         return str(exc.message)
     if isinstance(exc, TemplateError):
         return exc.message
@@ -165,7 +173,7 @@ class Templar:
         self._lookup = jinja2.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
         self.native_env = self._make_env(_NativeEnvironment)
-        self.text_env = self._make_env(jinja2.Environment)
+        self.text_env = self._make_env(_TextEnvironment)
         self._compiled: dict[tuple[bool, bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
         self.select_hosts = select_hosts
@@ -174,7 +182,7 @@ class Templar:
     def _make_env(self, cls: type) -> jinja2.Environment:
         env = cls(undefined=StrictChainableUndefined, keep_trailing_newline=True,
                   extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
-        if cls is jinja2.Environment:  # text output (template files): the same rules as text around `{{ }}`
+        if cls is _TextEnvironment:  # text output (template files): the same rules as text around `{{ }}`
             env.finalize = _as_text
         from . import filters, jinja_tests
 

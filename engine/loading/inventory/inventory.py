@@ -18,6 +18,7 @@ from .model import (
     Group,
     Host,
     HostMatch,
+    LimitFileMissing,
     UnknownHostError,
     VarsLayer,
     _first_significant_line,
@@ -475,7 +476,7 @@ class Inventory:
                 with open(path, encoding="utf-8") as handle:
                     terms.extend(line.strip() for line in handle if line.strip())
             except OSError:
-                raise InventoryError(f"Unable to find limit file {path}") from None
+                raise LimitFileMissing(f"Unable to find limit file {path}") from None
         return terms
 
     def _evaluate(self, terms: list[str], unmatched: list[str]) -> list[Host]:

@@ -8,7 +8,9 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Protocol
 
-from ...core.errors import InventoryError, Location
+from ...core.errors import InventoryError, Location, ParseError
+from ...core.textfile import NotARegularFile, read_text_file
+from ...templating.sandbox import range_size
 
 #: Names that resolve to the implicit localhost when the inventory lacks them.
 LOCALHOST_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -103,6 +105,15 @@ class HostMatch:
 # --------------------------------------------------------------------------
 
 
+MAX_RANGE_HOSTS = 100_000  # hosts one `name[a:b]` entry may make: a typo must not eat the controller
+
+
+class LimitFileMissing(InventoryError):
+    """`--limit @file` names a file that cannot be read (ansible-playbook exits 1)."""
+
+    exit_code = 1
+
+
 def expand_host_range(pattern: str, location: Optional[Location] = None) -> list[str]:
     """Expand ``web[01:03]``, ``db-[a:c]`` and ``s[1:10:3]`` into host names.
 
@@ -118,6 +129,9 @@ def expand_host_range(pattern: str, location: Optional[Location] = None) -> list
     values = _range_values(match.group(1), pattern, location)
     head = pattern[: match.start()]
     tails = expand_host_range(pattern[match.end():], location)
+    if len(values) * len(tails) > MAX_RANGE_HOSTS:
+        raise InventoryError(f"Invalid host range in '{pattern}': the ranges make {len(values) * len(tails):,} hosts; "
+                             f"one entry may make at most {MAX_RANGE_HOSTS:,}", location)
     return [head + value + tail for value in values for tail in tails]
 
 
@@ -144,7 +158,11 @@ def _range_values(spec: str, pattern: str, location: Optional[Location]) -> list
         width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
         if width and len(end) != width:
             raise bad("host range must specify equal-length begin and end formats")
-        return [str(number).zfill(width) for number in range(int(begin), int(end) + 1, step)]
+        numbers = range(int(begin), int(end) + 1, step)
+        size = range_size(numbers)
+        if size > MAX_RANGE_HOSTS:
+            raise bad(f"the range makes {size:,} hosts; one entry may make at most {MAX_RANGE_HOSTS:,}")
+        return [str(number).zfill(width) for number in numbers]
     letters = string.ascii_letters
     if len(begin) == 1 and len(end) == 1 and begin in letters and end in letters:
         first, last = letters.index(begin), letters.index(end)
@@ -198,10 +216,11 @@ def _expand_host_entry(entry: str, location: Optional[Location]) -> tuple[list[s
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except UnicodeDecodeError:
-        raise InventoryError(f"Inventory file '{path}' is not UTF-8 text") from None
+        return read_text_file(path)
+    except ParseError as exc:
+        raise InventoryError(exc.message, exc.location) from None
+    except NotARegularFile as exc:
+        raise InventoryError(exc.message) from None
     except OSError as exc:
         raise InventoryError(f"Unable to read '{path}': {exc.strerror}") from None
 

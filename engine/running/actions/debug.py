@@ -34,6 +34,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             return {"failed": True, "changed": False,
                     "msg": f"Error while resolving `var` expression: Error rendering expression: {exc.message}"}
         except TemplateError as exc:
+            if exc.message.startswith("Recursive loop detected"):  # Ansible fails the task for this one
+                return {"failed": True, "changed": False,
+                        "msg": f"Task failed: Error while resolving `var` expression: {exc.message}"}
             value = f"<< error 1 - {exc.message} >>"
         result[key] = value
     else:

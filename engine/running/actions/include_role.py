@@ -24,6 +24,7 @@ from typing import Any
 
 from ...core import keywords as kw
 from ...loading.roles import INCLUDE_ROLE_ARGS, RoleNotFound
+from ..include_chain import extend_chain
 from . import ActionContext
 from .include_tasks import inherited_tags
 
@@ -49,6 +50,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     inherited.update({k: v for k, v in apply.items() if k in kw.INHERITED})
     inherited["tags"] = inherited_tags(ctx) + [str(t) for t in _as_list(apply.get("tags"))]
     inherited["when"] = _as_list(apply.get("when"))
+    too_deep = extend_chain(ctx.task, f"include_role {args.get('name') or args.get('role')}", inherited)
+    if too_deep is not None:
+        return too_deep
     try:
         included = ctx.services.roles.include(ctx.executor.play.play, ctx.task, args, inherited)
     except RoleNotFound as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...core import keywords as kw
 from ...core.errors import MiniplayError, TemplateError
+from ..include_chain import extend_chain
 from . import ActionContext
 
 
@@ -65,6 +66,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         ([apply["when"]] if apply.get("when") else [])
     if isinstance(apply.get("vars"), dict):  # task vars of every included task
         inherited["vars"] = dict(apply["vars"])
+    too_deep = extend_chain(ctx.task, f"include_tasks {name}", inherited)
+    if too_deep is not None:
+        return too_deep
     try:
         nodes = ctx.services.load_include(path, inherited, ctx.task.role, ctx.task.role_path)
     except MiniplayError as exc:

@@ -23,12 +23,17 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         amount = float(seconds) if seconds is not None else float(minutes)
     except (TypeError, ValueError):
         return {"failed": True, "changed": False, "msg": f"non-integer value given for prompt duration: {seconds or minutes}"}
+    if amount != amount or amount in (float("inf"), float("-inf")):
+        return {"failed": True, "changed": False, "msg": f"non-integer value given for prompt duration: {seconds or minutes}"}
     unit = "seconds" if seconds is not None else "minutes"
     duration = amount if seconds is not None else amount * 60
     ctx.services.bus.emit(Display(host=ctx.host, task=ctx.task, text=f"Pausing for {int(duration)} seconds"))
     start = datetime.datetime.now()
     began = time.monotonic()
-    time.sleep(max(0.0, duration))
+    left = max(0.0, duration)
+    while left > 0:  # time.sleep() overflows past what the platform can wait: a day at a time
+        time.sleep(min(left, 86400.0))
+        left = duration - (time.monotonic() - began)
     waited = time.monotonic() - began
     stop = datetime.datetime.now()
     # Like Ansible, report the time actually waited (rounded), not the time asked for.

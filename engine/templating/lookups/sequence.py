@@ -6,6 +6,7 @@ import shlex
 from typing import Optional
 
 from ...core.errors import TemplateError
+from ..sandbox import MAX_RANGE, range_size
 from .base import LookupContext, register
 
 # ---------------------------------------------------------------------------
@@ -78,6 +79,9 @@ def _sequence(options: dict) -> list[str]:
     if stride < 0 and end > start:
         raise TemplateError("to count forward don't make stride negative")
     stop = end + 1 if stride > 0 else end - 1
+    size = range_size(range(start, stop, stride))
+    if size > MAX_RANGE:
+        raise TemplateError(f"with_sequence would make {size} items: templates may make at most {MAX_RANGE}")
     try:
         return [fmt % number for number in range(start, stop, stride)]
     except (TypeError, ValueError):
