@@ -124,5 +124,5 @@ def _loop_control(value: Any, owner: str, data: dict, key: str, path: str) -> No
 
 
 _CHECKS = {"loop_control": _loop_control, "vars": _vars, "tags": _tags, "throttle": _throttle,
-           "module_defaults": _module_defaults, "listen": _listen, "roles": _roles, "vars_files": _vars_files, "hosts": _hosts, "strategy": _strategy,
-           "order": _order}
+           "module_defaults": _module_defaults, "listen": _listen, "roles": _roles, "vars_files": _vars_files,
+           "hosts": _hosts, "strategy": _strategy, "order": _order}
