@@ -36,17 +36,15 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from ..core import keywords as kw
-from ..core.errors import Location, MiniplayError, ParseError, TemplateError
+from ..core.errors import Location, MiniplayError, ParseError
 from ..core.model import Block, Node, Play, Task, iter_tasks
 from ..core.yamlfile import item_location, key_location, load_yaml_file, to_plain, value_location
-from ..templating.templar import Templar, contains_template, is_template
 from .keyword_check import check_keyword_types
+from .role_names import templated_role_name
 from .varsfiles import load_vars_file
 
 DEFAULT_ROLES_PATH = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
@@ -275,7 +273,7 @@ class RoleBuilder:
             plain = to_plain(meta, meta_file) or {}
             if not isinstance(plain, dict):
                 raise ParseError("the role's meta/main.yml must be a mapping", Location(meta_file))
-            role.allow_duplicates = _truthy(plain.get("allow_duplicates", False))
+            role.allow_duplicates = is_truthy(plain.get("allow_duplicates", False))
             if plain.get("collections"):  # the role's own search list for short module names
                 role.entry_keywords = {**role.entry_keywords, "collections": _as_list(plain["collections"])}
             deps = meta.get("dependencies") if isinstance(meta, dict) else None
@@ -451,7 +449,7 @@ def load_play_roles(loader: TasksFileLoader, roles_data: Any, path: str, inherit
         if isinstance(entry, dict):  # a role entry's keywords (become, tags, vars, when...) have their types too
             check_keyword_types(entry, "RoleInclude", path)
         spec = builder.parse_entry(entry, location, path)
-        spec["name"] = _templated_role_name(spec["name"], {**play.vars, **getattr(loader, "extra_vars", {})},
+        spec["name"] = templated_role_name(spec["name"], {**play.vars, **getattr(loader, "extra_vars", {})},
                                             spec["name_location"])
         role = builder.load(spec, location)
         block, role_handlers = builder.compile(role, inherited, None, True)
@@ -483,38 +481,6 @@ def load_play_roles(loader: TasksFileLoader, roles_data: Any, path: str, inherit
     return nodes
 
 
-class LazyPlayVars(Mapping[str, Any]):
-    """Play vars (with extra vars) as a role name sees them at load time: a value that is itself
-    a template renders when read, so `rn: "{{ base }}-web"` works too."""
-
-    def __init__(self, values: dict[str, Any], templar: Templar) -> None:
-        self._values = values
-        self._templar = templar
-
-    def __getitem__(self, key: str) -> Any:
-        value = self._values[key]
-        return self._templar.template(value, self) if contains_template(value) else value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-
-def _templated_role_name(name: Any, play_vars: dict[str, Any], location: Location) -> Any:
-    """A role name from a variable (`roles: ["{{ rn }}"]`), rendered with the play's vars and
-    extra vars as Ansible does when it loads the play (host and inventory vars are not known yet)."""
-    if not is_template(name):
-        return name
-    templar = Templar()
-    try:
-        return str(templar.template(name, LazyPlayVars(play_vars, templar)))
-    except TemplateError as exc:
-        raise ParseError(f"The role name {name!r} could not be templated with the play's vars and extra vars: "
-                         f"{exc.message}", location) from None
-
-
 def import_role(loader: TasksFileLoader, task: Task, inherited: dict[str, Any]) -> list[Node]:
     """`import_role` (static): the role's tasks in place of the task, with its keywords pushed down."""
     state = _load_state(loader)
@@ -534,27 +500,27 @@ def import_role(loader: TasksFileLoader, task: Task, inherited: dict[str, Any]) 
     role_basedir = os.path.dirname(task.role_path) if task.role_path else None
     spec = {"name": name, "keywords": {}, "when": [], "tags": [], "vars": {}, "params": {},
             "name_location": task.where("_args")}
-    role = builder.load(spec, task.location, _from_files(args), role_basedir)
+    role = builder.load(spec, task.location, role_file_names(args), role_basedir)
     child = {k: v for k, v in task.keywords.items() if k in kw.INHERITED}
     child["when"] = list(task.when)
     child["tags"] = list(task.get("tags", []))
     child["vars"] = dict(task.get("vars") or {})
     if "notify" in task.keywords:
         child["notify"] = list(task.keywords["notify"])
-    parent = _parent_context(task)
+    parent = parent_role_context(task)
     block, handlers = builder.compile(role, child, parent, mark_self=False)
     state.handlers += handlers
-    if _truthy(args.get("public", True)):
+    if is_truthy(args.get("public", True)):
         state.exports.append(role)
     return block.block
 
 
-def _from_files(args: dict[str, Any]) -> dict[str, str]:
+def role_file_names(args: dict[str, Any]) -> dict[str, str]:
     return {kind: str(args[f"{kind}_from"]) for kind in ("tasks", "vars", "defaults", "handlers")
             if args.get(f"{kind}_from")}
 
 
-def _parent_context(task: Task) -> Optional[dict[str, Any]]:
+def parent_role_context(task: Task) -> Optional[dict[str, Any]]:
     """A role used from inside another role sees that role's vars, params and defaults beneath its own,
     and, as in Ansible, `ansible_parent_role_names`/`_paths`: the including role first, then its own parents."""
     if not task.role:
@@ -566,82 +532,6 @@ def _parent_context(task: Task) -> Optional[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- run time (include_role)
-@dataclass
-class IncludedRole:
-    """What include_role hands the strategy: the role's name, its nodes for this host, its handlers."""
-
-    name: str
-    nodes: list[Node]
-
-
-class RoleIncluder:
-    """Loads roles when a host reaches include_role; one per run (it owns the run's role cache).
-
-    Loaded roles are cached by role, arguments and inherited keywords, so every host gets
-    the very same Task objects and the linear strategy keeps them in lockstep.
-    """
-
-    def __init__(self, loader: TasksFileLoader, playbook_dir: str, config: Optional[dict[str, Any]],
-                 config_file: Optional[str]) -> None:
-        self.loader = loader
-        self.playbook_dir = playbook_dir
-        self.config = config
-        self.config_file = config_file
-        self._cache: dict[str, tuple[RoleInstance, Block]] = {}
-        self._lock = threading.Lock()
-
-    def include(self, play: Play, task: Task, args: dict[str, Any], inherited: dict[str, Any]) -> IncludedRole:
-        """Load a role for include_role (its dependencies are marked blocks, as always).
-
-        New handlers join the play's handlers; `public: true` exports the role's defaults
-        and vars to the rest of the play.
-        """
-        name = args.get("name", args.get("role"))
-        if not name:
-            raise ParseError("'name' is a required field for include_role.", task.location)
-        cache_key = json.dumps([str(name), _from_files(args), inherited, task.uid], sort_keys=True, default=str)
-        with self._lock:
-            cached = self._cache.get(cache_key)
-            if cached is None:
-                cached = self._load(play, task, args, inherited, name)
-                self._cache[cache_key] = cached
-            role, block = cached
-            if _truthy(args.get("public", False)):
-                defaults = dict(play.keywords.get("_role_export_defaults") or {})
-                defaults.update(role.exported_defaults())
-                role_vars = dict(play.keywords.get("_role_export_vars") or {})
-                role_vars.update(role.exported_vars())
-                play.keywords["_role_export_defaults"] = defaults
-                play.keywords["_role_export_vars"] = role_vars
-        return IncludedRole(name=role.name, nodes=block.block)
-
-    def _load(self, play: Play, task: Task, args: dict[str, Any], inherited: dict[str, Any],
-              name: Any) -> tuple[RoleInstance, Block]:
-        builder = RoleBuilder(self.loader, self._basedirs(task), self._roles_path())
-        role_basedir = os.path.dirname(task.role_path) if task.role_path else None
-        spec = {"name": name, "keywords": {}, "when": [], "tags": [], "vars": {}, "params": {},
-                "name_location": task.where("_args")}
-        role = builder.load(spec, task.location, _from_files(args), role_basedir)
-        block, handlers = builder.compile(role, inherited, _parent_context(task), mark_self=False)
-        known = {(h.role_path, str(h.location)) for h in play.handlers}
-        fresh = [h for h in handlers if (h.role_path, str(h.location)) not in known]
-        if fresh:  # never replace a handler the play has: it may be notified already
-            play.handlers = play.handlers + fresh
-        return role, block
-
-    def _basedirs(self, task: Task) -> list[str]:
-        basedirs = []
-        if not task.role_path:
-            basedirs.append(os.path.dirname(os.path.abspath(task.location.path)))
-        basedirs.append(self.playbook_dir)
-        return basedirs
-
-    def _roles_path(self) -> list[str]:
-        if self.config or self.config_file:
-            return configured_roles_path(self.config, self.config_file)
-        return configured_roles_path()
-
-
 # --------------------------------------------------------------------------- small helpers
 def _add_handlers(first: list[Task], more: list[Task]) -> list[Task]:
     """first + more, with one copy of a role handler loaded by several uses of the role.
@@ -675,7 +565,7 @@ def _tags(value: Any) -> list[str]:
     return [t.strip() for t in str(value).split(",") if t.strip()]
 
 
-def _truthy(value: Any) -> bool:
+def is_truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("yes", "true", "on", "1", "y")
     return bool(value)

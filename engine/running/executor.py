@@ -33,7 +33,6 @@ from ..core.results import (
     ResultNotes,
     add_lines,
     error_result,
-    is_failed,
     keyword_failure,
     loop_total,
     normalize,
@@ -47,6 +46,7 @@ from ..transport.worker import WorkerError
 from .actions import ActionContext, ActionServices, get_action
 from .failures import module_failure
 from .keyword_types import keyword_type_failure
+from .loops import LoopSettings, NotAList, item_label, item_status, loop_items, loop_where
 
 if TYPE_CHECKING:
     from ..core.model import Task
@@ -141,28 +141,17 @@ class TaskExecutor:
         if task.get("loop") is None:
             return self._run_with_retries(host, task, view)
         try:
-            items = self._loop_items(task, view)
+            items = loop_items(self.run.templar, task, view)
         except NotAList as exc:
-            return {**error_result(exc.message), "_miniplay_error_at": _loop_where(task),
+            return {**error_result(exc.message), "_miniplay_error_at": loop_where(task),
                     "_miniplay_help": "Provide a list of items/templates, or a template resolving to a list."}
         except PluginFailed as exc:
-            return {**error_result(exc.full_message), "_miniplay_error_at": _loop_where(task)}
+            return {**error_result(exc.full_message), "_miniplay_error_at": loop_where(task)}
         except TemplateError as exc:
             return self._skip_or_loop_failure(host, task, view, exc)
         return self._run_loop(host, task, view, items, no_log)
 
     # ------------------------------------------------------------------ loops
-    def _loop_items(self, task: "Task", view: "VarsView") -> list[Any]:
-        raw = task.get("loop")
-        lookup = task.get("loop_with")
-        value = self.run.templar.template(raw, view)
-        if lookup:
-            terms = value if isinstance(value, list) else [value]
-            return list(self.run.templar.run_lookup(lookup, terms, view, {}, wantlist=True))
-        if isinstance(value, (list, tuple)) or _is_generator(value):
-            return list(value)
-        raise NotAList(f"The `loop` value must resolve to a 'list', not '{type(value).__name__}'.")
-
     def _skip_or_loop_failure(self, host: str, task: "Task", view: "VarsView", exc: TemplateError) -> dict[str, Any]:
         """A loop that cannot be evaluated. As in Ansible, an undefined loop is an error only if
         the task's `when` holds without the loop variable (`when: false` skips it)."""
@@ -173,64 +162,54 @@ class TaskExecutor:
                 holds, false_condition = True, None
             if not holds:
                 return skip_result(false_condition)
-        return keyword_failure(exc.message, _loop_where(task))
+        return keyword_failure(exc.message, loop_where(task))
 
     def _run_loop(self, host: str, task: "Task", view: "VarsView", items: list[Any], no_log: bool) -> dict[str, Any]:
         control = task.get("loop_control") or {}
         templar = self.run.templar
-        loop_var = str(templar.template(control.get("loop_var", "item"), view))
-        index_var = control.get("index_var")
-        if loop_var in view and view.find(loop_var) and view.find(loop_var).label != "magic":
+        settings = LoopSettings.of(control, templar, view)
+        if settings.loop_var in view and view.find(settings.loop_var) \
+                and view.find(settings.loop_var).label != "magic":
             self.run.bus.emit(WarningEvent(host=host, task=task,
-                              text=f"The loop variable '{loop_var}' is already in use. You should set the "
+                              text=f"The loop variable '{settings.loop_var}' is already in use. You should set the "
                                    "`loop_var` value in the `loop_control` option for the task to something else "
                                    "to avoid variable collisions and unexpected behavior."))
-        pause = float(templar.template(control.get("pause", 0), view) or 0)
-        extended = bool(templar.template(control.get("extended", False), view))
         results: list[dict[str, Any]] = []
         for index, item in enumerate(items):
-            if index and pause:
-                time.sleep(pause)
-            loop_vars: dict[str, Any] = {loop_var: item, "ansible_loop_var": loop_var}
-            if index_var:
-                loop_vars[index_var] = index
-                loop_vars["ansible_index_var"] = index_var
-            if extended:
-                loop_vars["ansible_loop"] = _extended(items, index, control.get("extended_allitems", True))
+            if index and settings.pause:
+                time.sleep(settings.pause)
+            loop_vars = settings.item_vars(items, index)
             item_view = view.child(loop_vars)
             result = self._run_with_retries(host, task, item_view)
             result.update(loop_vars)
             if result.get("failed"):
                 result.setdefault("exception", "(traceback unavailable)")
-            label: Any = item
-            if "label" in control:
-                try:
-                    label = templar.template(control["label"], item_view)
-                except TemplateError:
-                    label = control["label"]
+            label = item_label(control, item, templar, item_view)
             if "label" in control and "_miniplay_include" in result:
                 result["_miniplay_include"]["label"] = label  # names the `included:` line, as in Ansible
             results.append(result)
-            status = "failed" if is_failed(result) else "skipped" if result.get("skipped") else \
-                "changed" if result.get("changed") else "ok"
             shown = censored(result) if no_log else result
             if "diff" in shown and not self._diff_on(task, item_view):
                 shown = {k: v for k, v in shown.items() if k != "diff"}
             self.run.bus.emit(ItemResult(host=host, task=task, result=visible(shown), notes=ResultNotes.of(shown),
-                                         status=status,
+                                         status=item_status(result),
                               label=label, index=index, delegated_to=self._delegate(task, item_view),
                               target_module=self._is_target_module(task, result)
                               and not result.get("_miniplay_action_failure")))
-            if control.get("break_when"):
-                stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
-                try:
-                    stop, _ = templar.all_true(control["break_when"], stop_view)
-                except TemplateError as exc:
-                    results[-1] = {**result, **error_result(exc.message)}
-                    break
-                if stop:
-                    break
+            if control.get("break_when") and self._loop_breaks(task, control, result, item_view, results):
+                break
         return loop_total(results)
+
+    def _loop_breaks(self, task: "Task", control: dict[str, Any], result: dict[str, Any], item_view: "VarsView",
+                     results: list[dict[str, Any]]) -> bool:
+        """Whether `loop_control.break_when` holds after this item (an error in it fails the item)."""
+        stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
+        try:
+            stop, _ = self.run.templar.all_true(control["break_when"], stop_view)
+        except TemplateError as exc:
+            results[-1] = {**result, **error_result(exc.message)}
+            return True
+        return bool(stop)
 
     # ------------------------------------------------------------------ one run (with retries)
     def _run_with_retries(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
@@ -611,31 +590,3 @@ def _take_includes(task: "Task", result: dict[str, Any]) -> tuple[list, list]:
                 if "ansible_loop_var" in part else None
             shown.append((loaded["path"], label, "ansible_loop_var" in part))
     return includes, shown
-
-
-class NotAList(TemplateError):
-    """`loop:` gave something other than a list (Ansible adds a hint and no `changed`)."""
-
-
-def _loop_where(task: "Task") -> Any:
-    """Where the loop's value is written: `loop:` or the `with_<lookup>:` it came from."""
-    return task.value_where("loop", *(key for key in task.value_locations if key.startswith("with_")))
-
-
-def _is_generator(value: Any) -> bool:
-    import types
-
-    return isinstance(value, types.GeneratorType)
-
-
-def _extended(items: list[Any], index: int, allitems: bool) -> dict[str, Any]:
-    length = len(items)
-    info: dict[str, Any] = {"index": index + 1, "index0": index, "first": index == 0, "last": index == length - 1,
-                            "length": length, "revindex": length - index, "revindex0": length - index - 1}
-    if allitems:
-        info["allitems"] = items
-    if index > 0:
-        info["previtem"] = items[index - 1]
-    if index < length - 1:
-        info["nextitem"] = items[index + 1]
-    return info

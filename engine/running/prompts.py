@@ -18,7 +18,7 @@ import sys
 from typing import Any, Callable, Mapping, Optional, TextIO
 
 from ..core.yamlfile import UnsafeText
-from ..loading.roles import LazyPlayVars
+from ..loading.role_names import LazyPlayVars
 from ..templating.filters import FILTERS
 from ..templating.templar import Templar
 

@@ -22,7 +22,7 @@ from ..core.yamlfile import drain_warnings
 from ..loading.foreign_modules import ForeignModules
 from ..loading.inventory import Inventory
 from ..loading.playbook import Loader
-from ..loading.roles import RoleIncluder
+from ..loading.role_includer import RoleIncluder
 from ..planning.tags import selected
 from ..templating.templar import Templar
 from ..transport.pool import Connections

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ...core.options import Options
     from ...loading.foreign_modules import ForeignModules
     from ...loading.inventory import Inventory
-    from ...loading.roles import RoleIncluder
+    from ...loading.role_includer import RoleIncluder
     from ...templating.templar import Templar
     from ...transport.pool import Connections
     from ...vars.layers import HostState, VarsView
