@@ -27,8 +27,6 @@ LOAD_ERRORS = [
      "no lookup named 'itemz'", "4:7"),
     ("negative poll", "- hosts: localhost\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: -1\n",
      "'poll' must be a non-negative integer", "5:7"),
-    ("unsupported keyword", "- hosts: localhost\n  collections: [community.general]\n  tasks: []\n",
-     "miniplay does not support 'collections'", "2:3"),
     ("vars_prompt without a name", "- hosts: localhost\n  vars_prompt: [{prompt: x}]\n  tasks: []\n",
      "Invalid vars_prompt data structure, missing 'name' key", "2:17"),
     ("loop on import_tasks", "- hosts: localhost\n  tasks:\n    - import_tasks: other.yml\n      loop: [1]\n",

@@ -259,9 +259,9 @@ class TaskExecutor:
                                   notes=ResultNotes.of(result)))
                 time.sleep(delay)
             else:
-                # out of attempts: failed, unless a failed_when said otherwise (Ansible's task status
-                # follows failed_when_result when there is one)
-                result["failed"] = bool(result.get("failed_when_result", True))
+                # out of attempts: the result says failed; the task's status still follows a
+                # failed_when_result when there is one (core.results.is_failed), as in Ansible
+                result["failed"] = True
                 result["attempts"] = retries
         return result
 
