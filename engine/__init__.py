@@ -6,7 +6,7 @@ transport, running, views, cli, each importing only the ones before it.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .core.version import __version__
 
@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from .running.run import RunResult
 
 
-def run_playbook(path: str, inventory: Optional[list[str]] = None, extra_vars: Optional[dict[str, Any]] = None,
-                 stdout: Optional[TextIO] = None, events: Optional["EventBus"] = None, console: bool = True,
-                 **option_values: Any) -> "RunResult":
+def run_playbook(path: str, inventory: list[str] | None = None, extra_vars: dict[str, Any] | None = None,
+                 stdout: TextIO | None = None, events: EventBus | None = None, console: bool = True,
+                 **option_values: Any) -> RunResult:
     """Load and run a playbook; return its `RunResult` (recap per host, exit code).
 
     Options mirror the CLI: inventory, extra_vars, forks, limit, verbosity, check, diff,

@@ -9,7 +9,7 @@ import os
 import shlex
 import subprocess
 import tempfile
-from typing import Any, NoReturn, Optional, Union
+from typing import Any, NoReturn
 
 BOOL_TRUE = {"yes", "on", "true", "1", "y", "t"}
 BOOL_FALSE = {"no", "off", "false", "0", "n", "f", ""}
@@ -27,7 +27,7 @@ class ModuleContext:
     """What a module knows about the run: check mode, diff, and helpers with side effects."""
 
     def __init__(self, check_mode: bool = False, diff: bool = False, no_log: bool = False,
-                 module_name: str = "", async_dir: Optional[str] = None, env: Optional[dict] = None) -> None:
+                 module_name: str = "", async_dir: str | None = None, env: dict | None = None) -> None:
         self.check_mode = check_mode
         self.diff = diff
         self.no_log = no_log
@@ -48,8 +48,8 @@ class ModuleContext:
         merged.update({str(k): str(v) for k, v in self.env.items()})
         return merged
 
-    def run_command(self, command: Union[str, list[str]], shell: bool = False, cwd: Optional[str] = None,
-                    data: Optional[str] = None, executable: Optional[str] = None,
+    def run_command(self, command: str | list[str], shell: bool = False, cwd: str | None = None,
+                    data: str | None = None, executable: str | None = None,
                     check_rc: bool = False) -> tuple[int, str, str]:
         """Run a command and return (rc, stdout, stderr) as text."""
         if shell and isinstance(command, list):
@@ -89,7 +89,7 @@ def to_bool(value: Any) -> bool:
     raise ValueError(f"{value!r} is not a valid boolean")
 
 
-def atomic_write(path: str, data: bytes, mode: Optional[int] = None) -> None:
+def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
     """Write to a temp file beside `path`, then rename: a reader never sees half a file."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
     fd, tmp = tempfile.mkstemp(prefix=".miniplay-", dir=directory)

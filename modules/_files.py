@@ -31,7 +31,7 @@ import stat
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
 
@@ -170,26 +170,26 @@ class FileAttrs:
     """The wanted mode/owner/group of a path; None means 'leave as it is'."""
 
     mode: Any = None
-    owner: Optional[str] = None
-    group: Optional[str] = None
-    attributes: Optional[str] = None  # chattr flags: accepted, not applied (warned about)
+    owner: str | None = None
+    group: str | None = None
+    attributes: str | None = None  # chattr flags: accepted, not applied (warned about)
 
     @classmethod
-    def from_args(cls, args: dict[str, Any]) -> "FileAttrs":
+    def from_args(cls, args: dict[str, Any]) -> FileAttrs:
         return cls(args.get("mode"), args.get("owner"), args.get("group"), args.get("attributes"))
 
     def any(self) -> bool:
         return self.mode is not None or self.owner is not None or self.group is not None
 
 
-def _note(diff: Optional[dict], key: str, before: Any, after: Any) -> None:
+def _note(diff: dict | None, key: str, before: Any, after: Any) -> None:
     if diff is None:
         return
     diff.setdefault("before", {})[key] = before
     diff.setdefault("after", {})[key] = after
 
 
-def apply_attrs(path: str, attrs: FileAttrs, ctx: ModuleContext, diff: Optional[dict] = None) -> bool:  # noqa: C901  (existing; split when next touched)
+def apply_attrs(path: str, attrs: FileAttrs, ctx: ModuleContext, diff: dict | None = None) -> bool:  # noqa: C901  (existing; split when next touched)
     """Give `path` the wanted owner, group and mode; True when something changed.
 
     In check mode nothing is touched and the answer is what *would* change; a path
@@ -295,7 +295,7 @@ def digest_bytes(data: bytes, algorithm: str = "sha1") -> str:
     return hashlib.new(algorithm, data).hexdigest()
 
 
-def md5_or_none(path: str) -> Optional[str]:
+def md5_or_none(path: str) -> str | None:
     try:
         return digest_file(path, "md5")
     except ValueError:  # FIPS systems forbid md5
@@ -346,9 +346,9 @@ def run_validate(ctx: ModuleContext, validate: str, tmp: str, short: bool = Fals
         ctx.fail("failed to validate", exit_status=rc, stdout=out, stderr=err)
 
 
-def write_atomically(dest: str, data: bytes, ctx: ModuleContext, attrs: Optional[FileAttrs] = None,
-                     validate: Optional[str] = None, validate_short_msg: bool = False,
-                     source: Optional[str] = None, source_stat: bool = False) -> None:
+def write_atomically(dest: str, data: bytes, ctx: ModuleContext, attrs: FileAttrs | None = None,
+                     validate: str | None = None, validate_short_msg: bool = False,
+                     source: str | None = None, source_stat: bool = False) -> None:
     """Replace `dest` with `data` (or a copy of file `source`) in one rename.
 
     The temp file sits beside `dest` so the rename stays on one filesystem. It gets
@@ -405,17 +405,17 @@ def write_atomically(dest: str, data: bytes, ctx: ModuleContext, attrs: Optional
 
 
 # --------------------------------------------------------------------------- diffs
-def text_of(data: Optional[bytes]) -> str:
+def text_of(data: bytes | None) -> str:
     return "" if data is None else data.decode("utf-8", errors="replace")
 
 
-def content_diff(before: Optional[bytes], after: Optional[bytes], before_header: str,
+def content_diff(before: bytes | None, after: bytes | None, before_header: str,
                  after_header: str) -> dict[str, str]:
     return {"before": text_of(before), "after": text_of(after),
             "before_header": before_header, "after_header": after_header}
 
 
-def read_bytes(path: str) -> Optional[bytes]:
+def read_bytes(path: str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -425,7 +425,7 @@ def read_bytes(path: str) -> Optional[bytes]:
 
 # --------------------------------------------------------------------------- text edits
 def attrs_after_edit(path: str, attrs: FileAttrs, ctx: ModuleContext, changed: bool, msg: str,
-                     diff: Optional[dict] = None) -> tuple[str, bool]:
+                     diff: dict | None = None) -> tuple[str, bool]:
     """Apply attrs after an edit; Ansible's line/block/replace modules say so in `msg`."""
     if apply_attrs(path, attrs, ctx, diff):
         if changed:
@@ -435,7 +435,7 @@ def attrs_after_edit(path: str, attrs: FileAttrs, ctx: ModuleContext, changed: b
     return msg, changed
 
 
-def save_edit(path: str, data: bytes, ctx: ModuleContext, backup: bool, validate: Optional[str]) -> str:
+def save_edit(path: str, data: bytes, ctx: ModuleContext, backup: bool, validate: str | None) -> str:
     """Write an edited file (through a symlink, as Ansible does); returns the backup name or ''."""
     backup_file = make_backup(path, ctx) if backup and os.path.exists(path) else ""
     write_atomically(os.path.realpath(path), data, ctx, validate=validate, validate_short_msg=True)

@@ -36,7 +36,7 @@ import signal
 import sys
 import tempfile
 import time
-from typing import Any, Optional
+from typing import Any
 
 PAYLOAD_ROOT = "~/.ansible/tmp/miniplay-payloads"
 # ansible-core code imported once into the worker itself, so every fork starts with it loaded
@@ -283,8 +283,8 @@ def _collect(pid: int, out_r: int, err_r: int, timeout: float) -> tuple[bytes, b
     for fd in (out_r, err_r):
         selector.register(fd, selectors.EVENT_READ)
     deadline = time.monotonic() + timeout if timeout > 0 else None
-    status: Optional[int] = None
-    exited_at: Optional[float] = None
+    status: int | None = None
+    exited_at: float | None = None
     timed_out = False
     open_fds = 2
     while open_fds:

@@ -6,10 +6,10 @@ import base64
 import ssl
 import urllib.parse
 import urllib.request
-from typing import Any, Optional
+from typing import Any
 
 
-def tls_context(args: dict[str, Any], cafile: Optional[str] = None) -> ssl.SSLContext:
+def tls_context(args: dict[str, Any], cafile: str | None = None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=cafile)
     if not args["validate_certs"]:
         context.check_hostname = False
@@ -21,7 +21,7 @@ def tls_context(args: dict[str, Any], cafile: Optional[str] = None) -> ssl.SSLCo
     return context
 
 
-def prepare(args: dict[str, Any], url: str, cafile: Optional[str] = None,
+def prepare(args: dict[str, Any], url: str, cafile: str | None = None,
             digest: bool = False) -> tuple[str, list[Any], dict[str, str], bool]:
     """(url without credentials, urllib handlers, headers, whether credentials were given).
 

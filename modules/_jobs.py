@@ -43,7 +43,7 @@ import random
 import select
 import signal
 import time
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 
@@ -66,7 +66,7 @@ class _Stop(Exception):
 
 
 # =========================================================================== paths and files
-def async_dir(configured: Optional[str]) -> str:
+def async_dir(configured: str | None) -> str:
     """The job directory on this host: the controller's setting, `~` expanded here."""
     return os.path.expanduser(configured or os.environ.get("ANSIBLE_ASYNC_DIR") or DEFAULT_ASYNC_DIR)
 
@@ -98,7 +98,7 @@ def write_job_file(path: str, data: dict[str, Any]) -> None:
         raise
 
 
-def read_job_file(path: str) -> tuple[Optional[dict[str, Any]], bool]:
+def read_job_file(path: str) -> tuple[dict[str, Any] | None, bool]:
     """(data, exists): data is None when the file is missing, empty or not JSON."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -114,7 +114,7 @@ def read_job_file(path: str) -> tuple[Optional[dict[str, Any]], bool]:
     return (data if isinstance(data, dict) else None), True
 
 
-def _proc_start_ticks(pid: int) -> Optional[int]:
+def _proc_start_ticks(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (tells a live pid from a reused one)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
@@ -124,7 +124,7 @@ def _proc_start_ticks(pid: int) -> Optional[int]:
         return None
 
 
-def _alive(pid: Optional[int], ticks: Optional[int]) -> bool:
+def _alive(pid: int | None, ticks: int | None) -> bool:
     if not pid:
         return False
     if ticks is not None and os.path.isdir("/proc"):
@@ -139,7 +139,7 @@ def _alive(pid: Optional[int], ticks: Optional[int]) -> bool:
 
 
 # =========================================================================== launch (in the worker)
-def _describe(request: dict[str, Any]) -> Optional[str]:
+def _describe(request: dict[str, Any]) -> str | None:
     """The command line for `miniplay jobs list`; never for no_log tasks, never module secrets."""
     if request.get("no_log"):
         return None
@@ -296,7 +296,7 @@ def _supervise(request: dict[str, Any], jid: str, path: str, seconds: int, start
             _say(start_w, f"error: could not write the job file {path}: {exc}")
             os._exit(1)
         outcome = "finished"
-        data: Optional[bytes] = None
+        data: bytes | None = None
         try:
             os.write(go_w, b"g")
             os.close(go_w)
@@ -334,7 +334,7 @@ def _say(fd: int, text: str) -> None:
         pass
 
 
-def _collect(fd: int, deadline: float) -> Optional[bytes]:
+def _collect(fd: int, deadline: float) -> bytes | None:
     """The runner's result bytes, or None when the deadline came first."""
     chunks: list[bytes] = []
     while True:
@@ -360,7 +360,7 @@ def _reap(child: int) -> int:
         return 0
 
 
-def _parse_result(data: Optional[bytes], status: int, jid: str) -> dict[str, Any]:
+def _parse_result(data: bytes | None, status: int, jid: str) -> dict[str, Any]:
     try:
         result = json.loads(data or b"")
         if isinstance(result, dict):
@@ -559,7 +559,7 @@ def kill_job(directory: str, jid: str, grace: float = 5.0) -> dict[str, Any]:
     return {"jid": jid, "killed": True, "msg": "Job killed by 'miniplay jobs kill'"}
 
 
-def clean_jobs(directory: str, older_than: Optional[float]) -> dict[str, Any]:
+def clean_jobs(directory: str, older_than: float | None) -> dict[str, Any]:
     """Remove the files of jobs that are over (never running ones), and stale temp files."""
     removed: list[str] = []
     kept_running = 0

@@ -8,7 +8,6 @@ canonical name, its extras and version clauses, and ordering of release/pre/post
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*)$")
 _CLAUSE = re.compile(r"^\s*(===|==|!=|~=|<=|>=|<|>)\s*([^\s,;]+)\s*$")
@@ -27,7 +26,7 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def version_key(text: str) -> Optional[tuple]:
+def version_key(text: str) -> tuple | None:
     """A sortable key for a PEP 440 version, or None when the text is not one."""
     found = _VERSION.match(text.strip())
     if not found:

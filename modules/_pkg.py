@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-from typing import Optional, Sequence
+from typing import Sequence
 
 from miniplay.modules._common import ModuleContext
 
@@ -31,7 +31,7 @@ PACKAGE_MANAGERS: tuple[tuple[str, str], ...] = (
 )
 
 
-def find_program(name: str, extra_dirs: Sequence[str] = ()) -> Optional[str]:
+def find_program(name: str, extra_dirs: Sequence[str] = ()) -> str | None:
     """Absolute path of program `name`, or None; sbin directories are searched too."""
     dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d]
     for folder in (*extra_dirs, *_SBIN_DIRS):
@@ -63,7 +63,7 @@ def command_text(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
 
-def package_manager() -> Optional[str]:
+def package_manager() -> str | None:
     """The `ansible_pkg_mgr` name for this host, or None when none is known."""
     found = None
     for path, name in PACKAGE_MANAGERS:

@@ -20,7 +20,7 @@ import struct
 import subprocess
 import termios
 import time
-from typing import Callable, Optional, Union
+from typing import Callable, Union
 
 Answer = Union[bytes, Callable[[list[bytes]], bytes]]
 
@@ -54,7 +54,7 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def _earliest(patterns: list["re.Pattern[bytes]"], buffer: bytes) -> Optional[tuple[int, "re.Match[bytes]"]]:
+def _earliest(patterns: list[re.Pattern[bytes]], buffer: bytes) -> tuple[int, re.Match[bytes]] | None:
     best = None
     for index, pattern in enumerate(patterns):
         found = pattern.search(buffer)
@@ -63,8 +63,8 @@ def _earliest(patterns: list["re.Pattern[bytes]"], buffer: bytes) -> Optional[tu
     return best
 
 
-def run_with_answers(argv: list[str], answers: list[tuple[bytes, Answer]], timeout: Optional[float],
-                     cwd: Optional[str], env: dict[str, str], echo: bool) -> tuple[bytes, Optional[int]]:
+def run_with_answers(argv: list[str], answers: list[tuple[bytes, Answer]], timeout: float | None,
+                     cwd: str | None, env: dict[str, str], echo: bool) -> tuple[bytes, int | None]:
     """(all output, exit status or None on timeout). An answer may be a function of the output so far."""
     patterns = [re.compile(question) for question, _answer in answers]
     master, slave = os.openpty()

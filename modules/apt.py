@@ -56,7 +56,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import command_text, find_program, with_env
@@ -108,8 +108,8 @@ POLICY_RC_D = "/usr/sbin/policy-rc.d"
 class Policy:
     """What `apt-cache policy` says about one name."""
 
-    installed: Optional[str] = None
-    candidate: Optional[str] = None
+    installed: str | None = None
+    candidate: str | None = None
     versions: list[str] = field(default_factory=list)
 
 
@@ -123,7 +123,7 @@ class Status:
     has_files: bool
 
 
-def split_spec(spec: str) -> tuple[str, Optional[str], Optional[str]]:
+def split_spec(spec: str) -> tuple[str, str | None, str | None]:
     """'foo=1.2*' -> ('foo', '=', '1.2*'); 'foo>=1' -> ('foo', '>=', '1'); 'foo' -> ('foo', None, None)."""
     parts = re.split(r"(>?=)", spec, maxsplit=1)
     if len(parts) > 1:
@@ -134,7 +134,7 @@ def split_spec(spec: str) -> tuple[str, Optional[str], Optional[str]]:
 def parse_policy(text: str) -> dict[str, Policy]:
     """`apt-cache policy a b ...` output by package name (names apt does not know are absent)."""
     found: dict[str, Policy] = {}
-    current: Optional[Policy] = None
+    current: Policy | None = None
     in_table = False
     for line in text.splitlines():
         if line and not line[0].isspace() and line.endswith(":"):
@@ -300,7 +300,7 @@ class Apt:
     def expand(self, specs: list[str]) -> list[str]:
         """Replace name globs ('apt*') by the matching package names."""
         expanded: list[str] = []
-        names: Optional[list[str]] = None
+        names: list[str] | None = None
         for spec in specs:
             name, _, _ = split_spec(spec)
             if not frozenset("*?[]!").intersection(name):
@@ -353,13 +353,13 @@ class Apt:
         return Status(True, version_ok, installable, has_files)
 
     @staticmethod
-    def _best(info: Policy, cmp: Optional[str], version: Optional[str]) -> Optional[str]:
+    def _best(info: Policy, cmp: str | None, version: str | None) -> str | None:
         if cmp == "=":
             # An explicit version outranks every pin: the newest version matching the glob.
             return next((v for v in info.versions if fnmatch.fnmatch(v, version or "")), None)
         return info.candidate
 
-    def _version_matches(self, installed: str, cmp: Optional[str], version: Optional[str]) -> bool:
+    def _version_matches(self, installed: str, cmp: str | None, version: str | None) -> bool:
         if cmp == "=":
             return fnmatch.fnmatch(installed, version or "")
         if cmp == ">=":

@@ -34,7 +34,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import find_program, require_program, with_env
@@ -87,7 +87,7 @@ def key_ids_in(listing: str, short: bool = False) -> list[str]:
 class AptKey:
     """apt-key (and gpg) calls for one keyring."""
 
-    def __init__(self, ctx: ModuleContext, keyring: Optional[str]) -> None:
+    def __init__(self, ctx: ModuleContext, keyring: str | None) -> None:
         self.ctx = ctx
         self.apt_key = find_program("apt-key")
         if self.apt_key is None:
@@ -103,7 +103,7 @@ class AptKey:
             self.ctx.fail("Unable to list public keys", cmd=" ".join(command), rc=rc, stdout=out, stderr=err)
         return key_ids_in(out, short)
 
-    def id_of(self, path: str, data: Optional[bytes] = None) -> Optional[str]:
+    def id_of(self, path: str, data: bytes | None = None) -> str | None:
         """The first key id in a key file (or in `data`, with path '-')."""
         rc, out, err = _run_bytes(with_env(self.ctx, C_LOCALE), [self.gpg, "--with-colons", path], data)
         if rc != 0:
@@ -112,7 +112,7 @@ class AptKey:
         keys = key_ids_in(out)
         return keys[0] if keys else None
 
-    def add(self, path: str, data: Optional[bytes] = None) -> None:
+    def add(self, path: str, data: bytes | None = None) -> None:
         command = self.base + ["add", "-" if data is not None else path]
         rc, out, err = _run_bytes(self.ctx, command, data)
         if rc != 0:
@@ -146,7 +146,7 @@ class AptKey:
                           key_id=short_id, stdout=out, stderr=err)
 
 
-def _run_bytes(ctx: ModuleContext, command: list[str], data: Optional[bytes]) -> tuple[int, str, str]:
+def _run_bytes(ctx: ModuleContext, command: list[str], data: bytes | None) -> tuple[int, str, str]:
     """run_command with binary input (a key may be binary)."""
     import subprocess
 
@@ -189,7 +189,7 @@ def _bytes(data: Any) -> bytes:
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     key_id, data = args["id"], args["data"]
     tool = AptKey(ctx, args["keyring"])
-    payload: Optional[bytes] = _bytes(data) if data is not None else None
+    payload: bytes | None = _bytes(data) if data is not None else None
     if not key_id:
         key_id, payload = _id_from_key(args, ctx, tool, key_id, payload)
     result: dict[str, Any] = {"changed": False, "id": key_id}
@@ -223,7 +223,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
 
 
 def _id_from_key(args: dict[str, Any], ctx: ModuleContext, tool: AptKey, key_id: Any,
-                 payload: Optional[bytes]) -> tuple[Any, Optional[bytes]]:
+                 payload: bytes | None) -> tuple[Any, bytes | None]:
     """No `id` given: (the id of the key in `file`, `data` or `url`, the key's bytes so far).
 
     A `url` is downloaded here; without a key to read, `key_id` comes back as it was.
@@ -239,7 +239,7 @@ def _id_from_key(args: dict[str, Any], ctx: ModuleContext, tool: AptKey, key_id:
     return key_id, payload
 
 
-def _add_key(args: dict[str, Any], ctx: ModuleContext, tool: AptKey, key_id: str, payload: Optional[bytes],
+def _add_key(args: dict[str, Any], ctx: ModuleContext, tool: AptKey, key_id: str, payload: bytes | None,
              result: dict[str, Any]) -> None:
     """Add the key from `file`, from `keyserver`, or from its bytes (`data`, or `url` fetched now)."""
     path, keyserver, url = args["file"], args["keyserver"], args["url"]

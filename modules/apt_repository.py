@@ -44,7 +44,7 @@ import ssl
 import time
 import urllib.request
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext, atomic_write
 from miniplay.modules._files import parse_mode
@@ -129,7 +129,7 @@ def apt_locations(ctx: ModuleContext) -> tuple[str, str]:
 class SourcesList:
     """Every sources file apt reads, as lines, plus the new files this task adds."""
 
-    def __init__(self, ctx: ModuleContext, filename: Optional[str], codename: str,
+    def __init__(self, ctx: ModuleContext, filename: str | None, codename: str,
                  validate_certs: bool = True) -> None:
         self.ctx = ctx
         self.validate_certs = validate_certs
@@ -243,7 +243,7 @@ class SourcesList:
         with open(keyfile, "wb") as handle:
             handle.write(proc.stdout)
 
-    def key_known(self, fingerprint: str, apt_key: Optional[str], gpg: Optional[str]) -> bool:
+    def key_known(self, fingerprint: str, apt_key: str | None, gpg: str | None) -> bool:
         if apt_key:
             _, _, err = with_env(self.ctx, C_LOCALE).run_command([apt_key, "export", fingerprint], check_rc=True)
             return not err or "nothing exported" not in err
@@ -303,7 +303,7 @@ def host_codename() -> str:
     return ""
 
 
-def update_cache(ctx: ModuleContext, retries: int, max_delay: int) -> Optional[str]:
+def update_cache(ctx: ModuleContext, retries: int, max_delay: int) -> str | None:
     """`apt-get update` with exponential back-off; None when it worked, else the reason.
 
     Like python-apt's FetchFailedException, a download that failed gives an empty reason

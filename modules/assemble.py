@@ -35,7 +35,7 @@ import codecs
 import os
 import re
 import shlex
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._files import (
@@ -64,7 +64,7 @@ ARGUMENT_SPEC = {
 SUPPORTS_CHECK_MODE = True
 
 
-def assemble(folder: str, delimiter: Optional[str], pattern: Optional["re.Pattern[str]"],
+def assemble(folder: str, delimiter: str | None, pattern: re.Pattern[str] | None,
              ignore_hidden: bool, read=None) -> bytes:
     """The fragments of `folder` joined in sorted name order, as Ansible joins them.
 

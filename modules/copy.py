@@ -39,7 +39,7 @@ import json
 import os
 import shutil
 import stat
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._files import (
@@ -169,7 +169,7 @@ def _copy_data(data: bytes, args: dict[str, Any], ctx: ModuleContext, inline: bo
     return result
 
 
-def _md5(data: bytes) -> Optional[str]:
+def _md5(data: bytes) -> str | None:
     try:
         return digest_bytes(data, "md5")
     except ValueError:  # FIPS systems forbid md5
@@ -192,7 +192,7 @@ def _diff(dest_file: str, data: bytes, after_header: str) -> dict[str, Any]:
     return diff
 
 
-def _attrs(args: dict[str, Any], src: Optional[str]) -> FileAttrs:
+def _attrs(args: dict[str, Any], src: str | None) -> FileAttrs:
     mode = args["mode"]
     if mode == "preserve":
         mode = f"0{stat.S_IMODE(os.stat(src).st_mode):03o}" if src else None

@@ -39,7 +39,7 @@ import re
 import textwrap
 import urllib.parse
 import urllib.request
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext, atomic_write
 from miniplay.modules._files import parse_mode, path_info
@@ -112,7 +112,7 @@ def is_armored(data: bytes) -> bool:
     return b"-----BEGIN PGP PUBLIC KEY BLOCK-----" in data
 
 
-def sha256_of(path: str) -> Optional[str]:
+def sha256_of(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
@@ -140,7 +140,7 @@ def ensure_keyrings_dir(ctx: ModuleContext) -> bool:
     return changed
 
 
-def signed_by_key(ctx: ModuleContext, value: str, slug: str) -> tuple[bool, Optional[str], Optional[str]]:
+def signed_by_key(ctx: ModuleContext, value: str, slug: str) -> tuple[bool, str | None, str | None]:
     """(changed, key file, inline key): a file is used as is, a URL is fetched into
     /etc/apt/keyrings, anything else is the key itself."""
     if os.path.isfile(value):

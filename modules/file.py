@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._files import FILE_COMMON_SPEC, FileAttrs, apply_attrs, file_state, path_info
@@ -64,7 +64,7 @@ class _Run:
         self.ctx = ctx
         self.attrs = FileAttrs.from_args(args)
 
-    def fail(self, msg: str, path: Optional[str] = None, **fields: Any) -> NoReturn:
+    def fail(self, msg: str, path: str | None = None, **fields: Any) -> NoReturn:
         if path is not None:
             fields = {"path": path, **fields}
         raise ModuleFailed(msg, **fields)

@@ -44,7 +44,7 @@ import pwd
 import re
 import stat
 import time
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._files import digest_file, parse_mode
@@ -78,7 +78,7 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _BYTES = {"b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
 
 
-def parse_amount(text: str, units: dict[str, int], first_units: str) -> Optional[int]:
+def parse_amount(text: str, units: dict[str, int], first_units: str) -> int | None:
     """'-2d' -> -172800 with `units`; None when the text is not a number with a known unit."""
     found = re.match(rf"^(-?\d+)([{first_units}])?$", text.lower())
     if not found:
@@ -86,7 +86,7 @@ def parse_amount(text: str, units: dict[str, int], first_units: str) -> Optional
     return int(found.group(1)) * units.get(found.group(2) or "", 1)
 
 
-def name_matches(name: str, patterns: list[str], excludes: Optional[list[str]], use_regex: bool) -> bool:
+def name_matches(name: str, patterns: list[str], excludes: list[str] | None, use_regex: bool) -> bool:
     """A pattern matches the base name and no exclude does (regexes are anchored at the start)."""
     def hit(pattern: str) -> bool:
         return bool(re.match(pattern, name)) if use_regex else fnmatch.fnmatch(name, pattern)
@@ -96,20 +96,20 @@ def name_matches(name: str, patterns: list[str], excludes: Optional[list[str]], 
     return not any(hit(e) for e in excludes or ())
 
 
-def old_enough(st: os.stat_result, now: float, age: Optional[int], stamp: str) -> bool:
+def old_enough(st: os.stat_result, now: float, age: int | None, stamp: str) -> bool:
     if age is None:
         return True
     elapsed = now - getattr(st, f"st_{stamp}")
     return elapsed >= abs(age) if age >= 0 else elapsed <= abs(age)
 
 
-def big_enough(st: os.stat_result, size: Optional[int]) -> bool:
+def big_enough(st: os.stat_result, size: int | None) -> bool:
     if size is None:
         return True
     return st.st_size >= abs(size) if size >= 0 else st.st_size <= abs(size)
 
 
-def content_matches(path: str, pattern: Optional[str], encoding: Optional[str], whole: bool) -> bool:
+def content_matches(path: str, pattern: str | None, encoding: str | None, whole: bool) -> bool:
     """Does a line of the file match (re.match), or the whole text contain (re.search), the pattern?"""
     if pattern is None:
         return True
@@ -168,7 +168,7 @@ def describe(path: str, st: os.stat_result) -> dict[str, Any]:
 class Search:
     """One find run: the filters from the arguments, and what was matched and skipped."""
 
-    def __init__(self, args: dict[str, Any], ctx: ModuleContext, age: Optional[int], size: Optional[int]) -> None:
+    def __init__(self, args: dict[str, Any], ctx: ModuleContext, age: int | None, size: int | None) -> None:
         self.args = args
         self.ctx = ctx
         self.age = age

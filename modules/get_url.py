@@ -48,7 +48,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._files import (
@@ -111,7 +111,7 @@ class _Response:
 
 
 def _request(args: dict[str, Any], url: str, method: str = "GET",
-             modified_since: Optional[float] = None) -> _Response:
+             modified_since: float | None = None) -> _Response:
     url, handlers, headers, _ = prepare(args, url)
     for key, value in (args["headers"] or {}).items():
         headers[str(key)] = str(value)
@@ -142,7 +142,7 @@ def _request(args: dict[str, Any], url: str, method: str = "GET",
 
 
 def _download(args: dict[str, Any], ctx: ModuleContext, url: str, directory: str, result: dict,
-              method: str = "GET", modified_since: Optional[float] = None) -> tuple[str, _Response]:
+              method: str = "GET", modified_since: float | None = None) -> tuple[str, _Response]:
     """Fetch `url` into a temp file in `directory`; exits early for 304, fails like Ansible."""
     started = time.monotonic()
     reply = _request(args, url, method, modified_since)

@@ -27,7 +27,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import require_program
@@ -49,7 +49,7 @@ EXIT_MEANINGS = {
 }
 
 
-def parse_records(text: str, separator: Optional[str]) -> dict[str, Any]:
+def parse_records(text: str, separator: str | None) -> dict[str, Any]:
     """First field -> other fields; a repeated first field collects every record in a list."""
     table: dict[str, Any] = {}
     seen: dict[str, int] = {}

@@ -43,7 +43,7 @@ import re
 import shlex
 import shutil
 import tempfile
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import require_program, with_env
@@ -81,7 +81,7 @@ SUPPORTS_CHECK_MODE = True
 ARCHIVE_FORMATS = {".zip": "zip", ".gz": "tar.gz", ".tar": "tar", ".tgz": "tgz"}
 
 
-def same_path(left: Optional[str], right: Optional[str]) -> bool:
+def same_path(left: str | None, right: str | None) -> bool:
     """Do two repository locations name the same place? (URLs compare as text.)"""
     if left is None or right is None:
         return left == right
@@ -92,7 +92,7 @@ def same_path(left: Optional[str], right: Optional[str]) -> bool:
     return left == right or norm(left) == norm(right)
 
 
-def head_branch_from(headfile: str, remote: str) -> Optional[str]:
+def head_branch_from(headfile: str, remote: str) -> str | None:
     """The branch a HEAD file (or refs/remotes/R/HEAD) points at."""
     try:
         with open(headfile, encoding="utf-8") as handle:
@@ -108,7 +108,7 @@ def head_branch_from(headfile: str, remote: str) -> Optional[str]:
 class Git:
     """One run of the module: the git program, the destination, and the steps."""
 
-    def __init__(self, args: dict[str, Any], ctx: ModuleContext, repo: str, dest: Optional[str]) -> None:
+    def __init__(self, args: dict[str, Any], ctx: ModuleContext, repo: str, dest: str | None) -> None:
         self.args = args
         self.git = args["executable"] or require_program(ctx, "git")
         self.repo = repo
@@ -120,7 +120,7 @@ class Git:
             env["GIT_SSH_COMMAND"] = ssh
         self.ctx = with_env(ctx, env)
 
-    def _ssh_command(self, ctx: ModuleContext) -> Optional[str]:
+    def _ssh_command(self, ctx: ModuleContext) -> str | None:
         args = self.args
         opts = args["ssh_opts"]
         for flag, value in (("accept_hostkey", "no"), ("accept_newhostkey", "accept-new")):
@@ -138,7 +138,7 @@ class Git:
         return " ".join(words + ([opts] if opts else []))
 
     # ------------------------------------------------------------------ commands
-    def run(self, *words: str, cwd: Optional[str] = None, check: bool = False) -> tuple[int, str, str]:
+    def run(self, *words: str, cwd: str | None = None, check: bool = False) -> tuple[int, str, str]:
         rc, out, err = self.ctx.run_command([self.git, *words], cwd=cwd)
         if check and rc != 0:
             self.ctx.fail(err.strip() or out.strip() or f"git {words[0]} failed with rc {rc}",
@@ -164,11 +164,11 @@ class Git:
                 raise ValueError(f"{path} is not a directory")
         return path
 
-    def is_remote_branch(self, remote: str, version: str, cwd: Optional[str]) -> bool:
+    def is_remote_branch(self, remote: str, version: str, cwd: str | None) -> bool:
         out = self.run("ls-remote", remote, "-h", f"refs/heads/{version}", cwd=cwd, check=True)[1]
         return version in out
 
-    def is_remote_tag(self, remote: str, version: str, cwd: Optional[str]) -> bool:
+    def is_remote_tag(self, remote: str, version: str, cwd: str | None) -> bool:
         out = self.run("ls-remote", remote, "-t", f"refs/tags/{version}", cwd=cwd, check=True)[1]
         return version in out
 
@@ -235,7 +235,7 @@ class Git:
         out = self.in_dest("status", "--porcelain")[1]
         return any(not line.startswith("??") for line in out.splitlines())
 
-    def remote_url(self) -> Optional[str]:
+    def remote_url(self) -> str | None:
         rc, out, _ = self.in_dest("ls-remote", "--get-url", self.remote)
         return out.rstrip("\n") if rc == 0 else None
 
@@ -399,7 +399,7 @@ class Git:
         if rc != 0:
             self.ctx.fail(f"Failed to init/update submodules: {out}{err}")
 
-    def diff(self, before: Optional[str], after: Optional[str]) -> dict[str, str]:
+    def diff(self, before: str | None, after: str | None) -> dict[str, str]:
         if before is None:
             return {"prepared": f">> Newly checked out {after}"}
         if before == after:

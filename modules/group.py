@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import grp
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import require_program
@@ -42,7 +42,7 @@ ARGUMENT_SPEC = {
 SUPPORTS_CHECK_MODE = True
 
 
-def group_gid(name: str) -> Optional[int]:
+def group_gid(name: str) -> int | None:
     """The group's gid, or None when there is no such group."""
     try:
         return grp.getgrnam(name).gr_gid
@@ -58,7 +58,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:  # noqa: C
         ctx.fail("force is not a valid option for local, force=True and local=True are mutually exclusive")
     result: dict[str, Any] = {"name": name, "state": args["state"]}
     current = group_gid(name)
-    argv: Optional[list[str]] = None
+    argv: list[str] | None = None
     if args["state"] == "absent":
         if current is not None:
             if ctx.check_mode:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import require_program
@@ -90,7 +90,7 @@ class Rule:
     def __init__(self) -> None:
         self.words: list[str] = []
 
-    def param(self, value: Optional[str], flag: str) -> None:
+    def param(self, value: str | None, flag: str) -> None:
         if value is None:
             return
         if value[:1] == "!":
@@ -102,7 +102,7 @@ class Rule:
         for value in values:
             self.param(value, flag)
 
-    def match_flag(self, value: Optional[str], flag: str, negatable: bool) -> None:
+    def match_flag(self, value: str | None, flag: str, negatable: bool) -> None:
         if value == "match":
             self.words.append(flag)
         elif negatable and value == "negate":
@@ -246,7 +246,7 @@ class Iptables:
         text = out.split("v", 1)[1] if "v" in out else ""
         return tuple(int(n) for n in re.findall(r"\d+", text.split()[0] if text.split() else "")[:3])
 
-    def policy(self) -> Optional[str]:
+    def policy(self) -> str | None:
         _, out, _ = self.listing(True)
         found = re.search(r"\(policy ([A-Z]+)\)", out.split("\n")[0])
         return found.group(1) if found else None

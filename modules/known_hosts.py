@@ -31,7 +31,7 @@ import hmac
 import os
 import re
 import tempfile
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext, ModuleFailed, atomic_write
 from miniplay.modules._files import path_info
@@ -81,7 +81,7 @@ class KnownHosts:
             _rc, out, _err = self.ctx.run_command([self.keygen, "-F", host, "-f", scratch.name])
         return out != ""
 
-    def search(self, host: str, key: Optional[str]) -> tuple[bool, bool, Optional[int]]:
+    def search(self, host: str, key: str | None) -> tuple[bool, bool, int | None]:
         """(host found, key must be replaced or added, line of the same-type key)."""
         if not os.path.exists(self.path):
             return False, False, None
@@ -93,7 +93,7 @@ class KnownHosts:
         if not key:
             return True, False, None
         wanted = fields(key)
-        line_no: Optional[int] = None
+        line_no: int | None = None
         for line in out.split("\n"):
             if not line:
                 continue
@@ -116,7 +116,7 @@ class KnownHosts:
                 return True, True, line_no
         return True, True, None
 
-    def current_text(self) -> Optional[str]:
+    def current_text(self) -> str | None:
         try:
             with open(self.path) as handle:
                 return handle.read()
@@ -125,7 +125,7 @@ class KnownHosts:
         except OSError:
             return ""
 
-    def rewritten(self, line_no: Optional[int], drop: bool, add: Optional[str]) -> str:
+    def rewritten(self, line_no: int | None, drop: bool, add: str | None) -> str:
         lines = (self.current_text() or "").splitlines(True)
         if drop and line_no is not None and 1 <= line_no <= len(lines):
             del lines[line_no - 1]

@@ -34,7 +34,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._files import FILE_COMMON_SPEC, FileAttrs, attrs_after_edit, content_diff, save_edit
@@ -72,15 +72,15 @@ def _ends_line(line: bytes) -> bool:
     return line[-1:] in (b"\n", b"\r")
 
 
-def _compile(ctx: ModuleContext, pattern: str) -> "re.Pattern[bytes]":
+def _compile(ctx: ModuleContext, pattern: str) -> re.Pattern[bytes]:
     try:
         return re.compile(pattern.encode("utf-8", errors="surrogateescape"))
     except re.error as exc:
         ctx.fail(f"Invalid regular expression {pattern!r}: {exc}")
 
 
-def _place_line(lines: list[bytes], args: dict[str, Any], ctx: ModuleContext, after: Optional[str],  # noqa: C901  (existing; split when next touched)
-                before: Optional[str]) -> str:
+def _place_line(lines: list[bytes], args: dict[str, Any], ctx: ModuleContext, after: str | None,  # noqa: C901  (existing; split when next touched)
+                before: str | None) -> str:
     """Edit `lines` in place for state=present; returns Ansible's message ('' for no change)."""
     line = args["line"].encode("utf-8", errors="surrogateescape")
     regexp, search = args["regexp"], args["search_string"]

@@ -36,7 +36,7 @@ import re
 import subprocess
 import threading
 from fnmatch import fnmatch
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._pkg import find_program, require_program
@@ -185,10 +185,10 @@ class MountFacts:
     def __init__(self, args: dict[str, Any], ctx: ModuleContext) -> None:
         self.args = args
         self.ctx = ctx
-        self.timeout: Optional[float] = args["timeout"]
-        self._lsblk: Optional[list[list[str]]] = None
-        self._udev: dict[str, Optional[str]] = {}
-        self._blkid: dict[str, Optional[str]] = {}
+        self.timeout: float | None = args["timeout"]
+        self._lsblk: list[list[str]] | None = None
+        self._udev: dict[str, str | None] = {}
+        self._blkid: dict[str, str | None] = {}
 
     def on_timeout(self, message: str, default: Any = None) -> Any:
         if self.args["on_timeout"] == "error":
@@ -280,7 +280,7 @@ class MountFacts:
         except TimedOut as exc:
             return self.on_timeout(str(exc), default)
 
-    def device_of_uuid(self, uuid: str) -> Optional[str]:
+    def device_of_uuid(self, uuid: str) -> str | None:
         if uuid not in self._blkid:
             blkid = find_program("blkid")
             found = None
@@ -300,7 +300,7 @@ class MountFacts:
             self._lsblk = [line.split() for line in text.splitlines() if len(line.split()) == 2]
         return self._lsblk
 
-    def udev_uuid(self, device: str) -> Optional[str]:
+    def udev_uuid(self, device: str) -> str | None:
         if device not in self._udev:
             program = find_program("udevadm")
             text = self.output([program, "info", "--query", "property", "--name", device]) if program else ""
@@ -308,7 +308,7 @@ class MountFacts:
                                        if line.startswith("ID_FS_UUID=")), None)
         return self._udev[device]
 
-    def uuid_of(self, device: str) -> Optional[str]:
+    def uuid_of(self, device: str) -> str | None:
         try:
             for uuid in os.listdir("/dev/disk/by-uuid"):
                 if os.path.realpath(os.path.join("/dev/disk/by-uuid", uuid)) == device:

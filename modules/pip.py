@@ -37,7 +37,7 @@ import re
 import shlex
 import sys
 import tempfile
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._pep440 import OPERATORS, Requirement, canonical_name
@@ -88,7 +88,7 @@ class PipRun:
             msg += f"\n:stderr: {err}"
         raise ModuleFailed(msg, cmd=cmd)
 
-    def run(self, argv: list[str], ctx: Optional[ModuleContext] = None) -> tuple[int, str, str]:
+    def run(self, argv: list[str], ctx: ModuleContext | None = None) -> tuple[int, str, str]:
         rc, out, err = (ctx or self.ctx).run_command(argv, cwd=self.chdir)
         self.out += out
         self.err += err
@@ -136,7 +136,7 @@ def is_present(requirement: Requirement, installed_lines: list[str]) -> bool:
     return False
 
 
-def find_pip(ctx: ModuleContext, env: Optional[str], executable: Optional[str]) -> list[str]:
+def find_pip(ctx: ModuleContext, env: str | None, executable: str | None) -> list[str]:
     """The pip command: `executable`, the virtualenv's pip, this Python's `-m pip`, or pip3."""
     names: tuple[str, ...] = ("pip3",)
     if executable is not None:
@@ -237,7 +237,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
             os.umask(old_umask)
 
 
-def _extra_args(args: dict[str, Any]) -> Optional[str]:
+def _extra_args(args: dict[str, Any]) -> str | None:
     """`extra_args`, with `-e` added for `editable` when it is not there yet."""
     extra_args = args["extra_args"]
     if args["editable"]:

@@ -37,7 +37,7 @@ import os
 import subprocess
 import tempfile
 import time
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import find_program
@@ -105,8 +105,8 @@ def run_detached(ctx: ModuleContext, argv: list[str]) -> tuple[int, str, str]:
 class SysVService:
     """A service run by an /etc/init.d script (through `service` when there is one)."""
 
-    def __init__(self, ctx: ModuleContext, name: str, arguments: str = "", pattern: Optional[str] = None,
-                 sleep: Optional[int] = None) -> None:
+    def __init__(self, ctx: ModuleContext, name: str, arguments: str = "", pattern: str | None = None,
+                 sleep: int | None = None) -> None:
         self.ctx = ctx
         self.name = name
         self.arguments = arguments.split() if arguments else []
@@ -114,7 +114,7 @@ class SysVService:
         self.sleep = sleep
         script = os.path.join(INIT_DIR, name)
         self.initscript = script if os.path.isfile(script) else None
-        self.enable_cmd: Optional[str] = None
+        self.enable_cmd: str | None = None
         if self.initscript:
             self.enable_cmd = find_program("update-rc.d") or find_program("chkconfig")
         if self.enable_cmd is None:
@@ -138,7 +138,7 @@ class SysVService:
             return rc2, out2, err2
         return rc1 + rc2, out1 + out2, err1 + err2
 
-    def running(self) -> Optional[bool]:
+    def running(self) -> bool | None:
         """Is it running? None when the answer cannot be told."""
         if self.pattern is not None:
             return self._pattern_running()
@@ -204,7 +204,7 @@ class SysVService:
         return True
 
 
-def state_action(state: str, running: Optional[bool]) -> Optional[str]:
+def state_action(state: str, running: bool | None) -> str | None:
     """The init script action that brings a service to `state`, or None when it is there."""
     if state == "started":
         return None if running else "start"

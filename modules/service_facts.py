@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import find_program, with_env
@@ -62,7 +62,7 @@ def upstart_services(ctx: ModuleContext, initctl: str, services: Services) -> No
                                              "goal": found.group("goal"), "source": "upstart"}
 
 
-def chkconfig_services(ctx: ModuleContext, chkconfig: str, service: Optional[str], services: Services) -> None:
+def chkconfig_services(ctx: ModuleContext, chkconfig: str, service: str | None, services: Services) -> None:
     _rc, out, err = ctx.run_command(chkconfig, shell=True)
     if not any(_CHKCONFIG_LINE.match(line) for line in out.split("\n")):
         if any(re.match(r"(?P<service>.*?)\s+(?P<rl0>on|off)", line) for line in out.split("\n")):
@@ -86,7 +86,7 @@ def chkconfig_services(ctx: ModuleContext, chkconfig: str, service: Optional[str
 def openrc_services(ctx: ModuleContext, rc_status: str, rc_update: str, services: Services) -> None:
     _rc, out, _err = ctx.run_command(f"{rc_status} -a -s -m 2>&1 | grep '^ ' | tr -d '[]'", shell=True)
     _rc, levels_out, _err = ctx.run_command(f"{rc_update} show -v 2>&1 | grep '|'", shell=True)
-    runlevels: dict[str, Optional[list[str]]] = {}
+    runlevels: dict[str, list[str] | None] = {}
     for line in levels_out.split("\n"):
         fields = line.split("|")
         if len(fields) >= 2:

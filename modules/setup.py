@@ -43,7 +43,7 @@ import socket
 import struct
 import sys
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from miniplay.modules._common import ModuleContext
 
@@ -90,7 +90,7 @@ MINIMAL = ("platform", "distribution", "python", "user", "env", "date_time", "pk
 GROUPS = ("hardware", "network", "virtual")
 
 
-def _read(path: str, default: Optional[str] = None) -> Optional[str]:
+def _read(path: str, default: str | None = None) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return handle.read()
@@ -98,7 +98,7 @@ def _read(path: str, default: Optional[str] = None) -> Optional[str]:
         return default
 
 
-def _key_values(text: Optional[str]) -> dict[str, str]:
+def _key_values(text: str | None) -> dict[str, str]:
     """KEY=value lines, quotes removed (os-release, lsb-release)."""
     found: dict[str, str] = {}
     for line in (text or "").splitlines():
@@ -545,9 +545,9 @@ def _ipv6_of() -> dict[str, list[dict[str, str]]]:
     return found
 
 
-def _default_route() -> tuple[Optional[str], Optional[str]]:
+def _default_route() -> tuple[str | None, str | None]:
     """(interface, gateway) of the IPv4 default route with the lowest metric."""
-    best: tuple[int, Optional[str], Optional[str]] = (1 << 31, None, None)
+    best: tuple[int, str | None, str | None] = (1 << 31, None, None)
     for line in (_read("/proc/net/route") or "").splitlines()[1:]:
         fields = line.split()
         if len(fields) < 8 or fields[1] != "00000000" or not int(fields[3], 16) & 1:
@@ -597,7 +597,7 @@ def network_facts(facts: dict[str, Any]) -> None:
 
 
 def _default_ipv6(facts: dict[str, Any]) -> dict[str, Any]:
-    best: Optional[tuple[int, str, str]] = None
+    best: tuple[int, str, str] | None = None
     for line in (_read("/proc/net/ipv6_route") or "").splitlines():
         fields = line.split()
         if len(fields) < 10 or fields[0] != "0" * 32 or fields[1] != "00" or fields[9] == "lo":

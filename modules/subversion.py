@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import require_program, with_env
@@ -69,7 +69,7 @@ class Svn:
         self.ctx = ctx
         self.program = program
         self.args = args
-        self._stdin_password: Optional[bool] = None
+        self._stdin_password: bool | None = None
 
     def password_on_stdin(self) -> bool:
         if self._stdin_password is None:

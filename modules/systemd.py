@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import require_program, with_env
@@ -62,7 +62,7 @@ _KNOWN_ENABLED_STATES = {"enabled", "enabled-runtime", "linked", "linked-runtime
 def parse_show(text: str) -> dict[str, str]:
     """`systemctl show` output as a dict; values in { } may span several lines."""
     parsed: dict[str, str] = {}
-    key: Optional[str] = None
+    key: str | None = None
     value_lines: list[str] = []
     for line in text.splitlines():
         if key is not None:

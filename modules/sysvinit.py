@@ -36,7 +36,7 @@ import os
 import re
 import shlex
 import time
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import find_program, require_program
@@ -62,7 +62,7 @@ def script_of(name: str) -> str:
     return name if name.startswith("/") else f"/etc/init.d/{name}"
 
 
-def is_enabled(name: str, runlevel: Optional[str] = None) -> bool:
+def is_enabled(name: str, runlevel: str | None = None) -> bool:
     """An S??NAME start link in the runlevel's rc directory (any runlevel when none is given)."""
     level = runlevel if runlevel else "?"
     if not os.path.isdir("/etc/rc0.d/"):
@@ -75,8 +75,8 @@ def in_process_list(ctx: ModuleContext, pattern: str) -> bool:
     return rc == 0 and any(pattern in line for line in out.splitlines())
 
 
-def is_running(ctx: ModuleContext, name: str, script: str, service: Optional[str],
-               pattern: Optional[str]) -> bool:
+def is_running(ctx: ModuleContext, name: str, script: str, service: str | None,
+               pattern: str | None) -> bool:
     """Ansible's reading of `status`: output words first, then exit codes, then (warned) ps."""
     if pattern:
         if in_process_list(ctx, pattern):
@@ -114,8 +114,8 @@ def run_text(ctx: ModuleContext, command: str) -> tuple[int, str, str]:
     return run_detached(ctx, shlex.split(command))
 
 
-def set_enabled(ctx: ModuleContext, name: str, enabled: bool, runlevels: Optional[list[str]],
-                tools: dict[str, Optional[str]]) -> tuple[int, str, str]:
+def set_enabled(ctx: ModuleContext, name: str, enabled: bool, runlevels: list[str] | None,
+                tools: dict[str, str | None]) -> tuple[int, str, str]:
     rc, out, err = 0, "", ""
     update_rc, chkconfig = tools["update-rc.d"], tools["chkconfig"]
     if runlevels:
@@ -145,7 +145,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     return result
 
 
-def apply_enabled(args: dict[str, Any], ctx: ModuleContext, tools: dict[str, Optional[str]],
+def apply_enabled(args: dict[str, Any], ctx: ModuleContext, tools: dict[str, str | None],
                   result: dict[str, Any]) -> None:
     """Add or remove the start links `enabled` asks for (in `runlevels` when given); noted in status.enabled."""
     name, enabled, runlevels = args["name"], args["enabled"], args["runlevels"]

@@ -56,7 +56,7 @@ import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._files import FILE_COMMON_SPEC, FileAttrs, apply_attrs, path_info
@@ -91,15 +91,15 @@ class Entry:
     """One archive member as it will land in dest."""
 
     listed: str          # the name as the archive lists it (for `files`)
-    rel: Optional[str]   # path below dest after strip/junk, None when it lands nowhere
+    rel: str | None   # path below dest after strip/junk, None when it lands nowhere
     kind: str            # file, dir, symlink, hardlink, other
     size: int = 0
-    mtime: Optional[float] = None
-    mode: Optional[int] = None   # permission bits the archive stores, None when it stores none
+    mtime: float | None = None
+    mode: int | None = None   # permission bits the archive stores, None when it stores none
     link: str = ""               # symlink target / hardlink source (rel path)
-    uid: Optional[int] = None
-    gid: Optional[int] = None
-    crc: Optional[int] = None    # zip only
+    uid: int | None = None
+    gid: int | None = None
+    crc: int | None = None    # zip only
     member: Any = None
 
 
@@ -145,7 +145,7 @@ class Options:
                        or clean.rstrip("/").startswith(p.rstrip("/") + "/") for p in self.includes)
         return True
 
-    def place(self, name: str) -> Optional[str]:
+    def place(self, name: str) -> str | None:
         """Where a member goes below dest, or None (stripped away)."""
         parts = [p for p in name.split("/") if p not in ("", ".")]
         if self.junk_paths:
@@ -155,7 +155,7 @@ class Options:
 
 
 # --------------------------------------------------------------------------- reading archives
-def tar_kind(path: str) -> tuple[Optional[str], str]:
+def tar_kind(path: str) -> tuple[str | None, str]:
     """(tarfile compression, handler name) for a tar archive; (None, reason) when not one."""
     with open(path, "rb") as handle:
         head = handle.read(8)
@@ -382,8 +382,8 @@ class Archive:
 
     handler: str
     entries: list[Entry]
-    tar: Optional[tarfile.TarFile] = None
-    zip: Optional[zipfile.ZipFile] = None
+    tar: tarfile.TarFile | None = None
+    zip: zipfile.ZipFile | None = None
 
     def reader(self, entry: Entry) -> Any:
         assert self.tar is not None
@@ -443,7 +443,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     if creates and os.path.exists(creates):
         return {"changed": False, "skipped": True, "msg": f"skipped, since {creates} exists"}
     src, dest = args["src"], args["dest"]
-    fetched: Optional[Download] = None
+    fetched: Download | None = None
     if not os.path.exists(src):
         if not args["remote_src"]:
             ctx.fail(f"Source '{src}' failed to transfer")

@@ -68,7 +68,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._files import FILE_COMMON_SPEC, FileAttrs, apply_attrs, path_info
@@ -205,7 +205,7 @@ class Reply:
         self.body = body
 
 
-def _netrc_auth(host: str) -> Optional[str]:
+def _netrc_auth(host: str) -> str | None:
     path = os.path.expanduser(os.environ.get("NETRC") or "~/.netrc")
     try:
         found = netrc.netrc(path).authenticators(host)
@@ -233,7 +233,7 @@ def _cookies(headers: list[tuple[str, str]]) -> tuple[dict[str, str], str]:
 
 
 def request(args: dict[str, Any], url: str, method: str, data: Any, headers: dict[str, str],
-            modified_since: Optional[float]) -> Reply:
+            modified_since: float | None) -> Reply:
     parts = urllib.parse.urlsplit(url)
     url, handlers, all_headers, credentials = prepare(args, url, cafile=args["ca_path"], digest=True)
     handlers.insert(0, _Redirects(args["follow_redirects"], args["unredirected_headers"]))
@@ -295,7 +295,7 @@ def _response_stream(reply: Reply, decompress: bool) -> Any:
     return stream
 
 
-def _filename_from(reply: Reply) -> Optional[str]:
+def _filename_from(reply: Reply) -> str | None:
     message = email.message.Message()
     message["content-disposition"] = reply.info.get("content-disposition", "")
     name = message.get_param("filename", header="content-disposition")
@@ -414,7 +414,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:  # noqa: C
             reply.response.close()
 
 
-def _answer(args: dict[str, Any], ctx: ModuleContext, reply: Reply, url: str, dest: Optional[str],
+def _answer(args: dict[str, Any], ctx: ModuleContext, reply: Reply, url: str, dest: str | None,
             status_codes: list[int], elapsed: int) -> dict[str, Any]:
     info = reply.info
     if reply.response is not None and dest is not None and os.path.isdir(dest):

@@ -52,7 +52,7 @@ import re
 import shutil
 import socket
 import time
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import require_program
@@ -108,7 +108,7 @@ _NOT_HASH = re.compile(r"[^a-zA-Z0-9./=]")
 _HASH_LENGTHS = {"1": 22, "5": 43, "6": 86, "y": 43}
 
 
-def shadow_entry(name: str) -> tuple[str, Optional[int]]:
+def shadow_entry(name: str) -> tuple[str, int | None]:
     """(password hash, expiry in days since the epoch or None) from /etc/shadow."""
     try:
         with open(SHADOW, encoding="utf-8", errors="replace") as handle:
@@ -123,7 +123,7 @@ def shadow_entry(name: str) -> tuple[str, Optional[int]]:
     return "", None
 
 
-def shadow_aging(name: str) -> Optional[tuple[Optional[int], Optional[int], Optional[int], Optional[int]]]:
+def shadow_aging(name: str) -> tuple[int | None, int | None, int | None, int | None] | None:
     """(min, max, warn, inactive) days from /etc/shadow, None when unreadable."""
     try:
         with open(SHADOW, encoding="utf-8", errors="replace") as handle:
@@ -152,7 +152,7 @@ def looks_unhashed(password: str) -> bool:
     return wanted is not None and len(fields[-1]) != wanted
 
 
-def group_entry(group: str) -> Optional[grp.struct_group]:
+def group_entry(group: str) -> grp.struct_group | None:
     """A group by gid (when numeric) or by name, or None."""
     try:
         return grp.getgrgid(int(group))
@@ -170,12 +170,12 @@ class Account:
         self.args = args
         self.ctx = ctx
         self.name: str = args["name"]
-        self.groups: Optional[str] = ",".join(args["groups"]) if args["groups"] is not None else None
+        self.groups: str | None = ",".join(args["groups"]) if args["groups"] is not None else None
         self.expires = time.gmtime(args["expires"]) if args["expires"] is not None else None
         self.epoch = time.gmtime(0)
 
     # ------------------------------------------------------------------ reading
-    def info(self) -> Optional[list[Any]]:
+    def info(self) -> list[Any] | None:
         """The passwd entry as a list (password taken from shadow), or None."""
         try:
             entry = list(pwd.getpwnam(self.name))
@@ -252,7 +252,7 @@ class Account:
         argv.append(self.name)
         return self.execute(argv)
 
-    def modify(self) -> tuple[Optional[int], str, str]:  # noqa: C901  (existing; split when next touched)
+    def modify(self) -> tuple[int | None, str, str]:  # noqa: C901  (existing; split when next touched)
         args = self.args
         info = self.info()
         assert info is not None
@@ -354,7 +354,7 @@ class Account:
                 if not os.path.islink(full):
                     os.chown(full, uid, gid)
 
-    def password_aging(self) -> tuple[Optional[int], str, str]:
+    def password_aging(self) -> tuple[int | None, str, str]:
         args = self.args
         wanted = {"-m": args["password_expire_min"], "-M": args["password_expire_max"],
                   "-W": args["password_expire_warn"]}
@@ -379,7 +379,7 @@ class Account:
         relative = self.args["ssh_key_file"] or os.path.join(".ssh", f"id_{self.args['ssh_key_type']}")
         return relative if os.path.isabs(relative) else os.path.join(info[5], relative)
 
-    def generate_key(self) -> tuple[Optional[int], str, str]:
+    def generate_key(self) -> tuple[int | None, str, str]:
         info = self.info()
         assert info is not None
         key = self.key_path()
@@ -429,7 +429,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:  # noqa: C
         ctx.warn("'append' is set, but no 'groups' are specified. Use 'groups' for appending new groups."
                  "This will change to an error in Ansible 2.14.")
     result: dict[str, Any] = {"name": name, "state": state}
-    rc: Optional[int] = None
+    rc: int | None = None
     out = err = ""
     exists = account.info() is not None
     if state == "absent":

@@ -35,7 +35,7 @@ import os
 import re
 import socket
 import time
-from typing import Any, Optional
+from typing import Any
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._files import path_info
@@ -74,7 +74,7 @@ class _Waiter:
         self.groups: tuple = ()
         self.groupdict: dict = {}
         regex = args["search_regex"]
-        self.pattern: Optional["re.Pattern[bytes]"] = None
+        self.pattern: re.Pattern[bytes] | None = None
         if regex is not None:
             try:
                 self.pattern = re.compile(regex.encode(), re.MULTILINE)
@@ -95,7 +95,7 @@ class _Waiter:
             time.sleep(max(0.0, min(self.args["sleep"], self.deadline - time.monotonic())))
         return False
 
-    def remember(self, hit: "re.Match[bytes]") -> None:
+    def remember(self, hit: re.Match[bytes]) -> None:
         self.groups = tuple(g.decode("utf-8", "replace") if g is not None else None for g in hit.groups())
         self.groupdict = {k: (v.decode("utf-8", "replace") if v is not None else None)
                           for k, v in hit.groupdict().items()}
@@ -124,7 +124,7 @@ class _Waiter:
     def path_absent(self) -> bool:
         return not os.path.exists(self.args["path"])
 
-    def connect(self, limit: float) -> Optional[socket.socket]:
+    def connect(self, limit: float) -> socket.socket | None:
         try:
             return socket.create_connection((self.args["host"], self.args["port"]), max(limit, 0.01))
         except OSError:

@@ -17,7 +17,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 from ..core.argsplit import parse_kv
 from ..core.errors import CliError, Location
@@ -49,7 +49,7 @@ def module_args(module: str, text: str) -> dict[str, Any]:
 
 
 def build_play(pattern: str, written: str, args: dict[str, Any], background: int, poll: int,
-               module: Optional[str] = None) -> Play:
+               module: str | None = None) -> Play:
     module = module or canonical_name(written)
     assert module is not None
     keywords: dict[str, Any] = {"when": [], "tags": [], "vars": {}}
@@ -61,7 +61,7 @@ def build_play(pattern: str, written: str, args: dict[str, Any], background: int
                 keywords={"gather_facts": False}, tasks=[task], basedir=os.getcwd())
 
 
-def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: Optional[TextIO] = None) -> int:
+def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: TextIO | None = None) -> int:
     """Run one module on the hosts matching args.pattern; return `ansible`'s exit code."""
     if option_values.get("verbosity"):
         (stdout or sys.stdout).write(config_banner(option_values.get("config_file"), option_values["verbosity"],

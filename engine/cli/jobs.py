@@ -19,7 +19,8 @@ import json
 import re
 import sys
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ..core.errors import CliError
 from ..core.options import Options
@@ -72,7 +73,7 @@ def add_parser(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) 
 class JobHosts:
     """The hosts to look at, and one `_jobs` call per host (in parallel)."""
 
-    def __init__(self, option_values: dict[str, Any], pattern: Optional[str], async_dir: Optional[str]) -> None:
+    def __init__(self, option_values: dict[str, Any], pattern: str | None, async_dir: str | None) -> None:
         from ..core.events import EventBus
         from ..running.run import Run
 
@@ -124,13 +125,13 @@ class JobHosts:
         self.run.connections.close_all()
 
 
-def _when(epoch: Optional[float]) -> str:
+def _when(epoch: float | None) -> str:
     if not epoch:
         return "-"
     return datetime.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _seconds(value: Optional[float]) -> str:
+def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
     if value < 60:

@@ -12,7 +12,8 @@ import argparse
 import os
 import sys
 import traceback
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..core.errors import CliError, MiniplayError
 from ..core.fdlimit import raise_open_files_limit
@@ -202,7 +203,7 @@ COMMANDS = {"run": cmd_run, "adhoc": cmd_adhoc, "jobs": cmd_jobs, "vault": cmd_v
 COMMANDS.update(VISIBILITY_COMMANDS)  # graph, check, report, explain
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     verbosity = getattr(args, "verbose", 0)

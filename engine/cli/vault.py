@@ -16,7 +16,8 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ..core import vault
 from ..core.errors import CliError, Location
@@ -36,7 +37,7 @@ def add_vault_flags(parser: argparse.ArgumentParser) -> None:
                         action="store_true", help="ask for the vault password")
 
 
-def secrets_from_args(args: argparse.Namespace, config: Optional[dict[str, Any]] = None) -> VaultSecrets:
+def secrets_from_args(args: argparse.Namespace, config: dict[str, Any] | None = None) -> VaultSecrets:
     """Every vault secret the flags, the environment and ansible.cfg name, read now."""
     return collect_secrets(getattr(args, "vault_ids", []), getattr(args, "vault_password_files", []),
                            getattr(args, "ask_vault_pass", False), config)
@@ -149,7 +150,7 @@ class _VaultCommand:
         except OSError as exc:
             raise VaultError(f"Unable to read source file ({name}): {exc.strerror}") from None
 
-    def _write(self, name: str, data: bytes, mode: Optional[int] = None) -> None:
+    def _write(self, name: str, data: bytes, mode: int | None = None) -> None:
         """Write atomically (temp file, then rename) so a failure never leaves half a file."""
         if name == "-":
             sys.stdout.buffer.write(data)
@@ -226,7 +227,7 @@ class _VaultCommand:
 
     def encrypt_string(self) -> None:
         secret = self._encrypting_secret()
-        entries: list[tuple[Optional[str], bytes]] = []
+        entries: list[tuple[str | None, bytes]] = []
         strings = list(self.args.args)
         if self.args.prompt:
             ask = _ask_shown if self.args.show_input else self.ask
@@ -290,7 +291,7 @@ def _ask_shown(prompt: str) -> str:
     return line.rstrip("\n")
 
 
-def _vault_yaml(name: Optional[str], text: str) -> str:
+def _vault_yaml(name: str | None, text: str) -> str:
     """A `!vault |` block as ansible-vault encrypt_string prints it (10-space indent)."""
     body = "\n".join("          " + line for line in text.rstrip("\n").splitlines())
     return f"{name}: !vault |\n{body}" if name else f"!vault |\n{body}"

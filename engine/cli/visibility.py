@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ..core.errors import CliError
 
@@ -54,7 +55,7 @@ def _extra_vars(values: list[str]) -> dict[str, Any]:
     return parse_extra_vars(values)
 
 
-def _write(text: str, path: Optional[str]) -> None:
+def _write(text: str, path: str | None) -> None:
     if path:
         try:
             with open(path, "w", encoding="utf-8") as handle:
@@ -82,7 +83,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def plan_findings(paths: list[str], inventory: list[str], extra_vars: dict[str, Any], limit: Optional[str],
+def plan_findings(paths: list[str], inventory: list[str], extra_vars: dict[str, Any], limit: str | None,
                   check_mode: bool) -> list[tuple[Any, list[Any]]]:
     """(plan, findings) for each playbook."""
     from ..planning.graph import build_plan, load_for_plan

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 BOOLEANS_TRUE = ("y", "yes", "on", "1", "true", "t", 1, 1.0, True)
 BOOLEANS_FALSE = ("n", "no", "off", "0", "false", "f", 0, 0.0, False)
@@ -109,7 +110,7 @@ def _check_level(spec: dict[str, Any], params: dict[str, Any], context: list[str
         _check_sub_spec(name, option or {}, params, context, result, unsupported, supported)
 
 
-def _sub_value_problem(spec: dict[str, Any], params: dict[str, Any]) -> Optional[str]:
+def _sub_value_problem(spec: dict[str, Any], params: dict[str, Any]) -> str | None:
     """The first sub-option value that is not a mapping (Ansible finds these while listing
     no_log values, before anything else, and stops there)."""
     for name, option in spec.items():
@@ -173,7 +174,7 @@ def _check_sub_spec(name: str, option: dict[str, Any], params: dict[str, Any], c
 
 # ---------------------------------------------------------------------- groups of options
 def _check_group(terms: Any, params: dict[str, Any], context: list[str], errors: list[str],
-                 check: Callable[[Any, dict[str, Any]], Optional[str]]) -> None:
+                 check: Callable[[Any, dict[str, Any]], str | None]) -> None:
     if not terms:
         return
     message = check(terms, params)
@@ -186,7 +187,7 @@ def _given(names: Any, params: dict[str, Any]) -> int:
     return len(set(names) & set(params))
 
 
-def _mutually_exclusive(terms: Any, params: dict[str, Any]) -> Optional[str]:
+def _mutually_exclusive(terms: Any, params: dict[str, Any]) -> str | None:
     terms = [terms] if terms and isinstance(terms[0], str) else terms
     clashes = [term for term in terms if _given(term, params) > 1]
     if clashes:
@@ -194,7 +195,7 @@ def _mutually_exclusive(terms: Any, params: dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _required_together(terms: Any, params: dict[str, Any]) -> Optional[str]:
+def _required_together(terms: Any, params: dict[str, Any]) -> str | None:
     for term in terms:
         count = _given(term, params)
         if count and count != len(term):
@@ -202,14 +203,14 @@ def _required_together(terms: Any, params: dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _required_one_of(terms: Any, params: dict[str, Any]) -> Optional[str]:
+def _required_one_of(terms: Any, params: dict[str, Any]) -> str | None:
     for term in terms:
         if _given(term, params) == 0:
             return f"one of the following is required: {', '.join(term)}"
     return None
 
 
-def _required_if(rules: Any, params: dict[str, Any]) -> Optional[str]:
+def _required_if(rules: Any, params: dict[str, Any]) -> str | None:
     for rule in rules:
         key, value, needed = rule[0], rule[1], list(rule[2])
         any_of = len(rule) > 3 and bool(rule[3])

@@ -9,7 +9,6 @@ result value handed to the strategy and the event renderers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class MiniplayError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, location: Optional[Location] = None, hint: str = "") -> None:
+    def __init__(self, message: str, location: Location | None = None, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.location = location

@@ -18,8 +18,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, ClassVar
 
 from .model import Play, Task
 from .results import NO_NOTES, ResultNotes
@@ -28,7 +29,7 @@ from .results import NO_NOTES, ResultNotes
 class _Unset:
     """The value of an optional field that was not given (left out of `data`)."""
 
-    _instance: ClassVar[Optional[_Unset]] = None
+    _instance: ClassVar[_Unset | None] = None
 
     def __new__(cls) -> _Unset:
         if cls._instance is None:
@@ -53,8 +54,8 @@ class Event:
 
     kind: ClassVar[str] = ""
     time: float = 0.0
-    host: Optional[str] = None
-    task: Optional[Task] = None
+    host: str | None = None
+    task: Task | None = None
 
     @property
     def data(self) -> dict[str, Any]:
@@ -149,7 +150,7 @@ class ItemResult(Event):
     status: str
     label: Any
     index: int
-    delegated_to: Optional[str]
+    delegated_to: str | None
     target_module: bool
     notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})
 

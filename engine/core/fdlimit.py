@@ -10,7 +10,6 @@ first play.
 from __future__ import annotations
 
 import errno
-from typing import Optional
 
 try:
     import resource
@@ -22,7 +21,7 @@ FDS_BASE = 64         # the controller's own: std streams, event log, trace, epo
 UNLIMITED_TARGET = 1 << 20
 
 
-def raise_open_files_limit() -> Optional[tuple[int, int]]:
+def raise_open_files_limit() -> tuple[int, int] | None:
     """Raise the soft RLIMIT_NOFILE to the hard limit; (soft, hard) afterwards, None if unknown."""
     if resource is None:
         return None
@@ -41,7 +40,7 @@ def needed_descriptors(hosts: int) -> int:
     return FDS_BASE + FDS_PER_HOST * hosts
 
 
-def shortfall_warning(hosts: int) -> Optional[str]:
+def shortfall_warning(hosts: int) -> str | None:
     """A one-paragraph warning when the current soft limit is too low for `hosts`, else None."""
     if resource is None:
         return None
@@ -55,7 +54,7 @@ def shortfall_warning(hosts: int) -> Optional[str]:
             f"the limit will fail with 'Too many open files'; raise it before the run (ulimit -n {needed}).")
 
 
-def out_of_descriptors_message(exc: BaseException) -> Optional[str]:
+def out_of_descriptors_message(exc: BaseException) -> str | None:
     """The host's failure message when `exc` is the controller running out of descriptors."""
     if not isinstance(exc, OSError) or exc.errno not in (errno.EMFILE, errno.ENFILE):
         return None

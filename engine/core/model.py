@@ -7,7 +7,7 @@ blocks and the play pass down, so the executor never walks up the tree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any
 
 from .errors import Location
 
@@ -20,12 +20,12 @@ class Task:
     module: str                      # canonical short name: "command"
     args: dict[str, Any]
     location: Location
-    name: Optional[str] = None
+    name: str | None = None
     keywords: dict[str, Any] = field(default_factory=dict)
     keyword_locations: dict[str, Location] = field(default_factory=dict)
     value_locations: dict[str, Location] = field(default_factory=dict)  # where each keyword's value starts
-    role: Optional[str] = None       # role name, for "TASK [role : name]"
-    role_path: Optional[str] = None  # role directory, for files/ and templates/ lookups
+    role: str | None = None       # role name, for "TASK [role : name]"
+    role_path: str | None = None  # role directory, for files/ and templates/ lookups
     is_handler: bool = False
     uid: int = 0                     # position in play order, set by the loader
 
@@ -45,14 +45,14 @@ class Task:
         return self.keywords.get("when", [])
 
     @property
-    def register(self) -> Optional[str]:
+    def register(self) -> str | None:
         return self.keywords.get("register")
 
     @property
     def listen(self) -> list[str]:
         return self.keywords.get("listen", [])
 
-    def where(self, key: Optional[str] = None) -> Location:
+    def where(self, key: str | None = None) -> Location:
         """Location of a keyword when known, else of the task."""
         if key and key in self.keyword_locations:
             return self.keyword_locations[key]
@@ -71,15 +71,15 @@ class Task:
 class Block:
     """block/rescue/always; keywords already pushed down into the tasks."""
 
-    block: list["Node"]
-    rescue: list["Node"] = field(default_factory=list)
-    always: list["Node"] = field(default_factory=list)
-    location: Optional[Location] = None
-    name: Optional[str] = None
+    block: list[Node]
+    rescue: list[Node] = field(default_factory=list)
+    always: list[Node] = field(default_factory=list)
+    location: Location | None = None
+    name: str | None = None
     keywords: dict[str, Any] = field(default_factory=dict)
 
 
-Node = Union[Task, Block]
+Node = Task | Block
 
 
 @dataclass
@@ -88,7 +88,7 @@ class Play:
 
     hosts: str
     location: Location
-    name: Optional[str] = None
+    name: str | None = None
     vars: dict[str, Any] = field(default_factory=dict)
     vars_files: list[Any] = field(default_factory=list)
     vars_files_where: list[Location] = field(default_factory=list)  # where each vars_files entry is written

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 DEFAULT_FORKS = 5
 DEFAULT_POLL_INTERVAL = 15
@@ -21,29 +21,29 @@ class Options:
     inventory: list[str] = field(default_factory=list)
     extra_vars: dict[str, Any] = field(default_factory=dict)
     forks: int = field(default_factory=lambda: _env_int("ANSIBLE_FORKS", DEFAULT_FORKS))
-    limit: Optional[str] = None
+    limit: str | None = None
     verbosity: int = 0
     check: bool = False
     diff: bool = False
     poll_interval: int = field(default_factory=lambda: _env_int("ANSIBLE_POLL_INTERVAL", DEFAULT_POLL_INTERVAL))
     tags: list[str] = field(default_factory=list)
     skip_tags: list[str] = field(default_factory=list)
-    start_at_task: Optional[str] = None
+    start_at_task: str | None = None
     force_handlers: bool = False
-    remote_user: Optional[str] = None
-    private_key_file: Optional[str] = None
-    connection_password: Optional[str] = None
+    remote_user: str | None = None
+    private_key_file: str | None = None
+    connection_password: str | None = None
     become: bool = False
-    become_user: Optional[str] = None
-    become_method: Optional[str] = None
-    become_password: Optional[str] = None
-    timeout: Optional[int] = None
-    host_key_checking: Optional[bool] = None
-    ssh_common_args: Optional[str] = None
-    ssh_extra_args: Optional[str] = None
+    become_user: str | None = None
+    become_method: str | None = None
+    become_password: str | None = None
+    timeout: int | None = None
+    host_key_checking: bool | None = None
+    ssh_common_args: str | None = None
+    ssh_extra_args: str | None = None
     config: dict[str, Any] = field(default_factory=dict)   # ansible.cfg [defaults]
     module_path: list[str] = field(default_factory=list)  # -M/--module-path (before ANSIBLE_LIBRARY)
-    config_file: Optional[str] = None
+    config_file: str | None = None
     vault_secrets: Any = None   # VaultSecrets: passwords for vault-encrypted data (vault_secrets.py)
     # Duplicate-key warnings met while reading YAML (the -e files, the playbooks, vars files),
     # oldest first; the run shows and empties it. One list per run: two runs never share it.

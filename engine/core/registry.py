@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-from typing import Optional
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general.")
 
@@ -71,7 +70,7 @@ def all_names() -> frozenset[str]:
     return target_modules() | controller_actions() | LOAD_TIME_ACTIONS
 
 
-def canonical_name(written: str) -> Optional[str]:
+def canonical_name(written: str) -> str | None:
     """Short module name for `written`, or None when no such module exists."""
     name = written
     for prefix in FQCN_PREFIXES:

@@ -13,7 +13,7 @@ same notes as a typed value (what the strategy and the renderers read).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from .model import Task
 
@@ -30,17 +30,17 @@ class ResultNotes:
     unignorable: bool = False           # ignore_errors does not apply (a missing include file)
     peer_failed: bool = False           # failed with its batch (any_errors_fatal), not by itself
     show_reason: bool = False           # the [ERROR] line is the `reason` alone, shown once
-    exception: Optional[str] = None     # the OS error behind a module's short message
-    cause: Optional[str] = None         # the underlying reason of an action failure ("<<< caused by >>>")
+    exception: str | None = None     # the OS error behind a module's short message
+    cause: str | None = None         # the underlying reason of an action failure ("<<< caused by >>>")
     cause_at: Any = None                # a keyword that could not be evaluated: where its value is
     error_at: Any = None                # an error in one keyword's value: where it is
-    help: Optional[str] = None          # the hint shown under error_at (or under cause_at)
-    header: Optional[str] = None        # the [ERROR] line of an error Ansible raises before the action runs
-    origin_text: Optional[str] = None   # shown for a task with no source line (a role's implicit check)
+    help: str | None = None          # the hint shown under error_at (or under cause_at)
+    header: str | None = None        # the [ERROR] line of an error Ansible raises before the action runs
+    origin_text: str | None = None   # shown for a task with no source line (a role's implicit check)
     action_raised: bool = False         # an action's own error (Ansible's AnsibleActionFail wording)
     module_failed: bool = False         # an action handed the work to its module: "Module failed"
     task_error: bool = False            # refused before any action ran ("Task failed: MESSAGE")
-    module: Optional[str] = None        # the module a templated `action:` named when it ran
+    module: str | None = None        # the module a templated `action:` named when it ran
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> ResultNotes:
@@ -152,7 +152,7 @@ DEBUG_HIDDEN = ("changed", "failed", "skipped", "invocation", "skip_reason")
 
 
 def for_display(result: dict[str, Any], verbosity: int = 0, action: str = "",
-                notes: Optional[ResultNotes] = None) -> dict[str, Any]:
+                notes: ResultNotes | None = None) -> dict[str, Any]:
     """What the console prints after `=>` (`notes`: the result's, when it comes without them)."""
     hidden = HIDDEN_IN_DISPLAY if verbosity < 3 else ("failed", "skipped", "exception", "warnings", "deprecations")
     shown = {k: v for k, v in result.items() if k not in hidden and not k.startswith("_ansible")
@@ -175,7 +175,7 @@ class Outcome:
     task: Task
     result: dict[str, Any]
     ignored: bool = False
-    delegated_to: Optional[str] = None
+    delegated_to: str | None = None
     includes: list[Any] = field(default_factory=list)   # an include's loaded (nodes, params), one per item
     included: list[Any] = field(default_factory=list)   # (path, label, looped) for the `included:` lines
 

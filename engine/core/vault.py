@@ -21,7 +21,6 @@ import binascii
 import hmac
 import os
 from dataclasses import dataclass
-from typing import Optional
 
 from .errors import Location, MiniplayError, TemplateError
 
@@ -47,17 +46,17 @@ class Envelope:
     """A parsed vault text: its format version, vault id (1.2 only) and the hex body."""
 
     version: str
-    vault_id: Optional[str]
+    vault_id: str | None
     body: bytes
 
 
-def is_encrypted(data: "str | bytes") -> bool:
+def is_encrypted(data: str | bytes) -> bool:
     """True for text that starts with the vault header (leading whitespace allowed, as for `!vault |`)."""
     head = data.lstrip()[:len(HEADER)]
     return (head.decode("ascii", "replace") if isinstance(head, bytes) else head) == HEADER
 
 
-def parse_envelope(text: "str | bytes") -> Envelope:
+def parse_envelope(text: str | bytes) -> Envelope:
     """Split header and body; anything else than 1.1/1.2 AES256 is a VaultError."""
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     lines = raw.strip().splitlines()
@@ -92,7 +91,7 @@ def _split_body(body: bytes) -> tuple[bytes, bytes, bytes]:
                          "not hex digits).") from None
 
 
-def decrypt_with(envelope: Envelope, password: bytes) -> Optional[bytes]:
+def decrypt_with(envelope: Envelope, password: bytes) -> bytes | None:
     """The plaintext, or None when this password is not the one (the HMAC does not match)."""
     salt, mac, data = _split_body(envelope.body)
     aes_key, hmac_key, counter = _derive(password, salt)
@@ -111,8 +110,8 @@ def decrypt_with(envelope: Envelope, password: bytes) -> Optional[bytes]:
         raise VaultError("Decryption failed: the padding of the decrypted data is invalid.") from None
 
 
-def encrypt(plaintext: bytes, password: bytes, vault_id: Optional[str] = None,
-            salt: Optional[bytes] = None) -> str:
+def encrypt(plaintext: bytes, password: bytes, vault_id: str | None = None,
+            salt: bytes | None = None) -> str:
     """Vault text for `plaintext`: format 1.2 when a vault id other than `default` is given, else 1.1."""
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes

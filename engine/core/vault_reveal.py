@@ -6,7 +6,7 @@ plaintext (`"{{ x }}"` encrypted stays `{{ x }}`).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from .vault import VaultError, VaultValue, VaultValueError
 from .vault_secrets import VaultSecrets
@@ -31,7 +31,7 @@ def holds_vault(value: Any) -> bool:
     return False
 
 
-def reveal(value: Any, secrets: Optional[VaultSecrets]) -> Any:
+def reveal(value: Any, secrets: VaultSecrets | None) -> Any:
     """`value` with every inline vault value decrypted; a value without any is returned as is."""
     if isinstance(value, VaultValue):
         try:

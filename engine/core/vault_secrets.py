@@ -17,8 +17,9 @@ from __future__ import annotations
 import getpass
 import os
 import subprocess
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from . import vault
 from .errors import Location
@@ -54,7 +55,7 @@ class VaultSecrets:
     def ids(self) -> list[str]:
         return [secret.vault_id for secret in self.secrets]
 
-    def decrypt(self, text: "str | bytes", origin: Location) -> bytes:
+    def decrypt(self, text: str | bytes, origin: Location) -> bytes:
         """Plaintext of vault text; `origin` (the file, and line for an inline value) names it
         in the error, with the vault id the data asks for and the ids that were tried."""
         key = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
@@ -77,7 +78,7 @@ class VaultSecrets:
                 return plaintext
         raise VaultError(f"{NO_MATCH[:-1]}{wanted} (vault ids tried: {', '.join(self.ids())}).", origin)
 
-    def for_encrypting(self, wanted: Optional[str] = None) -> VaultSecret:
+    def for_encrypting(self, wanted: str | None = None) -> VaultSecret:
         """The secret to encrypt with: `--encrypt-vault-id`, else the only (or first) one."""
         if not self.secrets:
             raise VaultError("A vault password must be specified to encrypt data "
@@ -153,7 +154,7 @@ def _as_list(value: Any) -> list[str]:
 
 
 def collect_secrets(vault_ids: Iterable[str] = (), password_files: Iterable[str] = (), ask: bool = False,
-                    config: Optional[dict[str, Any]] = None,
+                    config: dict[str, Any] | None = None,
                     prompt: Callable[[str], str] = getpass.getpass) -> VaultSecrets:
     """Read every source the command line, the environment and ansible.cfg name, in Ansible's order:
     the configured identity list, then `--vault-id`, `-J`, then the password files."""
@@ -173,14 +174,14 @@ def collect_secrets(vault_ids: Iterable[str] = (), password_files: Iterable[str]
     return VaultSecrets(secrets)
 
 
-def decrypt_file_data(data: bytes, path: str, secrets: Optional[VaultSecrets]) -> bytes:
+def decrypt_file_data(data: bytes, path: str, secrets: VaultSecrets | None) -> bytes:
     """A controller file's bytes, decrypted when the whole file is vault-encrypted."""
     if not is_encrypted(data[:64]):
         return data
     return (secrets or VaultSecrets()).decrypt(data, Location(os.path.abspath(path)))
 
 
-def read_controller_file(path: str, secrets: Optional[VaultSecrets]) -> bytes:
+def read_controller_file(path: str, secrets: VaultSecrets | None) -> bytes:
     """Read a file on the controller (copy/template source, lookup('file')), decrypting it if needed."""
     with open(path, "rb") as handle:
         return decrypt_file_data(handle.read(), path, secrets)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Optional
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedKeyMap, CommentedKeySeq, CommentedMap, CommentedSeq, TaggedScalar
@@ -75,7 +75,7 @@ class _AnsibleConstructor(RoundTripConstructor):
 
     comment_handling = None  # read by RoundTripConstructor when it is its own loader
     source_path = "<yaml>"
-    warnings: Optional[list[str]] = None   # where duplicate keys are reported (None: nowhere)
+    warnings: list[str] | None = None   # where duplicate keys are reported (None: nowhere)
 
     def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
         if isinstance(key, (CommentedKeyMap, CommentedKeySeq)):
@@ -102,7 +102,7 @@ if CParser is not None:
     class _LibyamlLoader(CParser, _AnsibleConstructor, _AnsibleResolver):
         """libyaml's reader, scanner, parser and composer under our constructor and resolver."""
 
-        def __init__(self, text: str, path: str, warnings: Optional[list[str]]) -> None:
+        def __init__(self, text: str, path: str, warnings: list[str] | None) -> None:
             CParser.__init__(self, text)
             self._parser = self._composer = self
             _AnsibleConstructor.__init__(self, loader=self)
@@ -112,7 +112,7 @@ if CParser is not None:
             _AnsibleResolver.__init__(self, version=(1, 1), loadumper=self)
 
 
-def _parse(text: str, path: str, pure: bool, warnings: Optional[list[str]]) -> Any:
+def _parse(text: str, path: str, pure: bool, warnings: list[str] | None) -> Any:
     """Build the document; `pure` forces the pure-Python parser (used when libyaml is absent)."""
     if CParser is not None and not pure:
         loader = _LibyamlLoader(text, path, warnings)
@@ -128,7 +128,7 @@ def _parse(text: str, path: str, pure: bool, warnings: Optional[list[str]]) -> A
     return parser.load(text)
 
 
-def load_yaml_text(text: str, path: str, pure: bool = False, warnings: Optional[list[str]] = None) -> Any:
+def load_yaml_text(text: str, path: str, pure: bool = False, warnings: list[str] | None = None) -> Any:
     """Parse YAML text; syntax errors become a ParseError in Ansible's words, at the right line.
 
     Duplicate keys (the last one wins) are reported into `warnings` when a list is given.
@@ -184,7 +184,7 @@ _FIXES = {
 _FIXES[_INNER_QUOTE_HINT] = _FIXES[_QUOTE_HINT]
 
 
-def _value_hint(source: str) -> Optional[tuple[str, int]]:
+def _value_hint(source: str) -> tuple[str, int] | None:
     """Ansible's hint for the value on an offending `key: value` line, with the column to
     show (0: keep the parser's); None when the value does not look like a usual mistake."""
     match = re.match(r"^(\s*(?:-\s+)*[^\s:#'\"][^:#]*?:\s+)(\S.*?)\s*$", source)
@@ -204,7 +204,7 @@ def _value_hint(source: str) -> Optional[tuple[str, int]]:
     return None
 
 
-def load_yaml_file(path: str, warnings: Optional[list[str]] = None, vault: Any = None) -> Any:
+def load_yaml_file(path: str, warnings: list[str] | None = None, vault: Any = None) -> Any:
     """Read and parse one YAML file; a missing file is a ParseError naming it (warnings: as load_yaml_text).
     A file that is vault-encrypted as a whole is decrypted with `vault` (a VaultSecrets) first."""
     try:
@@ -222,7 +222,7 @@ def load_yaml_file(path: str, warnings: Optional[list[str]] = None, vault: Any =
     return load_yaml_text(text, path, warnings=warnings)
 
 
-def _mapping_position(mapping: Any, key: Any, part: str) -> Optional[tuple[int, int]]:
+def _mapping_position(mapping: Any, key: Any, part: str) -> tuple[int, int] | None:
     """ruamel's remembered (line, column) of a key or of its value, 1-based; None if unknown."""
     if isinstance(mapping, CommentedMap):
         try:

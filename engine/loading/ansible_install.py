@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Optional
 
 ENV_PYTHON = "MINIPLAY_ANSIBLE_PYTHON"
 INSTALL_HINT = ("Install ansible-core on the controller (`pip install ansible-core`, or `pip install ansible` for the "
@@ -40,7 +39,7 @@ class AnsibleInstall:
     """One ansible-core installation: its package directory and the site dirs around it."""
 
     python: str                      # the interpreter that owns it ("" for the controller's own)
-    package_dir: Optional[str]       # .../site-packages/ansible, None when only collections are there
+    package_dir: str | None       # .../site-packages/ansible, None when only collections are there
     site_dirs: tuple[str, ...]       # where `ansible_collections` may also sit
     how: str                         # how it was found, for messages
 
@@ -51,11 +50,11 @@ class AnsibleInstall:
         return read_version(self.package_dir)
 
     @property
-    def module_utils(self) -> Optional[str]:
+    def module_utils(self) -> str | None:
         return os.path.join(self.package_dir, "module_utils") if self.package_dir else None
 
     @property
-    def modules_dir(self) -> Optional[str]:
+    def modules_dir(self) -> str | None:
         return os.path.join(self.package_dir, "modules") if self.package_dir else None
 
 
@@ -72,14 +71,14 @@ def read_version(package_dir: str) -> str:
     return ""
 
 
-def find_ansible(environ: Optional[dict[str, str]] = None) -> Optional[AnsibleInstall]:
+def find_ansible(environ: dict[str, str] | None = None) -> AnsibleInstall | None:
     """The ansible-core to take module_utils from, or None (see the module docstring)."""
     env = os.environ if environ is None else environ
     return _find(env.get(ENV_PYTHON, ""), env.get("PATH", ""))
 
 
 @functools.lru_cache(maxsize=8)
-def _find(setting: str, path: str) -> Optional[AnsibleInstall]:
+def _find(setting: str, path: str) -> AnsibleInstall | None:
     if setting.strip().lower() in ("none", "off", "no", "0"):
         return None
     if setting.strip():
@@ -100,7 +99,7 @@ def _find(setting: str, path: str) -> Optional[AnsibleInstall]:
     return None
 
 
-def _shebang_python(program: str) -> Optional[str]:
+def _shebang_python(program: str) -> str | None:
     try:
         with open(program, "rb") as handle:
             first = handle.readline(512).decode("utf-8", "replace").strip()
@@ -116,7 +115,7 @@ def _shebang_python(program: str) -> Optional[str]:
     return words[0]
 
 
-def _from_python(interpreter: str, how: str) -> Optional[AnsibleInstall]:
+def _from_python(interpreter: str, how: str) -> AnsibleInstall | None:
     try:
         probe = subprocess.run([interpreter, "-c", _PROBE], capture_output=True, timeout=30, check=False)
         info = json.loads(probe.stdout.decode() or "{}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from ..core.errors import MiniplayError
 
@@ -34,12 +34,12 @@ class CollectionError(MiniplayError):
 class Route:
     """What a collection's runtime.yml says about one plugin name."""
 
-    redirect: Optional[str] = None
-    deprecation: Optional[dict[str, Any]] = None
-    tombstone: Optional[dict[str, Any]] = None
+    redirect: str | None = None
+    deprecation: dict[str, Any] | None = None
+    tombstone: dict[str, Any] | None = None
 
 
-def search_paths(playbook_dir: Optional[str], config: dict[str, Any], environ: dict[str, str],
+def search_paths(playbook_dir: str | None, config: dict[str, Any], environ: dict[str, str],
                  site_dirs: list[str]) -> list[str]:
     """The directories that may hold `ansible_collections/`, in Ansible's order."""
     entries: list[str] = []
@@ -64,9 +64,9 @@ class CollectionIndex:
 
     def __init__(self, paths: list[str]) -> None:
         self.paths = paths
-        self._roots: dict[tuple[str, str], Optional[str]] = {}
+        self._roots: dict[tuple[str, str], str | None] = {}
 
-    def root(self, namespace: str, name: str) -> Optional[str]:
+    def root(self, namespace: str, name: str) -> str | None:
         """The collection's directory (`.../ansible_collections/ns/col`), first found wins."""
         key = (namespace, name)
         if key not in self._roots:

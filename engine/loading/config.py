@@ -7,14 +7,14 @@ from __future__ import annotations
 import configparser
 import os
 import sys
-from typing import Any, Optional
+from typing import Any
 
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
         "show_custom_stats", "roles_path", "async_dir", "become", "become_user", "become_method", "vault_password_file",
         "vault_identity_list", "library", "collections_path", "collections_paths")
 
 
-def find_config() -> Optional[str]:
+def find_config() -> str | None:
     candidates = [os.environ.get("ANSIBLE_CONFIG"), os.path.join(os.getcwd(), "ansible.cfg"),
                   os.path.expanduser("~/.ansible.cfg"), "/etc/ansible/ansible.cfg"]
     for path in candidates:
@@ -23,7 +23,7 @@ def find_config() -> Optional[str]:
     return None
 
 
-def load_config() -> tuple[dict[str, Any], Optional[str]]:
+def load_config() -> tuple[dict[str, Any], str | None]:
     path = find_config()
     if path is None:
         return {}, None
@@ -53,7 +53,7 @@ def load_config() -> tuple[dict[str, Any], Optional[str]]:
     return values, path
 
 
-def config_banner(config_file: Optional[str], verbosity: int, program: str = "miniplay run") -> str:
+def config_banner(config_file: str | None, verbosity: int, program: str = "miniplay run") -> str:
     """What `-v` prints first, as Ansible does: which config file is used; `-vv` adds the
     versions that explain a run (ours, not Ansible's)."""
     import platform

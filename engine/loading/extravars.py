@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional
+from typing import Any
 
 from ..core.argsplit import parse_kv
 from ..core.errors import CliError, MiniplayError
@@ -21,7 +21,7 @@ def _not_a_mapping(shown: str) -> ExtraVarsError:
     return ExtraVarsError(f"Invalid extra vars data supplied. '{shown}' could not be made into a dictionary")
 
 
-def parse_extra_vars(values: list[str], warnings: Optional[list[str]] = None, vault: Any = None) -> dict[str, Any]:
+def parse_extra_vars(values: list[str], warnings: list[str] | None = None, vault: Any = None) -> dict[str, Any]:
     """The -e values merged in order; duplicate YAML keys in them are reported into `warnings`;
     `vault` (VaultSecrets) decrypts a vault-encrypted @file."""
     merged: dict[str, Any] = {}
@@ -30,7 +30,7 @@ def parse_extra_vars(values: list[str], warnings: Optional[list[str]] = None, va
     return merged
 
 
-def _one(raw: str, warnings: Optional[list[str]], vault: Any = None) -> dict[str, Any]:
+def _one(raw: str, warnings: list[str] | None, vault: Any = None) -> dict[str, Any]:
     text = raw.strip()
     if text.startswith("@"):
         path = os.path.abspath(os.path.expanduser(text[1:]))

@@ -28,7 +28,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from .ansible_install import INSTALL_HINT, AnsibleInstall, controller_site_dirs, find_ansible
 from .collection_index import CollectionError, CollectionIndex, removal_text, route_in, search_paths
@@ -69,7 +69,7 @@ def _module_files(directory: str, name: str) -> list[str]:
     return [path for path in found if os.path.isfile(path)]
 
 
-def collection_of(path: str) -> Optional[str]:
+def collection_of(path: str) -> str | None:
     """`ns.col` when `path` lies inside an installed collection (.../ansible_collections/ns/col/...)."""
     parts = os.path.normpath(path).split(os.sep)
     if "ansible_collections" not in parts:
@@ -99,8 +99,8 @@ class Refusal:
 class ForeignModules:
     """Resolution for one loader (one CLI run): library paths, collections, ansible-core."""
 
-    def __init__(self, module_paths: Optional[list[str]] = None, config: Optional[dict[str, Any]] = None,
-                 environ: Optional[dict[str, str]] = None) -> None:
+    def __init__(self, module_paths: list[str] | None = None, config: dict[str, Any] | None = None,
+                 environ: dict[str, str] | None = None) -> None:
         self.environ = dict(os.environ if environ is None else environ)
         self.config = dict(config or {})
         configured = self.environ.get("ANSIBLE_LIBRARY") or self.config.get("library")
@@ -109,16 +109,16 @@ class ForeignModules:
         self.modules: dict[str, ForeignModule] = {}
         self.role_libraries: list[str] = []
         self.warnings: list[str] = []
-        self._install: Optional[AnsibleInstall] = None
+        self._install: AnsibleInstall | None = None
         self._install_known = False
-        self._index: Optional[CollectionIndex] = None
-        self._playbook_dir: Optional[str] = None
+        self._index: CollectionIndex | None = None
+        self._playbook_dir: str | None = None
         self._payloads: dict[tuple[str, float], Payload] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ where things are
     @property
-    def install(self) -> Optional[AnsibleInstall]:
+    def install(self) -> AnsibleInstall | None:
         if not self._install_known:
             self._install = find_ansible(self.environ)
             self._install_known = True
@@ -141,7 +141,7 @@ class ForeignModules:
         if os.path.isdir(library) and library not in self.role_libraries:
             self.role_libraries.append(library)
 
-    def get(self, key: str) -> Optional[ForeignModule]:
+    def get(self, key: str) -> ForeignModule | None:
         return self.modules.get(key)
 
     def take_deprecations(self) -> list[str]:
@@ -149,7 +149,7 @@ class ForeignModules:
         taken, self.warnings = self.warnings, []
         return taken
 
-    def collection_role(self, written: str) -> Optional[str]:
+    def collection_role(self, written: str) -> str | None:
         """The directory of role `ns.col.role` in an installed collection, or None."""
         match = COLLECTION_ROLE.match(written)
         if not match:
@@ -160,7 +160,7 @@ class ForeignModules:
         path = os.path.join(root, "roles", *match.group(3).split("."))
         return path if os.path.isdir(path) else None
 
-    def missing_collection(self, written: str) -> Optional[str]:
+    def missing_collection(self, written: str) -> str | None:
         """For `ns.col.name` whose collection is not installed: a sentence saying which, and where we looked."""
         match = COLLECTION_ROLE.match(written)
         if not match or self.index.root(match.group(1), match.group(2)) is not None:
@@ -181,14 +181,14 @@ class ForeignModules:
         return [f"{parts[0]}.{parts[1]}.{name[:-3]}" for name in os.listdir(folder) if name.endswith(".py")]
 
     # ------------------------------------------------------------------ resolving a name
-    def resolve(self, written: str, role_path: Optional[str] = None,
-                collections: Optional[list[str]] = None) -> ForeignModule | Refusal:
+    def resolve(self, written: str, role_path: str | None = None,
+                collections: list[str] | None = None) -> ForeignModule | Refusal:
         try:
             return self._resolve(written, role_path, list(collections or []), 0)
         except CollectionError as exc:
             return Refusal("broken", exc.message)
 
-    def _resolve(self, written: str, role_path: Optional[str], collections: list[str],
+    def _resolve(self, written: str, role_path: str | None, collections: list[str],
                  depth: int) -> ForeignModule | Refusal:
         if depth > MAX_REDIRECTS:
             return Refusal("broken", f"Too many redirects resolving module '{written}'")
@@ -220,7 +220,7 @@ class ForeignModules:
                 return attempt
         return self._builtin(written, written, depth)
 
-    def _legacy(self, name: str, role_path: Optional[str]) -> Optional[ForeignModule]:
+    def _legacy(self, name: str, role_path: str | None) -> ForeignModule | None:
         directories: list[str] = []
         if role_path:
             directories.append(os.path.join(role_path, "library"))
@@ -234,7 +234,7 @@ class ForeignModules:
                                                     f"ansible.legacy.{name}"))
         return None
 
-    def _action_plugin(self, name: str, role_path: Optional[str]) -> Optional[str]:
+    def _action_plugin(self, name: str, role_path: str | None) -> str | None:
         """An `action_plugins/<name>.py` beside the playbook or in the role, with no module of that name."""
         directories = [os.path.join(p, "action_plugins") for p in (role_path, self._playbook_dir) if p]
         directories += [os.path.join(os.path.dirname(lib), "action_plugins") for lib in self.role_libraries]
@@ -295,7 +295,7 @@ class ForeignModules:
         fqn = f"ansible_collections.{namespace}.{collection}.plugins.modules.{name}"
         return self._remember(ForeignModule(f"{namespace}.{collection}.{name}", name.rsplit(".", 1)[-1], path, fqn))
 
-    def _deprecated(self, written: str, entry: Optional[dict[str, Any]], collection: str) -> None:
+    def _deprecated(self, written: str, entry: dict[str, Any] | None, collection: str) -> None:
         if entry is not None:
             message = removal_text(written, entry, collection, False)
             if message not in self.warnings:
@@ -326,7 +326,7 @@ class ForeignModules:
         return payload
 
     def call(self, worker: Any, request: dict[str, Any], module: ForeignModule, written: str,
-             verbosity: int, timeout: Optional[int]) -> dict[str, Any]:
+             verbosity: int, timeout: int | None) -> dict[str, Any]:
         """Run the module through the host's worker, sending the payload if the host lacks it."""
         try:
             payload = self.payload(module)

@@ -27,8 +27,8 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 NEW_STYLE = re.compile(rb"(?:from +ansible\.module_utils|import +ansible\.module_utils|"
                        rb"from +ansible_collections\.[\w.]+\.plugins\.module_utils|"
@@ -45,7 +45,7 @@ TEXT_BYTES = bytes({7, 8, 9, 10, 12, 13, 27} | set(range(0x20, 0x100)) - {0x7f})
 class PayloadError(Exception):
     """The module cannot be prepared (does not compile, needs code we cannot find)."""
 
-    def __init__(self, message: str, where: Optional[tuple[str, int, int]] = None) -> None:
+    def __init__(self, message: str, where: tuple[str, int, int] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.where = where  # (file, line, column) of the cause, when it is in a file
@@ -84,8 +84,8 @@ def classify(data: bytes) -> tuple[str, bool]:
     return "old", not python
 
 
-def build(name: str, path: str, fqn: str, module_utils_dir: Optional[str],
-          collection_root: Callable[[str, str], Optional[str]], version: str) -> Payload:
+def build(name: str, path: str, fqn: str, module_utils_dir: str | None,
+          collection_root: Callable[[str, str], str | None], version: str) -> Payload:
     """The payload for the module file at `path`, known on the target as `fqn`."""
     with open(path, "rb") as handle:
         data = handle.read()
@@ -141,7 +141,7 @@ def _parse(name: str, data: bytes, path: str) -> ast.Module:
 class _UtilsFinder:
     """Follows imports from a module into module_utils, collecting the files."""
 
-    def __init__(self, module_utils_dir: Optional[str], collection_root: Callable[[str, str], Optional[str]]) -> None:
+    def __init__(self, module_utils_dir: str | None, collection_root: Callable[[str, str], str | None]) -> None:
         self.module_utils_dir = module_utils_dir
         self.collection_root = collection_root
         self.files: dict[str, dict] = {}
@@ -226,7 +226,7 @@ class _UtilsFinder:
                 return candidate, None, None, True
         return None
 
-    def _base_dir(self, parts: tuple[str, ...]) -> Optional[tuple[str, int]]:
+    def _base_dir(self, parts: tuple[str, ...]) -> tuple[str, int] | None:
         if parts[:2] == ("ansible", "module_utils"):
             return (self.module_utils_dir, 2) if self.module_utils_dir else None
         if parts[:1] == ("ansible_collections",) and len(parts) >= 5 and parts[3:5] == ("plugins", "module_utils"):

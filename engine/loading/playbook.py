@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any
 
 from ..core import keywords as kw
 from ..core.argsplit import parse_kv, split_args
@@ -74,9 +74,9 @@ DEBUGGER_WARNING = ("'debugger' is accepted and ignored: miniplay has no task de
 class Loader:
     """Loads playbooks and task files; remembers the include chain to refuse loops."""
 
-    def __init__(self, warnings: Optional[list[str]] = None, vault: Any = None,
-                 module_paths: Optional[list[str]] = None, config: Optional[dict[str, Any]] = None,
-                 extra_vars: Optional[dict[str, Any]] = None) -> None:
+    def __init__(self, warnings: list[str] | None = None, vault: Any = None,
+                 module_paths: list[str] | None = None, config: dict[str, Any] | None = None,
+                 extra_vars: dict[str, Any] | None = None) -> None:
         """`warnings`: where duplicate YAML keys are reported (the run's `Options.yaml_warnings`);
         `vault` (VaultSecrets) decrypts vault-encrypted playbooks, task and vars files;
         `module_paths` (-M) and `config` (ansible.cfg) say where modules written for Ansible are;
@@ -86,12 +86,12 @@ class Loader:
         self.extra_vars: dict[str, Any] = dict(extra_vars or {})
         self._chain: list[str] = []
         self._next_uid = 0
-        self.role_state: Optional[RoleLoadState] = None   # what import_role leaves for the play being loaded
+        self.role_state: RoleLoadState | None = None   # what import_role leaves for the play being loaded
         self.foreign = ForeignModules(module_paths, config)   # modules miniplay lacks: library/, collections
-        self._task_context: tuple[Optional[str], list[str]] = (None, [])
+        self._task_context: tuple[str | None, list[str]] = (None, [])
 
     @property
-    def top_file(self) -> Optional[str]:
+    def top_file(self) -> str | None:
         """The playbook file being loaded (the first of the include chain), None between loads."""
         return self._chain[0] if self._chain else None
 
@@ -179,8 +179,8 @@ class Loader:
         return play
 
     # ------------------------------------------------------------------ task lists
-    def load_tasks_file(self, path: str, inherited: dict[str, Any], role: Optional[str] = None,
-                        role_path: Optional[str] = None, handlers: bool = False) -> list[Node]:
+    def load_tasks_file(self, path: str, inherited: dict[str, Any], role: str | None = None,
+                        role_path: str | None = None, handlers: bool = False) -> list[Node]:
         """Load a tasks file (import_tasks, include_tasks, a role's tasks/main.yml)."""
         path = os.path.abspath(path)
         real = os.path.realpath(path)
@@ -195,7 +195,7 @@ class Loader:
             self._chain.pop()
 
     def load_task_list(self, data: Any, path: str, inherited: dict[str, Any], where: Location,
-                       role: Optional[str] = None, role_path: Optional[str] = None,
+                       role: str | None = None, role_path: str | None = None,
                        handlers: bool = False) -> list[Node]:
         if data is None:
             return []
@@ -218,8 +218,8 @@ class Loader:
             handlers.append(node)
         return handlers
 
-    def _load_entry(self, data: dict, path: str, inherited: dict[str, Any], role: Optional[str],
-                    role_path: Optional[str], handlers: bool) -> list[Node]:
+    def _load_entry(self, data: dict, path: str, inherited: dict[str, Any], role: str | None,
+                    role_path: str | None, handlers: bool) -> list[Node]:
         if "block" in data:
             return [self._load_block(data, path, inherited, role, role_path, handlers)]
         task = self._load_task(data, path, inherited, role, role_path, handlers)
@@ -233,8 +233,8 @@ class Loader:
             return import_role(self, task, inherited)
         return [task]
 
-    def _load_block(self, data: dict, path: str, inherited: dict[str, Any], role: Optional[str],
-                    role_path: Optional[str], handlers: bool) -> Block:
+    def _load_block(self, data: dict, path: str, inherited: dict[str, Any], role: str | None,
+                    role_path: str | None, handlers: bool) -> Block:
         location = node_location(data, path)
         self._check_keys(data, kw.BLOCK, "Block", path)
         check_keyword_types(data, "Block", path)
@@ -246,8 +246,8 @@ class Loader:
                                                         key_location(data, section, path), role, role_path, handlers))
         return block
 
-    def _import_tasks(self, task: Task, inherited: dict[str, Any], role: Optional[str],
-                      role_path: Optional[str], handlers: bool) -> list[Node]:
+    def _import_tasks(self, task: Task, inherited: dict[str, Any], role: str | None,
+                      role_path: str | None, handlers: bool) -> list[Node]:
         target = task.args.get("_raw_params") or task.args.get("file")
         if not target:
             raise ParseError("import_tasks needs a file name", task.location)
@@ -285,8 +285,8 @@ class Loader:
         return child
 
     # ------------------------------------------------------------------ one task
-    def _load_task(self, data: dict, path: str, inherited: dict[str, Any], role: Optional[str],  # noqa: C901  (existing; split when next touched)
-                   role_path: Optional[str], handler: bool) -> Task:
+    def _load_task(self, data: dict, path: str, inherited: dict[str, Any], role: str | None,  # noqa: C901  (existing; split when next touched)
+                   role_path: str | None, handler: bool) -> Task:
         location = node_location(data, path)
         allowed = kw.HANDLER if handler else kw.TASK
         collections = to_plain(data.get("collections", inherited.get("collections")) or [], path)
@@ -377,7 +377,7 @@ class Loader:
         self._next_uid += 1
         return self._next_uid
 
-    def module_name(self, written: str) -> Optional[str]:
+    def module_name(self, written: str) -> str | None:
         """Short module name for `written`, or None (the plan loader also knows modules miniplay lacks).
 
         A name miniplay does not implement may still be a module file (library/, a collection,

@@ -10,7 +10,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from ..core.errors import ParseError
 from ..core.model import Block, Node, Play, Task
@@ -40,8 +40,8 @@ class RoleIncluder:
     the very same Task objects and the linear strategy keeps them in lockstep.
     """
 
-    def __init__(self, loader: TasksFileLoader, playbook_dir: str, config: Optional[dict[str, Any]],
-                 config_file: Optional[str]) -> None:
+    def __init__(self, loader: TasksFileLoader, playbook_dir: str, config: dict[str, Any] | None,
+                 config_file: str | None) -> None:
         self.loader = loader
         self.playbook_dir = playbook_dir
         self.config = config

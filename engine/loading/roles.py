@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core import keywords as kw
 from ..core.errors import Location, MiniplayError, ParseError
@@ -63,21 +64,21 @@ if TYPE_CHECKING:
 class TasksFileLoader(Protocol):
     """What roles need from the playbook loader (playbook.Loader), which in turn calls this file."""
 
-    role_state: Optional["RoleLoadState"]   # what import_role leaves for the play being loaded
+    role_state: RoleLoadState | None   # what import_role leaves for the play being loaded
     vault: Any                               # decrypts vault-encrypted role vars, defaults and meta
     warnings: list[str]                     # where duplicate YAML keys are reported
-    foreign: "ForeignModules"                # a role's library/ and collections: are added to it
+    foreign: ForeignModules                # a role's library/ and collections: are added to it
 
     @property
-    def top_file(self) -> Optional[str]:
+    def top_file(self) -> str | None:
         """The playbook file being loaded (the first file of the include chain)."""
 
-    def load_tasks_file(self, path: str, inherited: dict[str, Any], role: Optional[str] = None,
-                        role_path: Optional[str] = None, handlers: bool = False) -> list[Node]:
+    def load_tasks_file(self, path: str, inherited: dict[str, Any], role: str | None = None,
+                        role_path: str | None = None, handlers: bool = False) -> list[Node]:
         """The nodes of a tasks (or handlers) file, with the inherited keywords pushed down."""
 
     def load_task_list(self, data: Any, path: str, inherited: dict[str, Any], where: Location,
-                       role: Optional[str] = None, role_path: Optional[str] = None,
+                       role: str | None = None, role_path: str | None = None,
                        handlers: bool = False) -> list[Node]:
         """The nodes of a list of tasks given as data (a role's implicit argument check)."""
 
@@ -104,7 +105,7 @@ class RoleInstance:
     defaults: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     allow_duplicates: bool = False
-    deps: list["RoleInstance"] = field(default_factory=list)
+    deps: list[RoleInstance] = field(default_factory=list)
 
     def exported_defaults(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
@@ -129,7 +130,7 @@ class RoleInstance:
 
 
 # --------------------------------------------------------------------------- search paths
-def configured_roles_path(config: Optional[dict[str, Any]] = None, config_file: Optional[str] = None) -> list[str]:
+def configured_roles_path(config: dict[str, Any] | None = None, config_file: str | None = None) -> list[str]:
     """roles_path from $ANSIBLE_ROLES_PATH or ansible.cfg, else Ansible's default list."""
     if config is None:
         from .config import load_config
@@ -154,14 +155,14 @@ def _unique(paths: list[str]) -> list[str]:
     return seen
 
 
-def role_search_paths(basedirs: list[str], roles_path: list[str], role_basedir: Optional[str] = None) -> list[str]:
+def role_search_paths(basedirs: list[str], roles_path: list[str], role_basedir: str | None = None) -> list[str]:
     paths = [os.path.join(b, "roles") for b in basedirs] + list(roles_path)
     if role_basedir:
         paths.append(role_basedir)
     return _unique(paths + list(basedirs))
 
 
-def _find_file(directory: str, name: str) -> Optional[str]:
+def _find_file(directory: str, name: str) -> str | None:
     """`name` in `directory`, with or without .yml/.yaml/.json, like Ansible."""
     for extension in FILE_EXTENSIONS:
         candidate = os.path.join(directory, name + extension)
@@ -170,7 +171,7 @@ def _find_file(directory: str, name: str) -> Optional[str]:
     return None
 
 
-def _load_vars_part(role_path: str, kind: str, name: Optional[str], location: Location,
+def _load_vars_part(role_path: str, kind: str, name: str | None, location: Location,
                     warnings: list[str], vault: Any = None) -> dict[str, Any]:
     """defaults/ or vars/: a file (main by default) or a directory of files named that way."""
     directory = os.path.join(role_path, kind)
@@ -230,7 +231,7 @@ class RoleBuilder:
             "name_location": value_location(entry, name_key, path),
         }
 
-    def find(self, name: Any, location: Location, role_basedir: Optional[str] = None) -> tuple[str, str]:
+    def find(self, name: Any, location: Location, role_basedir: str | None = None) -> tuple[str, str]:
         """(display name, directory) of a role, or RoleNotFound listing where it looked."""
         text = str(name)
         if "{{" in text or "{%" in text:
@@ -251,8 +252,8 @@ class RoleBuilder:
         raise RoleNotFound(f"the role '{text}' was not found in {':'.join(searched)}"
                            + (f". {missing}" if missing else ""), location)
 
-    def load(self, spec: dict[str, Any], location: Location, from_files: Optional[dict[str, str]] = None,
-             role_basedir: Optional[str] = None, chain: tuple[str, ...] = ()) -> RoleInstance:
+    def load(self, spec: dict[str, Any], location: Location, from_files: dict[str, str] | None = None,
+             role_basedir: str | None = None, chain: tuple[str, ...] = ()) -> RoleInstance:
         """Read the role's defaults, vars and meta, and its dependencies (recursively)."""
         name, path = self.find(spec["name"], spec.get("name_location", location), role_basedir)
         if path in chain:
@@ -288,7 +289,7 @@ class RoleBuilder:
         return role
 
     # ---------------------------------------------------------------- compiling
-    def compile(self, role: RoleInstance, inherited: dict[str, Any], parent: Optional[dict[str, Any]] = None,
+    def compile(self, role: RoleInstance, inherited: dict[str, Any], parent: dict[str, Any] | None = None,
                 mark_self: bool = True) -> tuple[Block, list[Task]]:
         """The role as one Block (dependencies first, then its tasks) and its handlers.
 
@@ -350,7 +351,7 @@ class RoleBuilder:
         return Block(block=nodes, location=role.location, keywords=keywords), handlers
 
 
-    def _validation_task(self, role: RoleInstance, entry_point: str) -> Optional[dict[str, Any]]:
+    def _validation_task(self, role: RoleInstance, entry_point: str) -> dict[str, Any] | None:
         """The task Ansible puts first in a role whose meta/argument_specs.yml (or meta/main.yml
         `argument_specs`) describes this entry point: validate_argument_spec on the role's
         options, with the role's parameters as provided arguments."""
@@ -387,7 +388,7 @@ def identity(role: RoleInstance) -> str:
                        "vars": role.entry_vars, "from": role.from_files}, sort_keys=True, default=str)
 
 
-def first_run_of_role(ran: set[str], block: Block, holds: Callable[[list[Any], Optional[Task]], bool]) -> bool:
+def first_run_of_role(ran: set[str], block: Block, holds: Callable[[list[Any], Task | None], bool]) -> bool:
     """False when this use of a role already ran on the host in this play; else True.
 
     The strategy asks before walking a marked role block: a second identical use is
@@ -418,7 +419,7 @@ class RoleLoadState:
 
     handlers: list[Task] = field(default_factory=list)
     exports: list[RoleInstance] = field(default_factory=list)
-    _roles_path: Optional[list[str]] = None
+    _roles_path: list[str] | None = None
 
     @property
     def roles_path(self) -> list[str]:
@@ -520,7 +521,7 @@ def role_file_names(args: dict[str, Any]) -> dict[str, str]:
             if args.get(f"{kind}_from")}
 
 
-def parent_role_context(task: Task) -> Optional[dict[str, Any]]:
+def parent_role_context(task: Task) -> dict[str, Any] | None:
     """A role used from inside another role sees that role's vars, params and defaults beneath its own,
     and, as in Ansible, `ansible_parent_role_names`/`_paths`: the including role first, then its own parents."""
     if not task.role:
@@ -540,7 +541,7 @@ def _add_handlers(first: list[Task], more: list[Task]) -> list[Task]:
     last handler defined with a name: it runs once, with the last use's params.
     """
     out: list[Task] = []
-    where: dict[tuple[Optional[str], str], int] = {}
+    where: dict[tuple[str | None, str], int] = {}
     for handler in list(first) + list(more):
         key = (handler.role_path, str(handler.location))
         if handler.role_path and key in where:

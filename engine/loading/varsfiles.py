@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ..core.errors import Location, ParseError, TemplateError, UndefinedVariableError
 from ..core.yamlfile import load_yaml_file, to_plain
 
 
-def load_vars_file(path: str, warnings: Optional[list[str]] = None, vault: Any = None) -> dict[str, Any]:
+def load_vars_file(path: str, warnings: list[str] | None = None, vault: Any = None) -> dict[str, Any]:
     """A vars file (YAML or JSON) must hold a mapping (duplicate keys are reported into `warnings`);
     `vault` decrypts a vault-encrypted one."""
     data = to_plain(load_yaml_file(path, warnings, vault=vault), path)
@@ -20,7 +21,7 @@ def load_vars_file(path: str, warnings: Optional[list[str]] = None, vault: Any =
     return data
 
 
-def _first_existing(candidates: list[Any], basedir: str, render: Callable[[Any], Any]) -> Optional[str]:
+def _first_existing(candidates: list[Any], basedir: str, render: Callable[[Any], Any]) -> str | None:
     """The first candidate file name (templated) that exists; an undefined variable propagates."""
     for candidate in candidates:
         try:
@@ -36,10 +37,10 @@ def _first_existing(candidates: list[Any], basedir: str, render: Callable[[Any],
 
 
 def resolve_vars_files(entries: list[Any], basedir: str,
-                       render: Callable[[Any], Any], warnings: Optional[list[str]] = None,
+                       render: Callable[[Any], Any], warnings: list[str] | None = None,
                        vault: Any = None,
-                       on_undefined: Optional[Callable[[int], None]] = None,
-                       where: Optional[Location] = None) -> list[tuple[str, dict[str, Any]]]:
+                       on_undefined: Callable[[int], None] | None = None,
+                       where: Location | None = None) -> list[tuple[str, dict[str, Any]]]:
     """(path, values) for each play vars_files entry; a list entry takes the first file that exists.
 
     `render` templates a file name with the host's variables (a name may use them). An entry

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import networkx as nx
 
@@ -59,7 +60,7 @@ KNOWN_ANSIBLE_MODULES = frozenset({
 class PlanLoader(Loader):
     """The loader, but it also accepts real Ansible modules that miniplay does not ship."""
 
-    def module_name(self, written: str) -> Optional[str]:
+    def module_name(self, written: str) -> str | None:
         name = super().module_name(written)  # native, or a module file (library/, collection, ansible-core)
         if name is not None:
             return name
@@ -67,7 +68,7 @@ class PlanLoader(Loader):
         return short if short in KNOWN_ANSIBLE_MODULES else None
 
 
-def load_for_plan(path: str, extra_vars: Optional[dict[str, Any]] = None) -> Playbook:
+def load_for_plan(path: str, extra_vars: dict[str, Any] | None = None) -> Playbook:
     return PlanLoader(extra_vars=extra_vars).load_playbook(path)
 
 
@@ -94,7 +95,7 @@ def _templar() -> Any:
     return Templar()
 
 
-def static_number(value: Any, variables: dict[str, Any]) -> Optional[float]:
+def static_number(value: Any, variables: dict[str, Any]) -> float | None:
     value = static_value(value, variables)
     if value is None or isinstance(value, bool):
         return None
@@ -104,12 +105,12 @@ def static_number(value: Any, variables: dict[str, Any]) -> Optional[float]:
         return None
 
 
-def static_int(value: Any, variables: dict[str, Any]) -> Optional[int]:
+def static_int(value: Any, variables: dict[str, Any]) -> int | None:
     number = static_number(value, variables)
     return None if number is None else int(number)
 
 
-def truthy(value: Any) -> Optional[bool]:
+def truthy(value: Any) -> bool | None:
     """True/False for a literal flag, None when only a run can tell."""
     if isinstance(value, bool):
         return value
@@ -324,7 +325,7 @@ class _PlayBuilder:
         return exits
 
     @staticmethod
-    def _resolve(task: Task, name: str) -> Optional[str]:
+    def _resolve(task: Task, name: str) -> str | None:
         if os.path.isabs(name):
             return name if os.path.exists(name) else None
         candidates = []
@@ -385,9 +386,9 @@ def _add_data_edges(group: HostGraph, refs_of: dict[str, Refs]) -> None:
             registered[task.register] = nid
 
 
-def build_plan(playbook: Playbook, inventory_sources: Optional[list[str]] = None,  # noqa: C901  (existing; split when next touched)
-               extra_vars: Optional[dict[str, Any]] = None, limit: Optional[str] = None,
-               only_host: Optional[str] = None, loader: Optional[Loader] = None) -> Plan:
+def build_plan(playbook: Playbook, inventory_sources: list[str] | None = None,  # noqa: C901  (existing; split when next touched)
+               extra_vars: dict[str, Any] | None = None, limit: str | None = None,
+               only_host: str | None = None, loader: Loader | None = None) -> Plan:
     """Every host's graph for a loaded playbook; hosts running the same plays share one."""
     from ..loading.inventory import Inventory
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from ..core.locations import shown
 from ..templating.varrefs import value_refs
@@ -160,7 +160,7 @@ class _Checker:
         limit = attrs.get("async") if isinstance(attrs.get("async"), int) else None
         if limit is None:
             return
-        work: Optional[tuple[int, str]] = None
+        work: tuple[int, str] | None = None
         if task.module in ("command", "shell"):
             text = str(task.args.get("_raw_params") or task.args.get("cmd") or "")
             longest = max((int(m.group(1)) for m in SLEEP.finditer(text)), default=None)

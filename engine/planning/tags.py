@@ -6,7 +6,7 @@ default selection.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def selected(task_tags: Iterable[str], only: Iterable[str], skip: Iterable[str]) -> bool:

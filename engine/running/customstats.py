@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 RUN_KEY = "_run"
 TRUE_WORDS = ("yes", "on", "true", "1", "y", "t")
@@ -22,7 +23,7 @@ class CustomStats:
         self.values: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def record(self, name: str, value: Any, host: Optional[str], aggregate: bool) -> None:
+    def record(self, name: str, value: Any, host: str | None, aggregate: bool) -> None:
         key = host or RUN_KEY
         with self._lock:
             bucket = self.values.setdefault(key, {})

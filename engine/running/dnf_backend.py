@@ -8,7 +8,7 @@ runs through the foreign-module path (ansible-core's own module file).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .actions import ActionContext
@@ -18,7 +18,7 @@ NO_BACKEND = ("Could not detect which major revision of dnf is in use, which is 
               "You should manually specify use_backend to tell the module whether to use the dnf4 or dnf5 backend})")
 
 
-def run_dnf(ctx: "ActionContext", args: dict[str, Any], request_options: dict[str, Any]) -> dict[str, Any]:
+def run_dnf(ctx: ActionContext, args: dict[str, Any], request_options: dict[str, Any]) -> dict[str, Any]:
     """The dnf action: backend choice, then the backend module with the same arguments."""
     if "use" in args and "use_backend" in args:
         return {"failed": True, "changed": False, "_miniplay_action_failure": True,
@@ -49,7 +49,7 @@ def run_dnf(ctx: "ActionContext", args: dict[str, Any], request_options: dict[st
     return result
 
 
-def _known_pkg_mgr(ctx: "ActionContext") -> Optional[str]:
+def _known_pkg_mgr(ctx: ActionContext) -> str | None:
     facts = ctx.vars.get("ansible_facts") if "ansible_facts" in ctx.vars else None
     value = facts.get("pkg_mgr") if isinstance(facts, dict) else None
     return str(value) if value else None

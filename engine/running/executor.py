@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.argsplit import parse_kv
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError, UndefinedVariableError, source_excerpt
@@ -66,23 +67,23 @@ def censored(result: dict[str, Any]) -> dict[str, Any]:
 class ExecutorServices(ActionServices, Protocol):
     """The parts of the run the executor uses: what actions use, plus variables and async jobs."""
 
-    vars: "VariableManager"
-    jobs: "JobManager"
+    vars: VariableManager
+    jobs: JobManager
 
 
 class TaskExecutor:
     """Executes tasks for one play; shared by the fork threads (it holds no per-host state)."""
 
-    def __init__(self, run: ExecutorServices, play: "PlayState") -> None:
+    def __init__(self, run: ExecutorServices, play: PlayState) -> None:
         self.run = run
         self.play = play
         self._refs_cache: dict[int, tuple[Task, list[str]]] = {}   # task id → the variables its templates read
         # called with each outcome before its result is shown (the strategy queues handlers here,
         # so -vv's "Notification ... saved" comes before the result line, as in Ansible)
-        self.before_result: Optional[Callable[[Outcome], None]] = None
+        self.before_result: Callable[[Outcome], None] | None = None
 
     # ------------------------------------------------------------------ entry point
-    def execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
+    def execute(self, host: str, task: Task, params: dict[str, Any] | None = None) -> Outcome:
         """Run the task on the host; a bug in miniplay fails this host's task, never the whole run."""
         try:
             return self._execute(host, task, params)
@@ -99,7 +100,7 @@ class TaskExecutor:
                               loop=False, delegated_to=None, target_module=False))
             return Outcome(host=host, task=task, result=result)
 
-    def _execute(self, host: str, task: "Task", params: Optional[dict[str, Any]] = None) -> Outcome:
+    def _execute(self, host: str, task: Task, params: dict[str, Any] | None = None) -> Outcome:
         view = self._with_delegate_address(task, self.run.vars.view(host, self.play, task, params))
         self.run.bus.emit(HostStart(host=host, task=task))
         self._emit_var_sources(host, task, view)
@@ -136,7 +137,7 @@ class TaskExecutor:
                           and not result.get("_miniplay_action_failure")))
         return outcome
 
-    def _run_task(self, host: str, task: "Task", view: "VarsView", no_log: bool) -> dict[str, Any]:
+    def _run_task(self, host: str, task: Task, view: VarsView, no_log: bool) -> dict[str, Any]:
         """The task's result: its loop (each item with its retries), or the action with its retries."""
         if task.get("loop") is None:
             return self._run_with_retries(host, task, view)
@@ -152,7 +153,7 @@ class TaskExecutor:
         return self._run_loop(host, task, view, items, no_log)
 
     # ------------------------------------------------------------------ loops
-    def _skip_or_loop_failure(self, host: str, task: "Task", view: "VarsView", exc: TemplateError) -> dict[str, Any]:
+    def _skip_or_loop_failure(self, host: str, task: Task, view: VarsView, exc: TemplateError) -> dict[str, Any]:
         """A loop that cannot be evaluated. As in Ansible, an undefined loop is an error only if
         the task's `when` holds without the loop variable (`when: false` skips it)."""
         if isinstance(exc, UndefinedVariableError):
@@ -164,7 +165,7 @@ class TaskExecutor:
                 return skip_result(false_condition)
         return keyword_failure(exc.message, loop_where(task))
 
-    def _run_loop(self, host: str, task: "Task", view: "VarsView", items: list[Any], no_log: bool) -> dict[str, Any]:
+    def _run_loop(self, host: str, task: Task, view: VarsView, items: list[Any], no_log: bool) -> dict[str, Any]:
         control = task.get("loop_control") or {}
         templar = self.run.templar
         settings = LoopSettings.of(control, templar, view)
@@ -200,7 +201,7 @@ class TaskExecutor:
                 break
         return loop_total(results)
 
-    def _loop_breaks(self, task: "Task", control: dict[str, Any], result: dict[str, Any], item_view: "VarsView",
+    def _loop_breaks(self, task: Task, control: dict[str, Any], result: dict[str, Any], item_view: VarsView,
                      results: list[dict[str, Any]]) -> bool:
         """Whether `loop_control.break_when` holds after this item (an error in it fails the item)."""
         stop_view = item_view.child({task.register: registered(result)}) if task.register else item_view
@@ -212,7 +213,7 @@ class TaskExecutor:
         return bool(stop)
 
     # ------------------------------------------------------------------ one run (with retries)
-    def _run_with_retries(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
+    def _run_with_retries(self, host: str, task: Task, view: VarsView) -> dict[str, Any]:
         templar = self.run.templar
         try:
             holds, false_condition = self._conditions(host, task, "when", task.when, view)
@@ -265,7 +266,7 @@ class TaskExecutor:
                 result["attempts"] = retries
         return result
 
-    def _changed_failed_when(self, task: "Task", result: dict[str, Any], view: "VarsView") -> bool:
+    def _changed_failed_when(self, task: Task, result: dict[str, Any], view: VarsView) -> bool:
         """Apply changed_when, then failed_when. If one cannot be evaluated, the task fails
         keeping the module's result, with the error as `<keyword>_result` (Ansible's shape);
         returns False then."""
@@ -288,7 +289,7 @@ class TaskExecutor:
             result["failed"] = value
         return True
 
-    def _warn_embedded_template(self, host: Optional[str], task: "Task", keyword: str) -> None:
+    def _warn_embedded_template(self, host: str | None, task: Task, keyword: str) -> None:
         """`when: "'{{ x }}' == 'y'"` still works (rendered first), with Ansible 2.19's warning."""
         where = task.value_where(keyword)
         excerpt = "\n".join(source_excerpt(where.path, where.line, where.column))
@@ -299,8 +300,8 @@ class TaskExecutor:
             + f"\n\nWrite the expression inline: `{keyword}: \"'{{{{ env }}}}' == 'prod'\"` becomes "
               f"`{keyword}: env == 'prod'`\n")))
 
-    def _conditions(self, host: Optional[str], task: "Task", keyword: str, clauses: list[Any], view: "VarsView",
-                    attempt: Optional[int] = None) -> tuple[bool, Any]:
+    def _conditions(self, host: str | None, task: Task, keyword: str, clauses: list[Any], view: VarsView,
+                    attempt: int | None = None) -> tuple[bool, Any]:
         """`templar.all_true`, plus a `conditional` event with each clause and its value (for explain).
 
         Like Ansible, the first false clause decides; the clauses after it are evaluated
@@ -339,7 +340,7 @@ class TaskExecutor:
             raise error
         return holds, first_false
 
-    def _emit_var_sources(self, host: str, task: "Task", view: "VarsView") -> None:
+    def _emit_var_sources(self, host: str, task: Task, view: VarsView) -> None:
         """A `task_vars` event: each variable the task's templates read and the layer it comes from."""
         from ..templating.varrefs import task_refs, template_refs
 
@@ -367,7 +368,7 @@ class TaskExecutor:
         self.run.bus.emit(TaskVars(host=host, task=task, vars=sources))
 
     # ------------------------------------------------------------------ the action itself
-    def _run_action(self, host: str, task: "Task", view: "VarsView") -> dict[str, Any]:
+    def _run_action(self, host: str, task: Task, view: VarsView) -> dict[str, Any]:
         if task.module == TEMPLATED_ACTION:
             resolved = self._resolve_templated_action(task, view)
             if isinstance(resolved, dict):
@@ -403,7 +404,7 @@ class TaskExecutor:
         except TemplateError as exc:
             return error_result(exc.message)
 
-    def _resolve_templated_action(self, task: "Task", view: "VarsView") -> "Task | dict[str, Any]":
+    def _resolve_templated_action(self, task: Task, view: VarsView) -> Task | dict[str, Any]:
         """`action: "{{ pkg_mgr }} name=x"`: the module this host runs, named by its variables, as
         Ansible resolves it when the task runs; a name that is no module fails the task."""
         try:
@@ -420,7 +421,7 @@ class TaskExecutor:
         parsed = parse_kv(text, module in RAW_PARAMS_MODULES and module != "set_fact", task.location) if text else {}
         return dataclasses.replace(task, module=module, args={**args, **parsed})
 
-    def _keyword_settings(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+    def _keyword_settings(self, task: Task, view: VarsView) -> dict[str, Any]:
         """The keywords that shape how the action runs, templated; a keyword that cannot be
         evaluated gives the task's failure result instead (it has `failed`)."""
         templar = self.run.templar
@@ -443,7 +444,7 @@ class TaskExecutor:
                 return error_result(f"Task failed: {exc}")
         return settings
 
-    def _is_target_module(self, task: "Task", result: dict[str, Any]) -> bool:
+    def _is_target_module(self, task: Task, result: dict[str, Any]) -> bool:
         """Whether a failure came from a module on the target ("Module failed") or an action ("Action failed")."""
         module = result.get("_miniplay_module") or task.module
         forwards = module in FORWARDING_ACTIONS  # the action only passes its module's result on
@@ -452,7 +453,7 @@ class TaskExecutor:
             or bool(result.get("_miniplay_module_failed"))  # an action that handed the work to its module
         return from_module and not result.get("_miniplay_early_failure")
 
-    def _template_args(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+    def _template_args(self, task: Task, view: VarsView) -> dict[str, Any]:
         """Render each argument (its name too: `set_fact: {"v_{{ i }}": x}`), naming the one that
         failed as Ansible does."""
         rendered: dict[str, Any] = {}
@@ -495,7 +496,7 @@ class TaskExecutor:
         return add_lines(result)
 
     # ------------------------------------------------------------------ keyword helpers
-    def _diff_on(self, task: "Task", view: "VarsView") -> bool:
+    def _diff_on(self, task: Task, view: VarsView) -> bool:
         """Is diff mode on for this task? Ansible shows a module's `diff` only then (it is registered either
         way); for a task's own result --diff on the command line wins over `diff: false`, as in Ansible."""
         try:
@@ -503,7 +504,7 @@ class TaskExecutor:
         except TemplateError:
             return False
 
-    def flag(self, task: "Task", key: str, view: "VarsView") -> bool:
+    def flag(self, task: Task, key: str, view: VarsView) -> bool:
         value = task.get(key)
         if value is None:
             return False
@@ -513,13 +514,13 @@ class TaskExecutor:
             return False
         return as_flag(rendered)
 
-    def _check_mode(self, task: "Task", view: "VarsView") -> bool:
+    def _check_mode(self, task: Task, view: VarsView) -> bool:
         value = task.get("check_mode")
         if value is None:
             return self.run.options.check
         return bool(self.run.templar.template(value, view))
 
-    def _environment(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+    def _environment(self, task: Task, view: VarsView) -> dict[str, Any]:
         value = task.get("environment")
         if not value:
             return {}
@@ -533,7 +534,7 @@ class TaskExecutor:
             raise TemplateError(f"environment must be a mapping, got {type(rendered).__name__}")
         return {str(k): str(v) for k, v in rendered.items()}
 
-    def _module_defaults(self, task: "Task", view: "VarsView") -> dict[str, Any]:
+    def _module_defaults(self, task: Task, view: VarsView) -> dict[str, Any]:
         table = task.get("module_defaults")
         if not table:
             return {}
@@ -547,7 +548,7 @@ class TaskExecutor:
                 return dict(self.run.templar.template(table[key], view) or {})
         return {}
 
-    def _with_delegate_address(self, task: "Task", view: "VarsView") -> "VarsView":
+    def _with_delegate_address(self, task: Task, view: VarsView) -> VarsView:
         """Under delegate_to, `ansible_host` is the delegated host's address, as in Ansible."""
         if not task.get("delegate_to") or "ansible_host" in view.layers[0].values:
             return view
@@ -559,7 +560,7 @@ class TaskExecutor:
             if delegate in self.run.inventory.hosts else delegate
         return view.child({"ansible_host": address}, label="delegation")
 
-    def _delegate(self, task: "Task", view: "VarsView") -> Optional[str]:
+    def _delegate(self, task: Task, view: VarsView) -> str | None:
         value = task.get("delegate_to")
         if not value:
             return None
@@ -578,7 +579,7 @@ ACTION_BACKED_MODULES = frozenset({"command", "shell", "copy", "unarchive", "uri
 FORWARDING_ACTIONS = frozenset({"async_status"})
 
 
-def _take_includes(task: "Task", result: dict[str, Any]) -> tuple[list, list]:
+def _take_includes(task: Task, result: dict[str, Any]) -> tuple[list, list]:
     """Pull the loaded files out of an include's result(s): (nodes, params) and (path, label) pairs."""
     parts = result.get("results", []) if task.get("loop") is not None else [result]
     includes, shown = [], []

@@ -8,7 +8,7 @@ fails that host's task with the chain, shortened to where it starts repeating.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..core.model import Task
@@ -17,7 +17,7 @@ MAX_INCLUDE_DEPTH = 48
 CHAIN_KEY = "_include_chain"
 
 
-def extend_chain(task: "Task", label: str, inherited: dict[str, Any]) -> Optional[dict[str, Any]]:
+def extend_chain(task: Task, label: str, inherited: dict[str, Any]) -> dict[str, Any] | None:
     """Add this include site to `inherited`; the failure result when nesting is too deep."""
     chain = list(task.keywords.get(CHAIN_KEY) or []) + [f"{label} at {task.location}"]
     if len(chain) > MAX_INCLUDE_DEPTH:

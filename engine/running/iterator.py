@@ -11,7 +11,8 @@ on every host waiting on that same step; a `free` one would advance each host on
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generator, Optional, Protocol
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.model import Block, Node, Task
 from ..core.results import Outcome, visible
@@ -30,12 +31,12 @@ Walker = Generator[Step, Outcome, bool]
 class IteratorServices(Protocol):
     """The parts of the run a host's walk reads and marks."""
 
-    templar: "Templar"
-    vars: "VariableManager"
+    templar: Templar
+    vars: VariableManager
     dead_hosts: set[str]
     unreachable_hosts: set[str]
 
-    def host_state(self, host: str) -> "HostState":
+    def host_state(self, host: str) -> HostState:
         """What the run learned about the host (registered values, roles run)."""
 
     def selected(self, task: Task) -> bool:
@@ -50,12 +51,12 @@ class Cursor:
 
     def __init__(self, walker: Walker) -> None:
         self.walker = walker
-        self.current: Optional[Step] = None
+        self.current: Step | None = None
         self.finished = False
         self.ok = True
         self._advance(None)
 
-    def _advance(self, outcome: Optional[Outcome]) -> None:
+    def _advance(self, outcome: Outcome | None) -> None:
         try:
             self.current = next(self.walker) if outcome is None else self.walker.send(outcome)
         except StopIteration as stop:
@@ -88,7 +89,7 @@ class HostIterator:
         """False when this use of a role already ran on the host in this play (Ansible's has_run)."""
         ran = self.run.host_state(host).roles_ran.setdefault(id(state.play), set())
 
-        def holds(conditions: list[Any], first: Optional[Task]) -> bool:
+        def holds(conditions: list[Any], first: Task | None) -> bool:
             return self.run.templar.all_true(conditions, self.run.vars.view(host, state, first))[0]
 
         return first_run_of_role(ran, block, holds)

@@ -30,7 +30,7 @@ import concurrent.futures
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from ..core.events import AsyncEnd, AsyncLaunch, AsyncPoll
 from ..core.results import error_result
@@ -50,7 +50,7 @@ CHECK_THREADS = 16
 CHECK_TIMEOUT = 60.0   # one status call over a hung connection must not hang the run
 
 
-def async_dir_for(options: "Options", view: Any) -> str:
+def async_dir_for(options: Options, view: Any) -> str:
     """Where the job files live, from the controller's point of view (`~` not expanded).
 
     Order: the `ansible_async_dir` variable, `ANSIBLE_ASYNC_DIR`, ansible.cfg `async_dir`.
@@ -69,8 +69,8 @@ def async_dir_for(options: "Options", view: Any) -> str:
 class JobHandle:
     """One polled job in flight. `wait()` returns the task's result once it is over."""
 
-    def __init__(self, host: str, jid: str, launch: dict[str, Any], ctx: "ActionContext",
-                 worker: "WorkerClient", async_dir: str, async_seconds: int, poll: int, launched_at: float) -> None:
+    def __init__(self, host: str, jid: str, launch: dict[str, Any], ctx: ActionContext,
+                 worker: WorkerClient, async_dir: str, async_seconds: int, poll: int, launched_at: float) -> None:
         self.host = host
         self.jid = jid
         self.launch = launch
@@ -84,8 +84,8 @@ class JobHandle:
         self.next_check = self._check_time(1)
         self.ended = False                 # the worker said the job is over
         self.busy = False                  # a check is in flight
-        self.last_status: Optional[dict[str, Any]] = None
-        self.result: Optional[dict[str, Any]] = None
+        self.last_status: dict[str, Any] | None = None
+        self.result: dict[str, Any] | None = None
         self._done = threading.Event()
 
     def _check_time(self, number: int) -> float:
@@ -104,7 +104,7 @@ class JobHandle:
         self.result = result
         self._done.set()
 
-    def wait(self, timeout: Optional[float] = None) -> dict[str, Any]:
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
         self._done.wait(timeout)
         if self.result is None:
             return error_result(f"async job {self.jid}: gave up waiting")
@@ -114,7 +114,7 @@ class JobHandle:
 class Poller:
     """One thread that waits on every outstanding polled job of the run."""
 
-    def __init__(self, manager: "JobManager") -> None:
+    def __init__(self, manager: JobManager) -> None:
         self.manager = manager
         self.cond = threading.Condition()
         self.jobs: dict[tuple[str, str], JobHandle] = {}
@@ -174,13 +174,13 @@ class Poller:
     def _check(self, job: JobHandle, scheduled: bool) -> None:
         """One look at the job; `scheduled` is a poll-interval check (it may print ASYNC POLL)."""
         manager = self.manager
-        status: Optional[dict[str, Any]] = None
-        problem: Optional[str] = None
+        status: dict[str, Any] | None = None
+        problem: str | None = None
         try:
             status = manager.status(job)
         except Exception as exc:  # a network bounce must not end the wait (as in Ansible)
             problem = f"{type(exc).__name__}: {exc}"
-        final: Optional[dict[str, Any]] = None
+        final: dict[str, Any] | None = None
         if status is not None and (status.get("finished") or status.get("skipped")):
             final = manager.finish_job(job, status)
         elif scheduled:
@@ -206,13 +206,13 @@ class Poller:
 class JobManager:
     """The run's async jobs: launches them, polls the polled ones, answers job events."""
 
-    def __init__(self, bus: "EventBus", connections: "Connections", options: "Options", slots: "ForkSlots") -> None:
+    def __init__(self, bus: EventBus, connections: Connections, options: Options, slots: ForkSlots) -> None:
         self.bus = bus
         self.connections = connections
         self.options = options
         self.slots = slots
         self._lock = threading.Lock()
-        self._poller: Optional[Poller] = None
+        self._poller: Poller | None = None
         self.ended_early: set[tuple[str, str]] = set()   # job_end seen before the job was registered
         self.launched: list[tuple[str, str]] = []         # (host, jid) of every job this run started
 
@@ -231,7 +231,7 @@ class JobManager:
                 self.ended_early.pop()
 
     # ------------------------------------------------------------------ launching
-    def run_async_task(self, ctx: "ActionContext", module: str, args: dict[str, Any], async_seconds: int,
+    def run_async_task(self, ctx: ActionContext, module: str, args: dict[str, Any], async_seconds: int,
                        poll: int) -> dict[str, Any]:
         """Start `module` as an async job on ctx.host; wait for it when `poll > 0`."""
         if poll < 0:
@@ -278,7 +278,7 @@ class JobManager:
             return self._poller
 
     # ------------------------------------------------------------------ talking to the target
-    def _worker_for(self, job: JobHandle) -> "WorkerClient":
+    def _worker_for(self, job: JobHandle) -> WorkerClient:
         if job.worker.alive:
             return job.worker
         job.worker = self.connections.worker(job.host, job.ctx.vars, job.ctx.task)
@@ -301,7 +301,7 @@ class JobManager:
         status.setdefault("failed", bool(status.get("rc") not in (0, None)) if "rc" in status else False)
         return status
 
-    def timed_out(self, job: JobHandle, problem: Optional[str]) -> dict[str, Any]:
+    def timed_out(self, job: JobHandle, problem: str | None) -> dict[str, Any]:
         """The async limit passed with the job still running (the target kills it now)."""
         message = f"async task did not complete within the requested time - {job.async_seconds}s"
         # An action failure (the [ERROR] block says "Action failed"), shown with `changed` as Ansible does.

@@ -9,7 +9,8 @@ come from the one table in `core.fieldtypes`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..core import fieldtypes as ft
 from ..core.errors import TemplateError
@@ -26,8 +27,8 @@ _LEFT_TO_THEIR_USERS = frozenset({"loop"})
 _TEMPLATED_STRINGS = ("become_user", "become_method", "remote_user", "connection")
 
 
-def keyword_type_failure(task: "Task", render: Callable[[Any], Any],
-                         host_var: Optional[Callable[[str], Any]] = None) -> Optional[dict[str, Any]]:
+def keyword_type_failure(task: Task, render: Callable[[Any], Any],
+                         host_var: Callable[[str], Any] | None = None) -> dict[str, Any] | None:
     """The task's failure result if one of its scalar keywords is not of its declared type on
     this host, else None. A keyword whose template fails is left to the code that uses it
     (its error names the template problem, and a loop variable may only exist per item).
@@ -67,7 +68,7 @@ def keyword_type_failure(task: "Task", render: Callable[[Any], Any],
     return None
 
 
-def _is_local(task: "Task", host_var: Callable[[str], Any]) -> bool:
+def _is_local(task: Task, host_var: Callable[[str], Any]) -> bool:
     try:
         connection = task.keywords.get("connection") or host_var("ansible_connection")
     except TemplateError:
@@ -75,7 +76,7 @@ def _is_local(task: "Task", host_var: Callable[[str], Any]) -> bool:
     return connection == "local"
 
 
-def throttle_limit(value: Any, render: Callable[[Any], Any]) -> Optional[int]:
+def throttle_limit(value: Any, render: Callable[[Any], Any]) -> int | None:
     """How many hosts may run the task at once (None: no limit). Ansible treats 0 and
     negative numbers as no limit and refuses a value that is not a number (exit 1)."""
     if value in (None, ""):

@@ -7,8 +7,6 @@ plays with no hosts. An empty inventory is not an error there (only localhost is
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from ..core.errors import MiniplayError
 from ..loading.inventory import Inventory, split_patterns
 
@@ -17,7 +15,7 @@ class NoHostsToTarget(MiniplayError):
     """The inventory and --limit leave no host (ansible-playbook exits 1)."""
 
 
-def check_limit_leaves_hosts(inventory: Inventory, limit: Optional[str]) -> None:
+def check_limit_leaves_hosts(inventory: Inventory, limit: str | None) -> None:
     """Raise NoHostsToTarget (or the limit file's own error) when `limit` matches no host."""
     if not limit:
         return

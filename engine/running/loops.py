@@ -23,12 +23,12 @@ class NotAList(TemplateError):
     """`loop:` gave something other than a list (Ansible adds a hint and no `changed`)."""
 
 
-def loop_where(task: "Task") -> Any:
+def loop_where(task: Task) -> Any:
     """Where the loop's value is written: `loop:` or the `with_<lookup>:` it came from."""
     return task.value_where("loop", *(key for key in task.value_locations if key.startswith("with_")))
 
 
-def loop_items(templar: "Templar", task: "Task", view: "VarsView") -> list[Any]:
+def loop_items(templar: Templar, task: Task, view: VarsView) -> list[Any]:
     """The items: the templated `loop:` list, or what the `with_<lookup>:` lookup returns."""
     value = templar.template(task.get("loop"), view)
     lookup = task.get("loop_with")
@@ -51,7 +51,7 @@ class LoopSettings:
     allitems: bool
 
     @classmethod
-    def of(cls, control: dict[str, Any], templar: "Templar", view: "VarsView") -> LoopSettings:
+    def of(cls, control: dict[str, Any], templar: Templar, view: VarsView) -> LoopSettings:
         return cls(loop_var=str(templar.template(control.get("loop_var", "item"), view)),
                    index_var=control.get("index_var"),
                    pause=float(templar.template(control.get("pause", 0), view) or 0),
@@ -83,7 +83,7 @@ def extended_info(items: list[Any], index: int, allitems: bool) -> dict[str, Any
     return info
 
 
-def item_label(control: dict[str, Any], item: Any, templar: "Templar", item_view: "VarsView") -> Any:
+def item_label(control: dict[str, Any], item: Any, templar: Templar, item_view: VarsView) -> Any:
     """What the `(item=...)` part of an item's line shows: `loop_control.label`, else the item."""
     if "label" not in control:
         return item

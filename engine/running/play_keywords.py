@@ -8,7 +8,8 @@ here, before the play's first task; plain values were already checked at load
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..core import fieldtypes as ft
 from ..core.errors import ParseError, TemplateError

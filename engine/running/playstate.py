@@ -5,7 +5,8 @@ Kept apart from the strategy, so another strategy (a `free` one) walks the same 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import MiniplayError, source_excerpt
 from ..core.model import Play, Task
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
 class PlayState:
     """One play (one serial batch) in progress: its hosts and which are still in it."""
 
-    def __init__(self, variables: "VariableManager", templar: "Templar", play: Play, hosts: list[str],
+    def __init__(self, variables: VariableManager, templar: Templar, play: Play, hosts: list[str],
                  all_hosts: list[str], yaml_warnings: list[str], vault: Any = None,
-                 warn: Optional[Callable[[str], None]] = None) -> None:
+                 warn: Callable[[str], None] | None = None) -> None:
         self.variables = variables
         self.yaml_warnings = yaml_warnings   # the run's: duplicate keys in the play's vars_files
         self.vault = vault                   # decrypts vault-encrypted vars files

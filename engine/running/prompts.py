@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Any, Callable, Mapping, Optional, TextIO
+from collections.abc import Callable, Mapping
+from typing import Any, TextIO
 
 from ..core.yamlfile import UnsafeText
 from ..loading.role_names import LazyPlayVars
@@ -35,8 +36,8 @@ def _flag(value: Any, default: bool) -> bool:
 
 
 def ask_play_prompts(prompts: list[dict[str, Any]], play_vars: Mapping[str, Any], extra_vars: Mapping[str, Any],
-                     templar: Templar, warn: Callable[[str], None], stdin: Optional[TextIO] = None,
-                     stdout: Optional[TextIO] = None) -> dict[str, Any]:
+                     templar: Templar, warn: Callable[[str], None], stdin: TextIO | None = None,
+                     stdout: TextIO | None = None) -> dict[str, Any]:
     """The values of a play's vars_prompt entries (names given with -e are left out)."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout

@@ -11,7 +11,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from ..core.errors import TemplateError
 from ..core.events import Deprecation, EventBus, PlaybookStart, Recap, WarningEvent
@@ -52,8 +52,8 @@ class RunResult:
 class Run:
     """Everything one run owns. Two runs in one process never share state."""
 
-    def __init__(self, options: Options, bus: Optional[EventBus] = None, playbook_dir: str = ".",
-                 loader: Optional[Loader] = None) -> None:
+    def __init__(self, options: Options, bus: EventBus | None = None, playbook_dir: str = ".",
+                 loader: Loader | None = None) -> None:
         self.options = options
         self.bus = bus or EventBus()
         self.templar = Templar(select_hosts=lambda pattern: [host.name for host in self.inventory.select(pattern)],
@@ -84,10 +84,10 @@ class Run:
         self.dead_hosts: set[str] = set()       # failed or unreachable: out of later plays
         self.unreachable_hosts: set[str] = set()
         self.failed_any = False
-        self._groups_cache: Optional[dict[str, list[str]]] = None
+        self._groups_cache: dict[str, list[str]] | None = None
         self._start_reached = False
         self._inventory_warnings_shown = 0
-        self._include_cache: dict[tuple[str, str, Optional[str]], list[Node]] = {}
+        self._include_cache: dict[tuple[str, str, str | None], list[Node]] = {}
 
     # ------------------------------------------------------------------ state
     def host_state(self, host: str) -> HostState:
@@ -118,8 +118,8 @@ class Run:
             counts = self.stats.setdefault(host, {k: 0 for k in STAT_KEYS})
             counts[key] += amount
 
-    def load_include(self, path: str, inherited: dict[str, Any], role: Optional[str],
-                     role_path: Optional[str]) -> list[Node]:
+    def load_include(self, path: str, inherited: dict[str, Any], role: str | None,
+                     role_path: str | None) -> list[Node]:
         """Load an included tasks file once per distinct (file, inherited keywords)."""
         key = (path, json.dumps(inherited, sort_keys=True, default=str), role)
         nodes = self._include_cache.get(key)
@@ -139,7 +139,7 @@ class Run:
             self._start_reached = True
         return selected(task.keywords.get("tags", []), self.options.tags, self.options.skip_tags)
 
-    def search_paths(self, task: Optional[Task], play: Any) -> list[str]:
+    def search_paths(self, task: Task | None, play: Any) -> list[str]:
         """Where relative files, templates and vars files are looked up, in order."""
         dirs: list[str] = []
         if task is not None and task.role_path:
@@ -207,7 +207,7 @@ class Run:
         self.bus.emit(WarningEvent(text=text))
 
     @property
-    def foreign(self) -> "ForeignModules":
+    def foreign(self) -> ForeignModules:
         """Where modules written for Ansible are found (library/, -M, collections, ansible-core)."""
         return self.loader.foreign
 

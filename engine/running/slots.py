@@ -10,7 +10,7 @@ import contextlib
 import heapq
 import itertools
 import threading
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 
 class FairSlots:
@@ -49,7 +49,7 @@ class ForkSlots:
         return next(self._tickets)
 
     @contextlib.contextmanager
-    def held(self, ticket: Optional[int] = None) -> Iterator[None]:
+    def held(self, ticket: int | None = None) -> Iterator[None]:
         """Hold one of the `--forks` slots while this thread works on a host."""
         self._slots.acquire(self.take_ticket() if ticket is None else ticket)
         self._holding.active = True

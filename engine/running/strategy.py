@@ -60,7 +60,7 @@ META_SKIP_REASONS = {"flush_handlers": ", not running handlers for {host}", "end
 class StrategyServices(ExecutorServices, Protocol):
     """The parts of the run a strategy uses: the executor's, plus the run's fork slots and tallies."""
 
-    slots: "ForkSlots"
+    slots: ForkSlots
     yaml_warnings: list[str]       # duplicate YAML keys met while running, until shown
     dead_hosts: set[str]           # failed or unreachable: out of later plays
     unreachable_hosts: set[str]

@@ -14,7 +14,8 @@ import os
 import subprocess
 import sys
 import threading
-from typing import Any, Callable, Optional, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from ..core.errors import TemplateError
 
@@ -24,7 +25,7 @@ class CollectionIndexView(Protocol):
 
     paths: list[str]
 
-    def root(self, namespace: str, name: str) -> Optional[str]:
+    def root(self, namespace: str, name: str) -> str | None:
         """The collection's folder, None when it is not installed."""
 
     def route(self, namespace: str, name: str, kind: str, plugin: str) -> Any:
@@ -53,14 +54,14 @@ KIND_FOLDERS = {"filter": "filter", "test": "test", "lookup": "lookup"}
 class CollectionPlugins:
     """One run's view of collection filter/test plugins, and its plugin host process."""
 
-    def __init__(self, foreign: PluginSource, warn: Optional[Callable[[str], Any]] = None) -> None:
+    def __init__(self, foreign: PluginSource, warn: Callable[[str], Any] | None = None) -> None:
         self.foreign = foreign
         self.warn = warn
-        self._process: Optional[subprocess.Popen] = None
+        self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self._warned: set[str] = set()
 
-    def function(self, kind: str, fqcn: str) -> Optional[Callable[..., Any]]:
+    def function(self, kind: str, fqcn: str) -> Callable[..., Any] | None:
         """A callable for `ns.col.name` when that collection is installed, else None."""
         target = self._route(kind, fqcn, 0)
         if target is None:
@@ -73,7 +74,7 @@ class CollectionPlugins:
         call.__name__ = fqcn
         return call
 
-    def _route(self, kind: str, fqcn: str, depth: int) -> Optional[tuple[str, str, str]]:
+    def _route(self, kind: str, fqcn: str, depth: int) -> tuple[str, str, str] | None:
         parts = fqcn.split(".")
         if len(parts) < 3 or depth > 10 or parts[:2] in (["ansible", "builtin"], ["ansible", "legacy"]):
             return None
@@ -161,7 +162,7 @@ def _plain(value: Any) -> Any:
 class PluginTable(dict):
     """Jinja's filter (or test) table, also answering `ns.col.name` from installed collections."""
 
-    def __init__(self, base: dict[str, Any], kind: str, source: Callable[[], Optional[CollectionPlugins]]) -> None:
+    def __init__(self, base: dict[str, Any], kind: str, source: Callable[[], CollectionPlugins | None]) -> None:
         super().__init__(base)
         self.kind = kind
         self.source = source

@@ -17,8 +17,8 @@ import math
 import operator
 import os.path
 import re
-from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from ..core.errors import TemplateError
 from .filters import is_list_like, plugin, to_bool_loose
@@ -255,8 +255,8 @@ _VERSION_KEYS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def compare_versions(value: Any, version: Any, op: str = "eq", strict: Optional[bool] = None,
-                     version_type: Optional[str] = None) -> bool:
+def compare_versions(value: Any, version: Any, op: str = "eq", strict: bool | None = None,
+                     version_type: str | None = None) -> bool:
     """Compare two version strings with one of Ansible's operators and version schemes."""
     if strict and version_type:
         raise TemplateError("Cannot specify both 'strict' and 'version_type'")
@@ -283,8 +283,8 @@ def compare_versions(value: Any, version: Any, op: str = "eq", strict: Optional[
 
 
 @_test("version", "version_compare")
-def version(value: Any, version: Any, operator: str = "eq", strict: Optional[bool] = None,
-            version_type: Optional[str] = None) -> bool:
+def version(value: Any, version: Any, operator: str = "eq", strict: bool | None = None,
+            version_type: str | None = None) -> bool:
     """`'1.2.3' is version('1.10', '<')`; loose comparison unless told otherwise."""
     return compare_versions(value, version, operator, strict, version_type)
 

@@ -27,7 +27,8 @@ if sys.path and sys.path[0] == __import__("os").path.dirname(__import__("os").pa
 import importlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-from typing import Any, Callable, Optional  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any
 
 
 def install_collection_finder(paths: list[str]) -> None:
@@ -48,7 +49,7 @@ class Plugins:
         self.warned: set[str] = set()
 
     def find(self, kind: str, collection: str, root: str, name: str,
-             warnings: list[str]) -> Optional[Callable[..., Any]]:
+             warnings: list[str]) -> Callable[..., Any] | None:
         if kind == "lookup":
             return self._lookup(collection, root, name)
         folder = os.path.join(root, "plugins", kind) if root else ""
@@ -62,7 +63,7 @@ class Plugins:
                 return table[name]
         return None
 
-    def _lookup(self, collection: str, root: str, name: str) -> Optional[Callable[..., Any]]:
+    def _lookup(self, collection: str, root: str, name: str) -> Callable[..., Any] | None:
         """A lookup is the file of its name; it runs with ansible-core's loader and templar."""
         if not os.path.isfile(os.path.join(root, "plugins", "lookup", name + ".py")):
             return None

@@ -61,7 +61,7 @@ _PERCENT_WIDTHS = re.compile(r"%[-#0 +]*(\d*)(?:\.(\d+))?")
 _FORMAT_WIDTHS = re.compile(r"\{[^{}]*:[^{}\d]*(\d+)(?:[,_]?\.(\d+))?")
 
 
-def _check_widths(template: str, pattern: "re.Pattern[str]") -> None:
+def _check_widths(template: str, pattern: re.Pattern[str]) -> None:
     """Refuse a %-format or str.format template that pads or cuts to more than MAX_REPEAT characters."""
     for match in pattern.finditer(template):
         for number in match.groups():

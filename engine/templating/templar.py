@@ -18,7 +18,8 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
-from typing import Any, Callable, Iterable, Mapping, Optional
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import jinja2
 from jinja2 import nativetypes
@@ -166,7 +167,7 @@ def describe_jinja_error(exc: Exception) -> str:
 class Templar:
     """Renders templates and evaluates conditionals; one per run (it caches compiled templates)."""
 
-    def __init__(self, select_hosts: Optional[Callable[[str], list[str]]] = None, vault: Any = None) -> None:
+    def __init__(self, select_hosts: Callable[[str], list[str]] | None = None, vault: Any = None) -> None:
         """`select_hosts(pattern)`: the inventory's host names for a pattern (inventory_hostnames lookup);
         `vault`: the run's VaultSecrets (inline vault values are decrypted when read)."""
         self.collection_plugins: Any = None  # set by the run: filters/tests from installed collections
@@ -213,7 +214,7 @@ class Templar:
         return run_lookup(name, list(terms), context, kwargs, wantlist, plugin)
 
     def _render_template_file(self, text: str, variables: Mapping[str, Any], searchpath: list[str],
-                              options: Optional[dict[str, Any]] = None) -> str:
+                              options: dict[str, Any] | None = None) -> str:
         """A template file as lookup('template') renders it: trim_blocks, `{% include %}` found on
         `searchpath`, the lookup's delimiter options; Jinja drops the last newline of each file,
         the outer file's are given back."""
@@ -291,7 +292,7 @@ class Templar:
         return value
 
     def render_text(self, text: str, variables: Mapping[str, Any],
-                    options: Optional[dict[str, Any]] = None) -> str:
+                    options: dict[str, Any] | None = None) -> str:
         """Render a whole file's text (the template module): always a string.
 
         `options` are Jinja environment settings for this one file (trim_blocks,
@@ -373,7 +374,7 @@ def has_embedded_template(expression: Any) -> bool:
     return isinstance(expression, str) and is_template(_bare_expression(expression))
 
 
-def _now(utc: bool = False, fmt: Optional[str] = None) -> Any:
+def _now(utc: bool = False, fmt: str | None = None) -> Any:
     import datetime
 
     moment = datetime.datetime.now(datetime.timezone.utc) if utc else datetime.datetime.now()
@@ -423,5 +424,5 @@ def remove_omitted(value: Any) -> Any:
     return value
 
 
-def first_line(text: Optional[str]) -> str:
+def first_line(text: str | None) -> str:
     return (text or "").splitlines()[0] if text else ""

@@ -9,8 +9,9 @@ the same answer, whichever run asks.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
@@ -48,7 +49,7 @@ class Refs:
     attrs: frozenset[tuple[str, str]] = frozenset()
     lookups: bool = False
 
-    def __or__(self, other: "Refs") -> "Refs":
+    def __or__(self, other: Refs) -> Refs:
         return Refs(self.names | other.names, self.attrs | other.attrs, self.lookups or other.lookups)
 
     def reads_attr(self, attr: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import IO, Optional
+from typing import IO
 
 
 @dataclass
@@ -26,11 +26,11 @@ class RemoteProcess(abc.ABC):
     stderr: IO[bytes]
 
     @abc.abstractmethod
-    def poll(self) -> Optional[int]:
+    def poll(self) -> int | None:
         """The exit status if the process has ended, else None."""
 
     @abc.abstractmethod
-    def wait(self, timeout: float) -> Optional[int]:
+    def wait(self, timeout: float) -> int | None:
         """The exit status once the process has ended; None if it is still running after `timeout`."""
 
     @abc.abstractmethod
@@ -56,8 +56,8 @@ class Connection(abc.ABC):
         """Start `command` (a shell command line) and return it with open pipes."""
 
     @abc.abstractmethod
-    def exec_command(self, command: str, stdin: Optional[bytes] = None,
-                     timeout: Optional[float] = None) -> CommandResult:
+    def exec_command(self, command: str, stdin: bytes | None = None,
+                     timeout: float | None = None) -> CommandResult:
         """Run a shell command to completion."""
 
     def close(self) -> None:  # noqa: B027  (optional on purpose: a connection with nothing to release keeps it)

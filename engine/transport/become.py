@@ -26,7 +26,7 @@ import shlex
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from .worker import WorkerError
 
@@ -48,7 +48,7 @@ class Become:
 
     method: str
     user: str
-    password: Optional[str] = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
     flags: str = ""
     exe: str = ""
     timeout: float = DEFAULT_TIMEOUT
@@ -73,7 +73,7 @@ class Become:
         return f"{exe} {flags}-S -p {shlex.quote(self.prompt)} -u {shlex.quote(self.user)} /bin/sh -c {script} "
 
     # ------------------------------------------------------------------ handshake
-    def handshake(self, process: "RemoteProcess") -> bytes:
+    def handshake(self, process: RemoteProcess) -> bytes:
         """Answer the password prompt if there is one; return once the command runs as the user.
 
         Returns what the command already printed on stderr after the marker. Raises
@@ -131,7 +131,7 @@ class Become:
         raise self._failure(f"Privilege escalation failed ({self.method} to {self.user}): "
                             f"{text or 'no output'}", seen, process)
 
-    def run(self, connection: "Connection", command: str) -> "CommandResult":
+    def run(self, connection: Connection, command: str) -> CommandResult:
         """Run one shell command as the become user (for `raw`): the same prefix and handshake."""
         from .base import CommandResult
 
@@ -170,14 +170,14 @@ class Become:
         tail = pending.rstrip(b" ")
         return tail.endswith(b":") or tail.endswith("\uff1a".encode())
 
-    def _failure(self, message: str, seen: bytes, process: "RemoteProcess") -> WorkerError:
+    def _failure(self, message: str, seen: bytes, process: RemoteProcess) -> WorkerError:
         _stop(process)
         detail = _clean(seen, self.prompt)
         result = {"changed": False, "failed": True, "msg": f"Task failed: {message}"}
         return WorkerError(message, detail, rc=1, result=result)
 
 
-def _stop(process: "RemoteProcess") -> None:
+def _stop(process: RemoteProcess) -> None:
     try:
         process.terminate()
     except Exception:
@@ -191,12 +191,12 @@ def _clean(seen: bytes, prompt: str) -> str:
 
 
 # ---------------------------------------------------------------------- choosing
-def become_for(options: "Options", templar: "Templar", task: Optional["Task"], view: "VarsView", become_user: str,
+def become_for(options: Options, templar: Templar, task: Task | None, view: VarsView, become_user: str,
                settings: dict[str, Any]) -> Become:
     """The become plan for a task: method, flags, password, from keywords, vars, flags, ansible.cfg."""
     config = getattr(options, "config", {}) or {}
 
-    def keyword(name: str, var: str, option: Optional[str], default: Any) -> Any:
+    def keyword(name: str, var: str, option: str | None, default: Any) -> Any:
         value = task.get(name) if task is not None else None
         if value is None:
             value = settings.get(var) if var in settings else view.get(var)

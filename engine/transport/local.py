@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Optional
 
 from .base import CommandResult, Connection, RemoteProcess
 
@@ -15,10 +14,10 @@ class LocalProcess(RemoteProcess):
         self.stdout = popen.stdout
         self.stderr = popen.stderr
 
-    def poll(self) -> Optional[int]:
+    def poll(self) -> int | None:
         return self.popen.poll()
 
-    def wait(self, timeout: float) -> Optional[int]:
+    def wait(self, timeout: float) -> int | None:
         try:
             return self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -49,8 +48,8 @@ class LocalConnection(Connection):
                                  env=dict(os.environ))
         return LocalProcess(popen)
 
-    def exec_command(self, command: str, stdin: Optional[bytes] = None,
-                     timeout: Optional[float] = None) -> CommandResult:
+    def exec_command(self, command: str, stdin: bytes | None = None,
+                     timeout: float | None = None) -> CommandResult:
         proc = subprocess.run(command, shell=True, input=stdin,
                               stdin=None if stdin is not None else subprocess.DEVNULL,
                               capture_output=True, timeout=timeout)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError
 from .factory import connection_for
@@ -39,8 +40,8 @@ CONNECTION_KEYWORDS = (("remote_user", "ansible_user"), ("port", "ansible_port")
 class Connections:
     """Opens connections and workers lazily, one per (host, become user)."""
 
-    def __init__(self, options: "Options", templar: "Templar", knows_host: Callable[[str], bool],
-                 host_view: Callable[[str], "VarsView"], on_worker_event: Callable[[str, dict[str, Any]], None]) -> None:
+    def __init__(self, options: Options, templar: Templar, knows_host: Callable[[str], bool],
+                 host_view: Callable[[str], VarsView], on_worker_event: Callable[[str, dict[str, Any]], None]) -> None:
         """`knows_host(name)`: the name is in the inventory; `host_view(name)`: that host's
         variables (for delegate_to); `on_worker_event(host, message)`: a worker reported a job event."""
         self.options = options
@@ -57,7 +58,7 @@ class Connections:
         with self._guard:
             return self._locks.setdefault(host, threading.Lock())
 
-    def settings(self, host: str, view: "VarsView") -> dict[str, Any]:
+    def settings(self, host: str, view: VarsView) -> dict[str, Any]:
         """The host's connection variables, rendered."""
         values: dict[str, Any] = {}
         for name in CONNECTION_VARS:
@@ -72,7 +73,7 @@ class Connections:
         values.setdefault("_options", self.options)
         return values
 
-    def target_for(self, host: str, view: "VarsView", task: Optional["Task"]) -> tuple[str, "VarsView"]:
+    def target_for(self, host: str, view: VarsView, task: Task | None) -> tuple[str, VarsView]:
         """The host a task really runs on (delegate_to) and that host's variables."""
         if task is None or not task.get("delegate_to"):
             return host, view
@@ -83,7 +84,7 @@ class Connections:
             raise MiniplayError(f"delegate_to: the host '{delegate}' is not in the inventory")
         return delegate, self.host_view(delegate)
 
-    def _keywords(self, task: Optional["Task"], view: "VarsView") -> tuple:
+    def _keywords(self, task: Task | None, view: VarsView) -> tuple:
         """The task's remote_user/port/connection keywords, rendered (empty when none is set)."""
         if task is None:
             return ()
@@ -99,7 +100,7 @@ class Connections:
                 settings[var] = value
         return settings
 
-    def worker(self, host: str, view: "VarsView", task: Optional["Task"] = None) -> WorkerClient:
+    def worker(self, host: str, view: VarsView, task: Task | None = None) -> WorkerClient:
         target, target_view = self.target_for(host, view, task)
         become_user = self._become_user(task, view)
         keywords = self._keywords(task, view)
@@ -134,7 +135,7 @@ class Connections:
             self._workers[key] = worker
             return worker
 
-    def _become_user(self, task: Optional["Task"], view: "VarsView") -> Optional[str]:
+    def _become_user(self, task: Task | None, view: VarsView) -> str | None:
         if task is None:
             return None
         config = self.options.config or {}
@@ -164,7 +165,7 @@ class Connections:
             self._connections[key] = connection
         return connection
 
-    def connection(self, host: str, view: "VarsView", task: Optional["Task"] = None):
+    def connection(self, host: str, view: VarsView, task: Task | None = None):
         """The open connection to the host (for raw commands)."""
         target, target_view = self.target_for(host, view, task)
         keywords = self._keywords(task, view)
@@ -172,7 +173,7 @@ class Connections:
             return self._connection(target, self._with_keywords(self.settings(target, target_view), keywords),
                                     keywords)
 
-    def become_plan(self, host: str, view: "VarsView", task: Optional["Task"] = None):
+    def become_plan(self, host: str, view: VarsView, task: Task | None = None):
         """How this task becomes another user (a `become.Become`), or None without become.
 
         For callers that run commands themselves (`raw`): `plan.run(connection, command)`.

@@ -40,7 +40,7 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Optional
+from typing import Any
 
 from ..core.errors import ConnectionFailed
 from .base import CommandResult, Connection, RemoteProcess
@@ -153,7 +153,7 @@ class SSHProcess(RemoteProcess):
         self.stdout = _ChannelReader(channel)  # type: ignore[assignment]
         self.stderr = _ChannelReader(channel, stderr=True)  # type: ignore[assignment]
 
-    def poll(self) -> Optional[int]:
+    def poll(self) -> int | None:
         if self.channel.eof_received and not self.channel.exit_status_ready():
             self.channel.status_event.wait(0.5)  # sshd sends the exit status right after the output ends
         if self.channel.exit_status_ready():
@@ -163,7 +163,7 @@ class SSHProcess(RemoteProcess):
             return 255  # like ssh when the connection is gone
         return None
 
-    def wait(self, timeout: float) -> Optional[int]:
+    def wait(self, timeout: float) -> int | None:
         self.channel.status_event.wait(timeout)
         return self.poll()
 
@@ -182,7 +182,7 @@ class SSHConnection(Connection):
 
     def __init__(self, host: str, variables: dict) -> None:
         super().__init__(host, variables)
-        self.settings: Optional[SSHSettings] = None
+        self.settings: SSHSettings | None = None
         self._fabric: Any = None
         self._gateways: list[Any] = []
         self._lock = threading.RLock()
@@ -196,7 +196,7 @@ class SSHConnection(Connection):
         return transport is not None and transport.is_active()
 
     @property
-    def dropped(self) -> Optional[str]:
+    def dropped(self) -> str | None:
         """Why the connection went away, if it did (and we did not close it ourselves)."""
         if not self._opened or self._closed or self.alive:
             return None
@@ -293,8 +293,8 @@ class SSHConnection(Connection):
             raise ConnectionFailed(f"{FAILED}could not start a command: {exc}") from None
         return SSHProcess(channel)
 
-    def exec_command(self, command: str, stdin: Optional[bytes] = None,
-                     timeout: Optional[float] = None) -> CommandResult:
+    def exec_command(self, command: str, stdin: bytes | None = None,
+                     timeout: float | None = None) -> CommandResult:
         channel = self._session()
         try:
             channel.settimeout(timeout)
@@ -394,7 +394,7 @@ class _LazyClass:
 _Connection = _LazyClass()
 
 
-def _connect(connection: Any, settings: SSHSettings, via: Optional[str], jump: bool = False) -> None:
+def _connect(connection: Any, settings: SSHSettings, via: str | None, jump: bool = False) -> None:
     """Open one fabric connection; every failure becomes one clear ConnectionFailed line."""
     started = time.monotonic()
     try:

@@ -10,8 +10,9 @@ import getpass
 import os
 import shlex
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..core.errors import ConnectionFailed
 
@@ -38,16 +39,16 @@ class SSHSettings:
     user: str = ""
     key_files: list[str] = field(default_factory=list)
     missing_keys: list[str] = field(default_factory=list)
-    password: Optional[str] = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
     timeout: float = DEFAULT_TIMEOUT
     host_key_mode: str = "yes"      # yes (strict), accept-new, no (off)
     known_hosts: list[str] = field(default_factory=list)
-    proxy_jump: Optional[str] = None
-    proxy_command: Optional[str] = None
+    proxy_jump: str | None = None
+    proxy_command: str | None = None
     keepalive: int = 0
     look_for_keys: bool = True
     allow_agent: bool = True
-    config_path: Optional[str] = None
+    config_path: str | None = None
 
     @property
     def key_name(self) -> str:
@@ -90,7 +91,7 @@ def parse_ssh_args(text: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
     return options, flags
 
 
-def _as_bool(value: Any) -> Optional[bool]:
+def _as_bool(value: Any) -> bool | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):

@@ -12,7 +12,8 @@ import json
 import os
 import shlex
 import threading
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ..core.errors import ConnectionFailed
 from ..core.registry import modules_dir
@@ -28,8 +29,8 @@ BOOTSTRAP = (
 class WorkerError(Exception):
     """The worker could not start or died; `detail` holds what it printed on stderr."""
 
-    def __init__(self, message: str, detail: str = "", rc: Optional[int] = None,
-                 result: Optional[dict[str, Any]] = None) -> None:
+    def __init__(self, message: str, detail: str = "", rc: int | None = None,
+                 result: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.detail = detail
         self.rc = rc
@@ -52,26 +53,26 @@ class _Pending:
 
     def __init__(self) -> None:
         self.event = threading.Event()
-        self.reply: Optional[dict[str, Any]] = None
+        self.reply: dict[str, Any] | None = None
 
 
 class WorkerClient:
     """One worker process on one host, shared by every task of the run on that host."""
 
     def __init__(self, connection: Connection, python: str, on_event: Callable[[dict], None] | None = None,
-                 command_prefix: str = "", handshake: Optional[Callable[[RemoteProcess], None]] = None) -> None:
+                 command_prefix: str = "", handshake: Callable[[RemoteProcess], None] | None = None) -> None:
         self.connection = connection
         self.handshake = handshake  # runs before the protocol starts (become's password prompt)
         self.python = python
         self.on_event = on_event
         self.command_prefix = command_prefix
-        self._process: Optional[RemoteProcess] = None
+        self._process: RemoteProcess | None = None
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._stderr_tail = b""
-        self._dead: Optional[str] = None
+        self._dead: str | None = None
         self.info: dict[str, Any] = {}
         self._ready = threading.Event()
         self.start_timeout = 60.0
@@ -94,7 +95,7 @@ class WorkerClient:
             raise WorkerError(self._dead or f"the worker did not start within {self.start_timeout}s",
                               self.stderr_text(), rc)
 
-    def call(self, request: dict[str, Any], timeout: Optional[float] = None) -> dict[str, Any]:
+    def call(self, request: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         """Send one request and wait for its reply's result."""
         pending = _Pending()
         with self._lock:
@@ -116,7 +117,7 @@ class WorkerClient:
             raise WorkerError(self._dead or "the worker stopped", self.stderr_text(), rc)
         return pending.reply.get("result", {})
 
-    def _exit_status(self) -> Optional[int]:
+    def _exit_status(self) -> int | None:
         """The dead worker's exit code, once it is reaped and its stderr read to the end (the
         cause, e.g. `python3: not found` with 127, comes from both)."""
         if self._process is None:

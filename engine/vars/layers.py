@@ -13,8 +13,9 @@ references, so it costs next to nothing per task.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import TemplateError
 from ..core.vault_reveal import holds_vault, reveal
@@ -38,17 +39,17 @@ class VarsView(Mapping[str, Any]):
 
     __slots__ = ("layers", "templar", "search_paths", "_resolving")
 
-    def __init__(self, layers: list[Layer], templar: "Templar", search_paths: Optional[list[str]] = None) -> None:
+    def __init__(self, layers: list[Layer], templar: Templar, search_paths: list[str] | None = None) -> None:
         self.layers = layers
         self.templar = templar
         self.search_paths = search_paths or []
         self._resolving: set[str] = set()
 
-    def child(self, top: Mapping[str, Any], label: str = "loop", lazy: bool = False) -> "VarsView":
+    def child(self, top: Mapping[str, Any], label: str = "loop", lazy: bool = False) -> VarsView:
         """A view with one more layer on top (loop variables, registered item results)."""
         return VarsView([Layer(label, top, lazy)] + self.layers, self.templar, self.search_paths)
 
-    def find(self, key: str) -> Optional[Layer]:
+    def find(self, key: str) -> Layer | None:
         for layer in self.layers:
             if key in layer.values:
                 return layer
@@ -91,7 +92,7 @@ class VarsView(Mapping[str, Any]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def resolved(self, keys: Optional[list[str]] = None) -> dict[str, Any]:
+    def resolved(self, keys: list[str] | None = None) -> dict[str, Any]:
         """Plain dict of (some) rendered values; undefined-in-template entries are skipped."""
         out: dict[str, Any] = {}
         for key in keys if keys is not None else list(self):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .layers import HostVars, Layer, VarsView
 
@@ -28,30 +28,30 @@ VERSION_INFO = {"full": "2.19.14", "major": 2, "minor": 19, "revision": 14, "str
 class VarsSources(Protocol):
     """What the variable manager reads from the run (the run satisfies this; nothing else of it is seen)."""
 
-    options: "Options"
-    templar: "Templar"
+    options: Options
+    templar: Templar
     playbook_dir: str
     inventory_sources: list[str]
     dead_hosts: set[str]
 
     @property
-    def inventory(self) -> "Inventory":
+    def inventory(self) -> Inventory:
         """The current inventory (replaced by `meta: refresh_inventory`)."""
 
-    def host_state(self, host: str) -> "HostState":
+    def host_state(self, host: str) -> HostState:
         """What the run learned about the host: facts, registered values."""
 
     def groups_map(self) -> dict[str, list[str]]:
         """The `groups` magic variable."""
 
-    def search_paths(self, task: Optional["Task"], play: Any) -> list[str]:
+    def search_paths(self, task: Task | None, play: Any) -> list[str]:
         """Where relative files are looked up for the task."""
 
 
 class PlayScope(Protocol):
     """The play (serial batch) in progress, as its variables see it (running.playstate.PlayState)."""
 
-    play: "Play"
+    play: Play
     all_hosts: list[str]
     hostvars: HostVars
 
@@ -82,7 +82,7 @@ class VariableManager:
                 self._inventory_layers[host] = layers
         return layers
 
-    def magic(self, host: str, play: Optional["PlayScope"], task: Optional["Task"]) -> dict[str, Any]:
+    def magic(self, host: str, play: PlayScope | None, task: Task | None) -> dict[str, Any]:
         run = self.run
         inventory = run.inventory
         state = run.host_state(host)
@@ -132,7 +132,7 @@ class VariableManager:
             values["ansible_role_name"] = task.role
         return values
 
-    def ansible_search_path(self, task: Optional["Task"]) -> list[str]:
+    def ansible_search_path(self, task: Task | None) -> list[str]:
         """Ansible's `ansible_search_path`: the role paths from this task's role up to the play's,
         then the task file's directory, then the playbook's."""
         paths: list[str] = list(task.keywords.get("_role_chain") or []) if task is not None else []
@@ -146,8 +146,8 @@ class VariableManager:
             paths.append(self.run.playbook_dir)
         return paths
 
-    def view(self, host: str, play: Optional["PlayScope"], task: Optional["Task"] = None,
-             params: Optional[dict[str, Any]] = None) -> VarsView:
+    def view(self, host: str, play: PlayScope | None, task: Task | None = None,
+             params: dict[str, Any] | None = None) -> VarsView:
         run = self.run
         state = run.host_state(host)
         layers: list[Layer] = [Layer("extra vars (-e)", run.options.extra_vars),
@@ -179,10 +179,10 @@ class VariableManager:
             layers.append(Layer("connection defaults", {"ansible_host": host}, lazy=False))
         return VarsView(layers, run.templar, search_paths=run.search_paths(task, play))
 
-    def hostvars_view(self, play: "PlayScope", host: str) -> VarsView:
+    def hostvars_view(self, play: PlayScope, host: str) -> VarsView:
         """`hostvars[host]`: what belongs to the host (inventory, facts, registered values,
         include_vars, -e and the per-host magic), not the play's own vars, as in Ansible."""
         return self.view(host, None, None)
 
-    def make_hostvars(self, play: "PlayScope") -> HostVars:
+    def make_hostvars(self, play: PlayScope) -> HostVars:
         return HostVars(lambda host: self.hostvars_view(play, host), lambda: list(self.run.inventory.hosts))

@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import sys
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 from ..core.errors import source_excerpt
 from ..core.events import Event, Reporter, WarningEvent, notes_of
@@ -22,7 +22,7 @@ COLORS = {"ok": "\033[0;32m", "changed": "\033[0;33m", "skipped": "\033[0;36m", 
 RESET = "\033[0m"
 
 
-def dump(result: dict[str, Any], indent: Optional[int] = None) -> str:
+def dump(result: dict[str, Any], indent: int | None = None) -> str:
     return json.dumps(result, sort_keys=True, ensure_ascii=False, indent=indent, default=str)
 
 
@@ -62,7 +62,7 @@ class ConsoleRenderer(Reporter):
     """Prints events as ansible-playbook's default callback does."""
 
     def __init__(self, stream: TextIO = sys.stdout, err: TextIO = sys.stderr, verbosity: int = 0,
-                 color: Optional[bool] = None) -> None:
+                 color: bool | None = None) -> None:
         self.out = stream
         self.err = err
         self.verbosity = verbosity
@@ -74,7 +74,7 @@ class ConsoleRenderer(Reporter):
         self.diff_always = False
 
     # ------------------------------------------------------------------ helpers
-    def line(self, text: str, color: Optional[str] = None) -> None:
+    def line(self, text: str, color: str | None = None) -> None:
         if self.color and color:
             text = f"{COLORS[color]}{text}{RESET}"
         self.out.write(text + "\n")
@@ -86,7 +86,7 @@ class ConsoleRenderer(Reporter):
         self.line(f"{text} {'*' * max(3, self.columns - len(text))}")
 
     def result_json(self, result: dict[str, Any], always_verbose: bool = False, action: str = "",
-                    notes: Optional[ResultNotes] = None) -> str:
+                    notes: ResultNotes | None = None) -> str:
         shown = for_display(result, self.verbosity, action, notes)
         indent = 4 if (always_verbose or self.verbosity > 2) else None
         return dump(shown, indent)
@@ -121,7 +121,7 @@ class ConsoleRenderer(Reporter):
         self.line("skipping: no hosts matched", "skipped")
 
     @staticmethod
-    def _error_text(event: Event, notes: ResultNotes, message: str) -> tuple[str, str, Optional[str]]:
+    def _error_text(event: Event, notes: ResultNotes, message: str) -> tuple[str, str, str | None]:
         """The [ERROR] line's text; for a keyword that could not be resolved, also the task part
         (`head`) and the underlying cause, which the block shows under "<<< caused by >>>"."""
         if notes.header:  # an error Ansible raises before the action runs

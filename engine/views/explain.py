@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from ..core.locations import shown
 
@@ -113,7 +113,7 @@ class _Sources:
                 return number
         return 0
 
-    def where(self, name: str, label: Optional[str], run: TaskRun) -> str:
+    def where(self, name: str, label: str | None, run: TaskRun) -> str:
         """A human description of where `name` came from for this run."""
         if label is None:
             loop_var = run.info.get("loop_var", "item")
@@ -315,7 +315,7 @@ def _notified_by(run: TaskRun, runs: list[TaskRun]) -> list[str]:
     return found or ["notified by a task that reported a change (not found in this events file)"]
 
 
-def _matches(run: TaskRun, host: Optional[str], task: Optional[str]) -> bool:
+def _matches(run: TaskRun, host: str | None, task: str | None) -> bool:
     if host is not None and run.host != host:
         return False
     if task is None:
@@ -327,7 +327,7 @@ def _matches(run: TaskRun, host: Optional[str], task: Optional[str]) -> bool:
     return wanted in run.name.lower() or wanted in str(run.task.get("name", "")).lower()
 
 
-def explain(records: list[dict[str, Any]], host: Optional[str] = None, task: Optional[str] = None) -> tuple[str, bool]:
+def explain(records: list[dict[str, Any]], host: str | None = None, task: str | None = None) -> tuple[str, bool]:
     """(text, whether any task run matched)."""
     runs = collect(records)
     sources = _Sources(runs)

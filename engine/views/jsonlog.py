@@ -13,7 +13,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 from ..core.errors import CliError
 from ..core.events import Event, Reporter
@@ -26,7 +26,7 @@ SPECIAL_KINDS = frozenset({"task_start", "play_start"})  # their data is rewritt
 MAX_PENDING = 2000  # events kept before encoding anyway (a long loop, many hosts)
 
 
-def task_ref(task: Optional[Task]) -> Optional[dict[str, Any]]:
+def task_ref(task: Task | None) -> dict[str, Any] | None:
     if task is None:
         return None
     return {"uid": task.uid, "name": task.display_name, "path": str(task.location), "handler": task.is_handler}

@@ -17,7 +17,8 @@ import atexit
 import shutil
 import threading
 import time
-from typing import Any, Callable, Optional, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from ..core.events import Event, Reporter
 from ..core.model import iter_tasks
@@ -28,7 +29,7 @@ RESET = "\033[0m"
 
 
 class LiveStatus(Reporter):
-    def __init__(self, inner: Optional[Callable[[Event], None]], stream: TextIO, interval: float = 0.5,
+    def __init__(self, inner: Callable[[Event], None] | None, stream: TextIO, interval: float = 0.5,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.inner = inner
         self.out = stream
@@ -42,7 +43,7 @@ class LiveStatus(Reporter):
         self._handler = False
         self._running: dict[str, float] = {}
         self._jobs: dict[tuple[str, str], float] = {}
-        self._ticker: Optional[threading.Thread] = None
+        self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
         atexit.register(self.close)  # an interrupted run must not leave the status line behind
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 from ..core.events import Event, Reporter, notes_of
 from ..core.results import ResultNotes, for_display
@@ -27,7 +27,7 @@ COLORS = {"SUCCESS": "\033[0;32m", "CHANGED": "\033[0;33m", "SKIPPED": "\033[0;3
 RESET = "\033[0m"
 
 
-def dump(result: dict[str, Any], indent: Optional[int] = 4) -> str:
+def dump(result: dict[str, Any], indent: int | None = 4) -> str:
     return json.dumps(result, sort_keys=True, ensure_ascii=False, indent=indent, default=str)
 
 
@@ -35,7 +35,7 @@ class MinimalRenderer(Reporter):
     """Prints host results the way `ansible HOSTS -m MODULE` does."""
 
     def __init__(self, stream: TextIO = sys.stdout, err: TextIO = sys.stderr, verbosity: int = 0,
-                 one_line: bool = False, origin: str = "", color: Optional[bool] = None) -> None:
+                 one_line: bool = False, origin: str = "", color: bool | None = None) -> None:
         self.out = stream
         self.err = err
         self.verbosity = verbosity
@@ -45,7 +45,7 @@ class MinimalRenderer(Reporter):
         self.color = tty if color is None else color
         self._errors_shown: set[str] = set()
 
-    def write(self, text: str, state: Optional[str] = None) -> None:
+    def write(self, text: str, state: str | None = None) -> None:
         if self.color and state in COLORS:
             text = f"{COLORS[state]}{text}{RESET}"
         self.out.write(text if text.endswith("\n") else text + "\n")
@@ -88,7 +88,7 @@ class MinimalRenderer(Reporter):
             self.write(f"{host} | {state} => {self.json(result, notes_of(event))}", state)
 
     # ------------------------------------------------------------------ pieces
-    def json(self, result: dict[str, Any], notes: Optional[ResultNotes] = None) -> str:
+    def json(self, result: dict[str, Any], notes: ResultNotes | None = None) -> str:
         shown = for_display(result, self.verbosity, notes=notes)
         if self.one_line:
             return dump(shown, None)

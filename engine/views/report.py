@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from typing import Any, Optional
+from typing import Any
 
 from ..core.locations import shown
 from .trace import Span, Timeline
@@ -268,7 +268,7 @@ def _failures(records: list[dict[str, Any]]) -> str:
     return "<table><tr><th>host</th><th>task</th><th>where</th><th>message</th></tr>" + "".join(rows) + "</table>"
 
 
-def render_report(records: list[dict[str, Any]], source: Optional[str] = None) -> str:
+def render_report(records: list[dict[str, Any]], source: str | None = None) -> str:
     """The whole HTML page for these event records."""
     timeline = Timeline(records)
     gantt = _Gantt(timeline)

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import atexit
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from ..core.events import Event, Reporter
 
@@ -62,7 +63,7 @@ class Instant:
     args: dict[str, Any] = field(default_factory=dict)
 
 
-def _status_of(result: dict[str, Any], status: Optional[str]) -> str:
+def _status_of(result: dict[str, Any], status: str | None) -> str:
     if status:
         return status
     if result.get("unreachable"):
@@ -83,13 +84,13 @@ class Timeline:
         self.hosts: list[str] = []
         self.stats: dict[str, dict[str, int]] = {}
         self.playbooks: list[str] = []
-        self.start: Optional[float] = None
-        self.end: Optional[float] = None
+        self.start: float | None = None
+        self.end: float | None = None
         self.tasks: list[dict[str, Any]] = []          # task_start records' summaries, in order
-        self._task: Optional[dict[str, Any]] = None
+        self._task: dict[str, Any] | None = None
         self._open: dict[str, dict[str, Any]] = {}
         self._done: dict[str, float] = {}
-        self._play: Optional[Span] = None
+        self._play: Span | None = None
         self._jobs: dict[tuple[str, str], Span] = {}
         self._job_lanes: dict[str, list[float]] = {}
         self._modules: dict[int, str] = {}
@@ -98,7 +99,7 @@ class Timeline:
         self._finish()
 
     # ------------------------------------------------------------------ replay
-    def _host(self, host: Optional[str]) -> None:
+    def _host(self, host: str | None) -> None:
         if host and host not in self.hosts:
             self.hosts.append(host)
 
@@ -115,16 +116,16 @@ class Timeline:
             handler(self, t, rec.get("host"), rec.get("data") or {}, rec.get("task") or {})
 
     # One method a record kind: (time, host, data, task summary). Kinds without one are ignored.
-    def _on_playbook_start(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_playbook_start(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         self.playbooks.append(str(data.get("path", "")))
 
-    def _on_play_start(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_play_start(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         self._close_task(t)
         self._close_play(t)
         play = data.get("play") or {}
         self._play = Span("", "play", f"PLAY [{data.get('name', '')}]", t, t, path=str(play.get("path", "")))
 
-    def _on_task_start(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_task_start(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         self._close_task(t)
         info = data.get("task") or {}
         if task.get("uid") is not None:
@@ -137,7 +138,7 @@ class Timeline:
             self._host(name)
         self.tasks.append(self._task)
 
-    def _on_host_start(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_host_start(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         if not host:
             return
         self._host(host)
@@ -148,7 +149,7 @@ class Timeline:
         self._open[host] = {"start": t, "attempt": 1, "attempt_start": t, "item_start": t, "attempts": 0,
                             "name": current.get("name") or task.get("name", ""), "path": task.get("path", "")}
 
-    def _on_retry(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_retry(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         if host not in self._open:
             return
         state = self._open[host]
@@ -163,7 +164,7 @@ class Timeline:
         state["attempt_start"] = t + delay
         state["attempts"] = attempt + 1
 
-    def _on_item_result(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_item_result(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         if host not in self._open:
             return
         state = self._open[host]
@@ -179,7 +180,7 @@ class Timeline:
         state["attempts"] = 0
         self._async_from_result(host, t, result, task)
 
-    def _on_host_result(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_host_result(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         if not host:
             return
         self._host(host)
@@ -201,12 +202,12 @@ class Timeline:
         if not data.get("loop"):
             self._async_from_result(host, t, result, task)
 
-    def _on_launch(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_launch(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         if host:
             self._launch(host, str(data.get("jid", "")), t, data.get("name") or task.get("name", ""),
                          task.get("path", ""), data.get("limit") or data.get("async"))
 
-    def _on_async_poll(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_async_poll(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         if not host:
             return
         jid = str(data.get("jid", ""))
@@ -217,21 +218,21 @@ class Timeline:
             span = self._launch(host, jid, start, task.get("name", ""), task.get("path", ""), None)
         self.instants.append(Instant(host, "poll", t, span.lane, {"jid": jid, "finished": data.get("finished")}))
 
-    def _on_async_end(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_async_end(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         if not host:
             return
         span = self._jobs.pop((host, str(data.get("jid", ""))), None)
         if span is not None:
             self._end_job(span, t, "ok" if data.get("ok", True) else "failed")
 
-    def _on_recap(self, t: float, host: Optional[str], data: dict[str, Any], task: dict[str, Any]) -> None:
+    def _on_recap(self, t: float, host: str | None, data: dict[str, Any], task: dict[str, Any]) -> None:
         self._close_task(t)
         self._close_play(t)
         self.stats.update(data.get("stats") or {})
         for name in self.stats:
             self._host(name)
 
-    _HANDLERS: dict[str, Callable[["Timeline", float, Optional[str], dict[str, Any], dict[str, Any]], None]] = {
+    _HANDLERS: dict[str, Callable[[Timeline, float, str | None, dict[str, Any], dict[str, Any]], None]] = {
         "playbook_start": _on_playbook_start, "play_start": _on_play_start, "task_start": _on_task_start,
         "host_start": _on_host_start, "retry": _on_retry, "item_result": _on_item_result,
         "host_result": _on_host_result, "async_poll": _on_async_poll, "async_end": _on_async_end,
@@ -239,7 +240,7 @@ class Timeline:
     }
 
     def _final_attempt(self, host: str, state: dict[str, Any], t: float, result: dict[str, Any],
-                       status: Optional[str]) -> None:
+                       status: str | None) -> None:
         self.spans.append(Span(host, "attempt", f"{state['name']} (attempt {state['attempt']})",
                                state["attempt_start"], t, status=_status_of(result, status), path=state["path"],
                                args={"attempt": state["attempt"]}))
@@ -396,7 +397,7 @@ class TraceWriter(Reporter):
         self._written = 0
         atexit.register(self.close)
 
-    def _ref(self, task: Any) -> Optional[dict[str, Any]]:
+    def _ref(self, task: Any) -> dict[str, Any] | None:
         if task is None:
             return None
         ref = self._refs.get(id(task))

@@ -112,7 +112,7 @@ class _VarsDirs:
     host_vars: _VarsDir
 
     @classmethod
-    def beside(cls, basedir: str, kind: str, warnings: list[str], vault: Any = None) -> "_VarsDirs":
+    def beside(cls, basedir: str, kind: str, warnings: list[str], vault: Any = None) -> _VarsDirs:
         return cls(
             basedir,
             _VarsDir(os.path.join(basedir, "group_vars"), f"{kind} group_vars", warnings, vault),

@@ -5,7 +5,7 @@ import fnmatch
 import os
 import re
 import sys
-from typing import Any, Optional, Union
+from typing import Any
 
 from ...core.errors import InventoryError, Location, ParseError
 from ...core.yamlfile import load_yaml_text
@@ -53,14 +53,14 @@ class Inventory:
         self._member_of: dict[str, list[str]] = {}  # host -> groups listing it directly
         self._inventory_dirs: list[_VarsDirs] = []
         self._playbook_dirs: list[_VarsDirs] = []
-        self._implicit: Optional[Host] = None
+        self._implicit: Host | None = None
         self._cache: dict[Any, Any] = {}
 
     # ---- loading ---------------------------------------------------------
 
     @classmethod
-    def load(cls, sources: Optional[list[str]], playbook_dir: Optional[str] = None,
-             yaml_warnings: Optional[list[str]] = None, vault: Any = None) -> "Inventory":
+    def load(cls, sources: list[str] | None, playbook_dir: str | None = None,
+             yaml_warnings: list[str] | None = None, vault: Any = None) -> Inventory:
         """Read the sources in order; none at all gives only the implicit localhost.
 
         A source is an INI or YAML file, a directory of them, or a host list
@@ -155,7 +155,7 @@ class Inventory:
             group = self.groups[name] = Group(name)
         return group
 
-    def _add_host(self, name: str, group: str, source: Optional[str]) -> bool:
+    def _add_host(self, name: str, group: str, source: str | None) -> bool:
         """Create the host if new (``source``: absolute path of its file) and join
         it to a group; True when it was created."""
         created = name not in self.hosts
@@ -165,7 +165,7 @@ class Inventory:
         return created
 
     def _add_new_host_vars(
-        self, name: str, group: str, path: str, absolute_path: str, port: Optional[int], values: dict[str, Any]
+        self, name: str, group: str, path: str, absolute_path: str, port: int | None, values: dict[str, Any]
     ) -> None:
         """One host entry of an inventory file. A ``host:port`` port counts only
         where the host is first defined, as in Ansible; later vars override."""
@@ -183,7 +183,7 @@ class Inventory:
             memberships.append(group)
             self._ensure_group(group).hosts.append(host)
 
-    def _add_child(self, parent: str, child: str, location: Optional[Location]) -> None:
+    def _add_child(self, parent: str, child: str, location: Location | None) -> None:
         if parent == child:
             raise InventoryError(f"Group '{parent}' cannot be a child of itself", location)
         if child == "all" or parent in self._descendants(child):
@@ -195,7 +195,7 @@ class Inventory:
             parent_group.children.append(child)
             child_group.parents.append(parent)
 
-    def _set_group_vars(self, group: str, label: str, values: dict[str, Any], location: Optional[Location]) -> None:
+    def _set_group_vars(self, group: str, label: str, values: dict[str, Any], location: Location | None) -> None:
         """Add inventory-file vars to a group; ``ansible_group_priority`` is taken
         out as the group's priority, as Ansible does (it is not a variable)."""
         target = self._ensure_group(group)
@@ -227,7 +227,7 @@ class Inventory:
             frontier = next_level
         return order
 
-    def _reconcile(self, only: Optional[list[str]] = None) -> None:
+    def _reconcile(self, only: list[str] | None = None) -> None:
         """Apply the rules about ``all`` and ``ungrouped`` after a change.
 
         ``only`` limits the host part to the hosts a runtime change touched, so
@@ -275,12 +275,12 @@ class Inventory:
             hosts.append(self._implicit)
         return hosts
 
-    def _changed(self, hosts: Optional[list[str]] = None, groups: Optional[list[str]] = None) -> None:
+    def _changed(self, hosts: list[str] | None = None, groups: list[str] | None = None) -> None:
         """Reconcile and refresh vars after a change; None means everything."""
         self._reconcile(hosts)
         self._refresh_vars(hosts, groups)
 
-    def _refresh_vars(self, hosts: Optional[list[str]] = None, groups: Optional[list[str]] = None) -> None:
+    def _refresh_vars(self, hosts: list[str] | None = None, groups: list[str] | None = None) -> None:
         """Fill Host.vars and Group.vars; this reads the vars files, so their errors show early."""
         host_objects = self._all_host_objects() if hosts is None else [self._lookup(name) for name in hosts]
         for host in host_objects:
@@ -447,11 +447,11 @@ class Inventory:
 
     # ---- patterns --------------------------------------------------------
 
-    def select(self, pattern: Union[str, list[str]], limit: Optional[str] = None) -> list[Host]:
+    def select(self, pattern: str | list[str], limit: str | None = None) -> list[Host]:
         """Hosts matching an Ansible host pattern (and ``--limit``), in inventory order."""
         return self.match_patterns(pattern, limit).hosts
 
-    def match_patterns(self, pattern: Union[str, list[str]], limit: Optional[str] = None) -> HostMatch:
+    def match_patterns(self, pattern: str | list[str], limit: str | None = None) -> HostMatch:
         """Like `select`, and also report the terms that matched nothing.
 
         ``limit`` is a second pattern the result must also match; ``@file``

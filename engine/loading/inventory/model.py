@@ -5,8 +5,9 @@ import ipaddress
 import os
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Protocol
+from typing import Any, Protocol
 
 from ...core.errors import InventoryError, Location, ParseError
 from ...core.textfile import NotARegularFile, read_text_file
@@ -67,7 +68,7 @@ class Host:
     vars: dict[str, Any] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)
     implicit: bool = False  # the implicit localhost, which 'all' never matches
-    inventory_file: Optional[str] = None  # absolute path of the source that defined it
+    inventory_file: str | None = None  # absolute path of the source that defined it
     inventory_layers: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
@@ -114,7 +115,7 @@ class LimitFileMissing(InventoryError):
     exit_code = 1
 
 
-def expand_host_range(pattern: str, location: Optional[Location] = None) -> list[str]:
+def expand_host_range(pattern: str, location: Location | None = None) -> list[str]:
     """Expand ``web[01:03]``, ``db-[a:c]`` and ``s[1:10:3]`` into host names.
 
     Ranges are inclusive; a zero-padded start (``01``) pads every number to its
@@ -135,7 +136,7 @@ def expand_host_range(pattern: str, location: Optional[Location] = None) -> list
     return [head + value + tail for value in values for tail in tails]
 
 
-def _range_values(spec: str, pattern: str, location: Optional[Location]) -> list[str]:
+def _range_values(spec: str, pattern: str, location: Location | None) -> list[str]:
     """The values of one ``begin:end[:step]`` range."""
 
     def bad(reason: str) -> InventoryError:
@@ -172,7 +173,7 @@ def _range_values(spec: str, pattern: str, location: Optional[Location]) -> list
     raise bad("range bounds must both be numbers or both single letters")
 
 
-def split_host_port(text: str, location: Optional[Location] = None) -> tuple[str, Optional[int]]:
+def split_host_port(text: str, location: Location | None = None) -> tuple[str, int | None]:
     """Split ``host:2222`` into name and port; IPv6 addresses keep their colons.
 
     ``[fe80::1]:22`` gives the bracketed address and port; a bare IPv6 address
@@ -203,7 +204,7 @@ def _is_ipv6(text: str) -> bool:
     return True
 
 
-def _expand_host_entry(entry: str, location: Optional[Location]) -> tuple[list[str], Optional[int]]:
+def _expand_host_entry(entry: str, location: Location | None) -> tuple[list[str], int | None]:
     """Host names and port of one inventory host entry (``web[1:3]:2222``)."""
     name, port = split_host_port(entry, location)
     return expand_host_range(name, location), port
@@ -282,9 +283,9 @@ class InventoryBuilder(Protocol):
 
     def _ensure_group(self, name: str) -> Group: ...
 
-    def _add_child(self, parent: str, child: str, location: Optional[Location]) -> None: ...
+    def _add_child(self, parent: str, child: str, location: Location | None) -> None: ...
 
-    def _set_group_vars(self, group: str, label: str, values: dict[str, Any], location: Optional[Location]) -> None: ...
+    def _set_group_vars(self, group: str, label: str, values: dict[str, Any], location: Location | None) -> None: ...
 
-    def _add_new_host_vars(self, name: str, group: str, path: str, absolute_path: str, port: Optional[int],
+    def _add_new_host_vars(self, name: str, group: str, path: str, absolute_path: str, port: int | None,
                            values: dict[str, Any]) -> None: ...

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Union
 
 from .model import _SUBSCRIPT_RE, _TERM_RE, Host, _is_ipv6
 
@@ -11,7 +10,7 @@ from .model import _SUBSCRIPT_RE, _TERM_RE, Host, _is_ipv6
 # --------------------------------------------------------------------------
 
 
-def split_patterns(pattern: Union[str, list[str], None]) -> list[str]:
+def split_patterns(pattern: str | list[str] | None) -> list[str]:
     """Split a host pattern into terms: ``"a:&b,!c"`` style text, or a list of them.
 
     With a comma anywhere, commas alone separate (so ``a:b,c`` is the terms
@@ -31,7 +30,7 @@ def split_patterns(pattern: Union[str, list[str], None]) -> list[str]:
     return _TERM_RE.findall(text)
 
 
-def _split_subscript(term: str) -> tuple[str, Optional[tuple[int, Optional[int]]]]:
+def _split_subscript(term: str) -> tuple[str, tuple[int, int | None] | None]:
     """``web[1:3]`` -> ("web", (1, 3)); ``web[-1]`` -> ("web", (-1, None)).
 
     An open end (``web[2:]``) is stored as -1. A regex term keeps its brackets.
@@ -47,7 +46,7 @@ def _split_subscript(term: str) -> tuple[str, Optional[tuple[int, Optional[int]]
     return name, (int(start), int(end) if end else -1)
 
 
-def _apply_subscript(hosts: list[Host], subscript: Optional[tuple[int, Optional[int]]]) -> list[Host]:
+def _apply_subscript(hosts: list[Host], subscript: tuple[int, int | None] | None) -> list[Host]:
     """Ansible's subscripts: ``[i]`` one host, ``[i:j]`` inclusive, out of range is empty."""
     if subscript is None or not hosts:
         return hosts

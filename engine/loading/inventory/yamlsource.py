@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any
 
 from ...core.errors import InventoryError, Location
 from ...core.yamlfile import key_location, node_location, to_plain
@@ -38,7 +38,7 @@ class _YamlInventoryReader:
         location = node_location(node, self.path)
         return location if location.line else Location(self.path, 1)
 
-    def _group(self, name: str, body: Any, location: Location) -> Optional[str]:
+    def _group(self, name: str, body: Any, location: Location) -> str | None:
         if body is not None and not isinstance(body, dict):
             self.inventory.warnings.append(
                 f"Skipping '{name}' as this is not a valid group definition ({location})"

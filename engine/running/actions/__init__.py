@@ -7,8 +7,9 @@ or renders files here, then calls the target module through `ctx.module()`.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...core.events import WarningEvent
 
@@ -29,46 +30,46 @@ if TYPE_CHECKING:
 class ActionServices(Protocol):
     """The parts of the run an action may use (the run satisfies this; actions see nothing else of it)."""
 
-    options: "Options"
+    options: Options
     playbook_dir: str
-    bus: "EventBus"
-    templar: "Templar"
-    connections: "Connections"   # raw runs its command over the host's connection
-    roles: "RoleIncluder"        # include_role
-    custom_stats: "CustomStats"  # set_stats
+    bus: EventBus
+    templar: Templar
+    connections: Connections   # raw runs its command over the host's connection
+    roles: RoleIncluder        # include_role
+    custom_stats: CustomStats  # set_stats
 
     @property
-    def foreign(self) -> "ForeignModules":
+    def foreign(self) -> ForeignModules:
         """Modules written for Ansible: library/, -M, collections, ansible-core (dnf picks its backend)."""
     yaml_warnings: list[str]     # duplicate YAML keys (include_vars reports its own at once)
 
     @property
-    def inventory(self) -> "Inventory":
+    def inventory(self) -> Inventory:
         """The current inventory (add_host and group_by change it)."""
 
     def inventory_changed(self) -> None:
         """Tell the run the inventory changed (its groups and inventory variables are rebuilt)."""
 
-    def host_state(self, host: str) -> "HostState":
+    def host_state(self, host: str) -> HostState:
         """What the run learned about a host (set_fact writes here)."""
 
-    def find_file(self, task: "Task", kind: str, name: str, view: Any) -> str:
+    def find_file(self, task: Task, kind: str, name: str, view: Any) -> str:
         """A controller file (`files`/`templates`/`vars`), looked for the way Ansible does."""
 
-    def load_include(self, path: str, inherited: dict[str, Any], role: Optional[str],
-                     role_path: Optional[str]) -> list["Node"]:
+    def load_include(self, path: str, inherited: dict[str, Any], role: str | None,
+                     role_path: str | None) -> list[Node]:
         """An included tasks file, loaded once per run and inherited keywords."""
 
 
 class TaskRunner(Protocol):
     """The executor, as an action sees it: the play in progress and how to call a target module."""
 
-    play: "PlayState"
+    play: PlayState
 
-    def call_module(self, ctx: "ActionContext", name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:
+    def call_module(self, ctx: ActionContext, name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:
         """Run a target module on the context's host and return its result."""
 
-    def flag(self, task: "Task", key: str, view: "VarsView") -> bool:
+    def flag(self, task: Task, key: str, view: VarsView) -> bool:
         """A boolean task keyword (no_log, run_once...), rendered for the host."""
 
 
@@ -79,19 +80,19 @@ class ActionContext:
     executor: TaskRunner
     services: ActionServices
     host: str
-    task: "Task"
+    task: Task
     args: dict[str, Any]
-    vars: "VarsView"
+    vars: VarsView
     check_mode: bool = False
     diff: bool = False
     environment: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def templar(self) -> "Templar":
+    def templar(self) -> Templar:
         return self.services.templar
 
     @property
-    def state(self) -> "HostState":
+    def state(self) -> HostState:
         return self.services.host_state(self.host)
 
     def module(self, name: str, args: dict[str, Any], **options: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
-from typing import Any, Optional
+from typing import Any
 
 from ...core.errors import MiniplayError, TemplateError
 from . import ActionContext
@@ -74,7 +74,7 @@ def find_needle(ctx: ActionContext, kind: str, name: str) -> str:
 
 
 def send_bytes(ctx: ActionContext, data: bytes, name: str, dest: str, args: dict[str, Any],
-               local_mode: Optional[int] = None, local_path: Optional[str] = None) -> dict[str, Any]:
+               local_mode: int | None = None, local_path: str | None = None) -> dict[str, Any]:
     """One target `copy` of bytes read (or rendered) here; `name` is used when dest is a directory.
 
     `local_path` names the source in a diff's after_header, as Ansible shows it.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from typing import Any, Optional
+from typing import Any
 
 from . import ActionContext
 from .copy import _bool, fail
@@ -32,7 +32,7 @@ MISSING = "the remote file does not exist, not transferring, ignored"
 IS_DIR = "remote file is a directory, fetch cannot work on directories"
 
 
-def _digest(path: str, name: str) -> Optional[str]:
+def _digest(path: str, name: str) -> str | None:
     if not os.path.exists(path) or os.path.isdir(path):
         return None
     try:

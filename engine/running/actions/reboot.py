@@ -40,7 +40,8 @@ from __future__ import annotations
 import datetime
 import secrets
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ...core.errors import MiniplayError
 from ...transport.worker import WorkerError
@@ -97,7 +98,7 @@ class Rebooter:
         value = int(self.args.get(key, self.args.get(key + "_sec", 0)))
         return max(value, 0)
 
-    def text_arg(self, key: str) -> Optional[str]:
+    def text_arg(self, key: str) -> str | None:
         value = self.args.get(key)
         if value is not None and not isinstance(value, str):
             raise ActionError(f"Invalid value given for '{key}': '{value!r}' is not a string and conversion "

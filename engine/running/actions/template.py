@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime
 import os
 import pwd
-from typing import Any, Optional, cast
+from typing import Any, cast
 
 from ...core.errors import MiniplayError, TemplateError
 from . import ActionContext
@@ -101,7 +101,7 @@ def search_path(ctx: ActionContext, source: str) -> list[str]:
     return paths
 
 
-def _argument_problem(args: dict[str, Any], newline: str) -> Optional[str]:
+def _argument_problem(args: dict[str, Any], newline: str) -> str | None:
     """Why the task's arguments cannot make a template, as Ansible words it; None when they can."""
     for key in STRING_ARGS:
         if key in args and args[key] is not None and not isinstance(args[key], str):

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import datetime
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ...core.errors import MiniplayError
 from . import ActionContext

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Optional
 
 from .sha import ALPHABET
 
@@ -33,7 +32,7 @@ def _encode(digest: bytes) -> str:
     return "".join(chars)
 
 
-def md5_crypt(password: str, salt: Optional[str] = None) -> str:
+def md5_crypt(password: str, salt: str | None = None) -> str:
     """`$1$salt$hash` for the password (a random 8-character salt when none is given)."""
     if salt is None:
         salt = "".join(secrets.choice(ALPHABET) for _ in range(SALT_MAX))

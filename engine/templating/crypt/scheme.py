@@ -7,7 +7,6 @@ give what Ansible (through passlib) gives: SHA schemes spell out their default r
 from __future__ import annotations
 
 import secrets
-from typing import Optional
 
 from ...core.errors import TemplateError
 from .md5 import md5_crypt
@@ -33,8 +32,8 @@ def random_salt(size: int) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(size))
 
 
-def crypt_hash(password: str, hashtype: str = "sha512", salt: Optional[str] = None,
-               salt_size: Optional[int] = None, rounds: Optional[int] = None) -> str:
+def crypt_hash(password: str, hashtype: str = "sha512", salt: str | None = None,
+               salt_size: int | None = None, rounds: int | None = None) -> str:
     """The crypt string for `password` under `hashtype`, with a random salt unless one is given."""
     scheme = scheme_name(hashtype)
     if salt is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Callable, Optional
+from collections.abc import Callable
 
 ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 DEFAULT_ROUNDS = 5000
@@ -20,7 +20,7 @@ SALT_MAX = 16
 class Scheme:
     """One of the two variants: its hash, its `$id$` and the byte order of its encoding."""
 
-    def __init__(self, ident: str, new_hash: Callable[[bytes], "hashlib._Hash"], order: list[tuple[int, ...]]):
+    def __init__(self, ident: str, new_hash: Callable[[bytes], hashlib._Hash], order: list[tuple[int, ...]]):
         self.ident = ident
         self.new_hash = new_hash
         self.order = order
@@ -63,8 +63,8 @@ def _encode(digest: bytes, order: list[tuple[int, ...]]) -> str:
     return "".join(chars)
 
 
-def sha_crypt(password: str, scheme_name: str = "sha512", salt: Optional[str] = None,
-              rounds: Optional[int] = None) -> str:
+def sha_crypt(password: str, scheme_name: str = "sha512", salt: str | None = None,
+              rounds: int | None = None) -> str:
     """`$6$salt$hash`, or `$6$rounds=N$salt$hash` when rounds are given."""
     scheme = SCHEMES[scheme_name]
     if salt is None:

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Mapping, Sequence, Set
-from typing import Any, Callable, Optional
+from collections.abc import Callable, Mapping, Sequence, Set
+from typing import Any
 
 from jinja2 import Undefined
 from jinja2.exceptions import TemplateError as JinjaTemplateError
@@ -64,7 +64,7 @@ def require_defined(value: Any) -> None:
         value._fail_with_undefined_error()
 
 
-def _first_undefined(args: tuple, kwargs: dict) -> Optional[Undefined]:
+def _first_undefined(args: tuple, kwargs: dict) -> Undefined | None:
     for value in itertools.chain(args, kwargs.values()):
         if isinstance(value, Undefined):
             return value

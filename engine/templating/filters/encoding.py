@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 from ...core.errors import TemplateError
 from ..crypt.scheme import crypt_hash
@@ -49,8 +49,8 @@ def hash_text(value: Any, hashtype: str = "sha1") -> str:
 
 
 @register("password_hash")
-def password_hash(value: Any, hashtype: str = "sha512", salt: Optional[str] = None, salt_size: Optional[int] = None,
-                  rounds: Optional[int] = None, ident: Optional[str] = None) -> str:
+def password_hash(value: Any, hashtype: str = "sha512", salt: str | None = None, salt_size: int | None = None,
+                  rounds: int | None = None, ident: str | None = None) -> str:
     """A crypt(3) hash for /etc/shadow and the `user` module: `$6$…`, `$5$…` or `$1$…`.
 
     The same password, salt and rounds give the string Ansible gives (with passlib), so a

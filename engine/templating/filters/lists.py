@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import itertools
 import random as _random
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from jinja2 import Environment, pass_environment
 
@@ -107,7 +107,7 @@ def _is_null(item: Any) -> bool:
     return item is None or (isinstance(item, str) and item in _NULLS)
 
 
-def _flatten(items: Iterable, levels: Optional[int], skip_nulls: bool) -> list:
+def _flatten(items: Iterable, levels: int | None, skip_nulls: bool) -> list:
     flat: list = []
     for item in items:
         if skip_nulls and _is_null(item):
@@ -120,7 +120,7 @@ def _flatten(items: Iterable, levels: Optional[int], skip_nulls: bool) -> list:
 
 
 @register("flatten")
-def flatten(value: Any, levels: Optional[int] = None, skip_nulls: bool = True) -> list:
+def flatten(value: Any, levels: int | None = None, skip_nulls: bool = True) -> list:
     """Flatten nested lists (all the way, or `levels` deep); drops None/'None'/'null'."""
     return _flatten(value, None if levels is None else int(levels), bool(skip_nulls))
 
@@ -155,7 +155,7 @@ def _unique(items: Iterable, key: Callable[[Any], Any] = lambda item: item) -> l
 
 @register("unique")
 @pass_environment
-def unique(environment: Environment, value: Any, case_sensitive: Optional[bool] = None,
+def unique(environment: Environment, value: Any, case_sensitive: bool | None = None,
            attribute: Any = None) -> list:
     """Drop repeats, keeping order; like Jinja, text compares case-insensitively by default."""
 
@@ -216,7 +216,7 @@ def product(*lists: Any, repeat: int = 1) -> list:
 
 
 @register("permutations")
-def permutations(value: Any, r: Optional[int] = None) -> list:
+def permutations(value: Any, r: int | None = None) -> list:
     """All orderings (of length r)."""
     return [list(group) for group in itertools.permutations(value, None if r is None else int(r))]
 
@@ -277,13 +277,13 @@ def extract(environment: Environment, item: Any, container: Any, morekeys: Any =
 
 
 @register("split")
-def split(value: str, separator: Optional[str] = None, maxsplit: int = -1) -> list:
+def split(value: str, separator: str | None = None, maxsplit: int = -1) -> list:
     """Python's str.split."""
     return str.split(value, separator, maxsplit)
 
 
 @register("random")
-def random_pick(value: Any, start: Optional[int] = None, step: Optional[int] = None,
+def random_pick(value: Any, start: int | None = None, step: int | None = None,
                 seed: Any = None) -> Any:
     """A random int below `value` (from start, by step) or a random element."""
     generator = _random.Random(seed) if seed is not None else _random.SystemRandom()

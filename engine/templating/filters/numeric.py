@@ -5,7 +5,8 @@ import datetime
 import math
 import re
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ...core.errors import TemplateError
 from .base import register
@@ -68,7 +69,7 @@ _SIZE_UNITS = (("Y", 1 << 80), ("Z", 1 << 70), ("E", 1 << 60), ("P", 1 << 50),
 
 
 @register("human_readable")
-def human_readable(size: Any, isbits: bool = False, unit: Optional[str] = None) -> str:
+def human_readable(size: Any, isbits: bool = False, unit: str | None = None) -> str:
     """1536 -> '1.50 KB' (binary multiples); isbits says 'Mb' instead of 'MB'."""
     if isinstance(size, bool) or not isinstance(size, (int, float)):
         raise TemplateError(f"human_readable() failed on bad input: {size!r} is not a number")
@@ -85,7 +86,7 @@ _HUMAN_SIZE = re.compile(r"^\s*(\d*\.?\d*)\s*([A-Za-z]+)?\s*$")
 
 
 @register("human_to_bytes")
-def human_to_bytes(size: Any, default_unit: Optional[str] = None, isbits: bool = False) -> int:
+def human_to_bytes(size: Any, default_unit: str | None = None, isbits: bool = False) -> int:
     """'10 MB' -> 10485760; a bare number is already bytes (or `default_unit`)."""
     try:
         return _human_to_bytes(size, default_unit, isbits)
@@ -93,7 +94,7 @@ def human_to_bytes(size: Any, default_unit: Optional[str] = None, isbits: bool =
         raise TemplateError(f"human_to_bytes() can't interpret the input: {exc.message}") from None
 
 
-def _human_to_bytes(size: Any, default_unit: Optional[str], isbits: bool) -> int:
+def _human_to_bytes(size: Any, default_unit: str | None, isbits: bool) -> int:
     if isinstance(size, (int, float)) and not isinstance(size, bool) and default_unit is None:
         return int(round(size))
     match = _HUMAN_SIZE.match(str(size))

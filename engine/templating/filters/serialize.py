@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
-from typing import Any, Optional
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.emitter import Emitter, Indents
@@ -119,7 +119,7 @@ for _tag, _pattern, _first in _YAML11_RESOLVERS:
 class _PyYamlIndents(Indents):
     """No extra spaces before a flow collection that is a block sequence item."""
 
-    def seq_flow_align(self, seq_indent: int, column: int, pre_comment: Optional[bool] = False) -> int:
+    def seq_flow_align(self, seq_indent: int, column: int, pre_comment: bool | None = False) -> int:
         return 0
 
 
@@ -235,7 +235,7 @@ _YAML_DUMP_OPTIONS = frozenset(
 )
 
 
-def _dump_yaml(value: Any, *, indent: int = 2, default_flow_style: Optional[bool] = None,
+def _dump_yaml(value: Any, *, indent: int = 2, default_flow_style: bool | None = None,
                **options: Any) -> str:
     unknown = sorted(set(options) - _YAML_DUMP_OPTIONS)
     if unknown:

@@ -1,7 +1,7 @@
 """Filters for booleans and types: bool, type_debug, ternary, mandatory."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from jinja2 import Undefined
 
@@ -64,7 +64,7 @@ def ternary(value: Any, true_val: Any, false_val: Any, none_val: Any = None) -> 
 
 
 @register("mandatory", allow_undefined=True)
-def mandatory(value: Any, msg: Optional[str] = None) -> Any:
+def mandatory(value: Any, msg: str | None = None) -> Any:
     """Fail the template when the value is undefined, naming the variable."""
     if not isinstance(value, Undefined):
         return value

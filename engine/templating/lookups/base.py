@@ -25,9 +25,9 @@ its `files/` (or `templates/`) subdirectory, then in the directory itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 
@@ -43,9 +43,9 @@ class LookupContext:
     search_paths: list[str]  # role dir, task file dir, playbook dir: where relative files are found
     render: Callable[[str, Mapping[str, Any]], Any]  # renders template text with variables
     # a template file, as the module does: (text, variables, search path for {% include %}, options)
-    render_file: Optional[Callable[..., str]] = None
-    warn: Optional[Callable[[str], None]] = None  # shows a warning (errors=warn); silent when None
-    select_hosts: Optional[Callable[[str], list[str]]] = None  # inventory host pattern → host names
+    render_file: Callable[..., str] | None = None
+    warn: Callable[[str], None] | None = None  # shows a warning (errors=warn); silent when None
+    select_hosts: Callable[[str], list[str]] | None = None  # inventory host pattern → host names
     vault: Any = None  # the run's VaultSecrets: vault-encrypted files are read decrypted
 
 
@@ -66,7 +66,7 @@ def register(name: str, *aliases: str) -> Callable[[LookupFn], LookupFn]:
 
 
 def run_lookup(name: str, terms: list, ctx: LookupContext, kwargs: dict, wantlist: bool,
-               plugin: Optional[Callable[..., Any]] = None) -> Any:
+               plugin: Callable[..., Any] | None = None) -> Any:
     """Run a lookup and shape its result as `lookup()` (wantlist False) or `query()` does.
     `plugin`: a lookup from an installed collection (collection_plugins.py)."""
     options = dict(kwargs)
@@ -119,7 +119,7 @@ def _single_value(results: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
-def candidates(ctx: LookupContext, relative: str, subdir: Optional[str]) -> Iterable[str]:
+def candidates(ctx: LookupContext, relative: str, subdir: str | None) -> Iterable[str]:
     """Where a relative path may live, most specific first."""
     for base in ctx.search_paths:
         if subdir:
@@ -127,7 +127,7 @@ def candidates(ctx: LookupContext, relative: str, subdir: Optional[str]) -> Iter
         yield os.path.join(base, relative)
 
 
-def find_file(ctx: LookupContext, path: str, subdir: Optional[str] = "files") -> Optional[str]:
+def find_file(ctx: LookupContext, path: str, subdir: str | None = "files") -> str | None:
     """The first existing path for `path`: itself when absolute, else via search_paths."""
     path = os.path.expanduser(str(path))
     if os.path.isabs(path):

@@ -9,7 +9,7 @@ Ansible's older form; `delimiter=TAB` is a tab.
 from __future__ import annotations
 
 import csv
-from typing import Any, Optional
+from typing import Any
 
 from ...core.argsplit import parse_kv
 from ...core.errors import TemplateError
@@ -46,7 +46,7 @@ def lookup_csvfile(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     return found
 
 
-def _read(path: str, key: str, delimiter: str, encoding: str, default: Optional[Any], col: int, keycol: int) -> Any:
+def _read(path: str, key: str, delimiter: str, encoding: str, default: Any | None, col: int, keycol: int) -> Any:
     try:
         with open(path, encoding=encoding, newline="") as handle:
             for row in csv.reader(handle, dialect=csv.excel, delimiter=delimiter):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Mapping
-from typing import Any, Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ...core.errors import TemplateError
 from ..filters import is_list_like

@@ -16,8 +16,9 @@ import os
 import random
 import string
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from ...core.argsplit import parse_kv
 from ...core.errors import TemplateError
@@ -106,13 +107,13 @@ def _named_set(name: str) -> str:
     return value if isinstance(value, str) else name
 
 
-def _random_password(length: int, chars: str, seed: Optional[str]) -> str:
+def _random_password(length: int, chars: str, seed: str | None) -> str:
     """With a seed, the same password every time (the same one Ansible makes from that seed)."""
     generator = random.SystemRandom() if seed is None else random.Random(seed)
     return "".join(generator.choice(chars) for _ in range(length))
 
 
-def _split_content(content: str) -> tuple[str, Optional[str]]:
+def _split_content(content: str) -> tuple[str, str | None]:
     """'pw salt=abc' → ('pw', 'abc'); a file without a salt is all password."""
     password, marker, salt = content.rpartition(" salt=")
     if not marker:
@@ -137,7 +138,7 @@ def _directory_locked(directory: str) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _stored_or_new(path: str, generate: Callable[[], str], salt_size: Optional[int]) -> tuple[str, Optional[str]]:
+def _stored_or_new(path: str, generate: Callable[[], str], salt_size: int | None) -> tuple[str, str | None]:
     """The stored password and salt; a new password is written first, and a salt added when
     `salt_size` asks for one (encrypt) and none is stored, so the hash is the same next time."""
     with _directory_locked(os.path.dirname(path) or "."):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Optional
 
 from ...core.errors import TemplateError
 from ..sandbox import MAX_RANGE, range_size
@@ -42,7 +41,7 @@ def _parse_sequence_term(term: str) -> dict:
     return options
 
 
-def _sequence_int(options: dict, name: str, default: Optional[int]) -> Optional[int]:
+def _sequence_int(options: dict, name: str, default: int | None) -> int | None:
     value = options.get(name)
     if value is None:
         return default
