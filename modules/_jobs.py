@@ -534,7 +534,7 @@ def kill_job(directory: str, jid: str, grace: float = 5.0) -> dict[str, Any]:
         return {"jid": jid, "killed": False, "msg": "the job had already finished"}
     meta = (data or {}).get(META) or {}
     pid, ticks = meta.get("pid"), meta.get("pid_start")
-    if _alive(pid, ticks):
+    if pid and _alive(pid, ticks):
         os.kill(pid, signal.SIGTERM)
         deadline = time.time() + grace
         while time.time() < deadline:

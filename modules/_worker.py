@@ -177,7 +177,7 @@ class Worker:
         op = request.get("op")
         try:
             if op == "run":
-                reply = {"result": run_module(request)}
+                reply: dict[str, Any] = {"result": run_module(request)}
             elif op == "async" and request.get("foreign") and \
                     not load_module("_foreign").ensure_payload(request["foreign"]):
                 reply = {"result": {"_miniplay_need_payload": request["foreign"]["hash"]}}

@@ -42,7 +42,7 @@ from typing import Any
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import find_program
 
-ARGUMENT_SPEC = {
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "name": {"type": "str", "required": True},
     "state": {"type": "str", "choices": ["started", "stopped", "reloaded", "restarted"]},
     "sleep": {"type": "int"},
@@ -141,7 +141,7 @@ class SysVService:
     def running(self) -> bool | None:
         """Is it running? None when the answer cannot be told."""
         if self.pattern is not None:
-            return self._pattern_running()
+            return self._pattern_running(self.pattern)
         rc, out, _ = self.control("status")
         if rc in (1, 2, 3, 4, 69):
             return False
@@ -162,7 +162,7 @@ class SysVService:
             return True
         return None
 
-    def _pattern_running(self) -> bool:
+    def _pattern_running(self, pattern: str) -> bool:
         me = os.getpid()
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) == me:
@@ -172,7 +172,7 @@ class SysVService:
                     cmdline = handle.read().replace(b"\0", b" ").decode("utf-8", errors="replace")
             except OSError:
                 continue
-            if self.pattern in cmdline and "pattern=" not in cmdline:
+            if pattern in cmdline and "pattern=" not in cmdline:
                 return True
         return False
 
@@ -222,7 +222,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
         for key in _SYSV_ONLY:
             if args.get(key) not in (None, "", ARGUMENT_SPEC[key].get("default")):
                 ctx.warn(f'Ignoring "{key}" as it is not used in "systemd"')
-        params = {key: None for key in systemd.ARGUMENT_SPEC}
+        params: dict[str, Any] = {key: None for key in systemd.ARGUMENT_SPEC}
         params.update(name=args["name"], state=args["state"], enabled=args["enabled"], daemon_reload=False,
                       daemon_reexec=False, scope="system", no_block=False)
         return systemd.main(params, ctx)

@@ -302,10 +302,10 @@ def lsb_facts(facts: dict[str, Any]) -> None:
         found = {"id": (release.get("NAME") or release.get("ID", "")).split()[0] if release.get("NAME") or
                  release.get("ID") else None, "release": release.get("VERSION_ID"),
                  "codename": release.get("VERSION_CODENAME"), "description": release.get("PRETTY_NAME")}
-    found = {k: v for k, v in found.items() if v}
-    if "release" in found:
-        found["major_release"] = found["release"].split(".")[0]
-    facts["lsb"] = found
+    present: dict[str, str] = {k: v for k, v in found.items() if v}
+    if "release" in present:
+        present["major_release"] = present["release"].split(".")[0]
+    facts["lsb"] = present
 
 
 def ssh_pub_key_facts(facts: dict[str, Any]) -> None:

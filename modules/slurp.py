@@ -34,7 +34,7 @@ def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
         with open(source, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        reasons = {errno.ENOENT: "File not found", errno.EACCES: "File is not readable",
+        reasons: dict[int | None, str] = {errno.ENOENT: "File not found", errno.EACCES: "File is not readable",
                    errno.EISDIR: "Source is a directory and must be a file"}
         ctx.fail(f"{reasons.get(exc.errno, 'Unable to slurp file')}: {source}", _miniplay_exception=str(exc))
     return {"content": base64.b64encode(data).decode("ascii"), "source": source, "encoding": "base64",

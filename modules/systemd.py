@@ -234,20 +234,20 @@ class Systemctl:
             result["state"] = state
             status = result["status"]
             if "ActiveState" in status:
-                action = None
+                transition = None
                 if state == "started":
-                    action = None if is_running(status) else "start"
+                    transition = None if is_running(status) else "start"
                 elif state == "stopped":
-                    action = "stop" if is_running(status) or is_deactivating(status) else None
+                    transition = "stop" if is_running(status) or is_deactivating(status) else None
                 else:
-                    action = state[:-2] if is_running(status) else "start"  # restart / reload
+                    transition = state[:-2] if is_running(status) else "start"  # restart / reload
                     result["state"] = "started"
-                if action:
+                if transition:
                     result["changed"] = True
                     if not ctx.check_mode:
-                        rc, _, err = self.systemctl(action, unit)
+                        rc, _, err = self.systemctl(transition, unit)
                         if rc != 0:
-                            ctx.fail(f"Unable to {action} service {unit}: {err}")
+                            ctx.fail(f"Unable to {transition} service {unit}: {err}")
             elif os.environ.get("SYSTEMD_OFFLINE") == "1":
                 ctx.warn("Target is a chroot or systemd is offline. This can lead to false positives or prevent "
                          "the init system tools from working.")

@@ -175,7 +175,7 @@ def _hex_addresses(host: str) -> set[tuple[int, str]]:
     except OSError:
         return found
     for family, _, _, _, sockaddr in infos:
-        packed = socket.inet_pton(family, sockaddr[0])
+        packed = socket.inet_pton(family, str(sockaddr[0]))
         if family == socket.AF_INET:
             found.add((family, packed[::-1].hex().upper()))
             # an IPv4 peer seen on an IPv6 socket: ::ffff:a.b.c.d

@@ -60,9 +60,9 @@ class _AnsibleResolver(VersionedResolver):
                 if version not in versions:
                     continue
                 if tag == "tag:yaml.org,2002:bool" and version == (1, 1):
-                    regexp = _BOOL_1_1
-                    first = list("yYnNtTfFoO")
-                self.add_version_implicit_resolver(version, tag, regexp, first)
+                    self.add_version_implicit_resolver(version, tag, _BOOL_1_1, list("yYnNtTfFoO"))
+                else:
+                    self.add_version_implicit_resolver(version, tag, regexp, first)
         return self._version_implicit_resolver[version]
 
 

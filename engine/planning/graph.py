@@ -425,12 +425,12 @@ def build_plan(playbook: Playbook, inventory_sources: list[str] | None = None,  
         for nid, task in pg.tasks.items():
             refs_of[nid] = task_refs(task)
     groups = []
-    for indexes, hosts in by_plays.items():
+    for play_indexes, hosts in by_plays.items():
         graph = nx.MultiDiGraph()
         order: list[str] = []
         tasks: dict[str, Task] = {}
         exits: list[str] = []
-        for index in indexes:
+        for index in play_indexes:
             pg = play_graphs[index]
             graph.add_nodes_from(pg.graph.nodes(data=True))
             graph.add_edges_from(pg.graph.edges(keys=True, data=True))

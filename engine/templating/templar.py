@@ -261,7 +261,9 @@ class Templar:
 
     def _render_once(self, text: str, variables: Mapping[str, Any], native: bool, escape_backslashes: bool) -> Any:
         template = self._compile(text, native, escape_backslashes)
-        context = template.new_context(vars=_Scope(variables, template.environment.globals), shared=True)
+        # jinja2 types vars as a dict, but with shared=True it only reads it as a mapping: _Scope is one.
+        context = template.new_context(vars=_Scope(variables, template.environment.globals),  # type: ignore[arg-type]
+                                       shared=True)
         try:
             if native:
                 return _native_concat(template.root_render_func(context))
@@ -311,7 +313,9 @@ class Templar:
                 raise TemplateError(f"Syntax error in template: {exc.message}") from None
         else:
             template = self._compile(text, native=False)
-        context = template.new_context(vars=_Scope(variables, template.environment.globals), shared=True)
+        # jinja2 types vars as a dict, but with shared=True it only reads it as a mapping: _Scope is one.
+        context = template.new_context(vars=_Scope(variables, template.environment.globals),  # type: ignore[arg-type]
+                                       shared=True)
         try:
             return "".join(template.root_render_func(context))
         except jinja2.UndefinedError as exc:

@@ -82,12 +82,15 @@ def template_refs(text: str, conditional: bool = False) -> Refs:
         (loaded if node.ctx == "load" else stored).add(node.name)
     names = frozenset(n for n in loaded - stored if n not in GLOBALS)
     attrs = set()
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        attr = node.attr if isinstance(node, nodes.Getattr) else (
-            node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else None)
-        if attr is None:
+    for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(access, nodes.Getattr):
+            attr = access.attr
+        elif isinstance(access, nodes.Getitem) and isinstance(access.arg, nodes.Const) \
+                and isinstance(access.arg.value, str):
+            attr = access.arg.value
+        else:
             continue
-        base = node.node
+        base = access.node
         while isinstance(base, (nodes.Getattr, nodes.Getitem)):
             base = base.node
         owner = base.name if isinstance(base, nodes.Name) else ""

@@ -8,7 +8,9 @@ from .base import CommandResult, Connection, RemoteProcess
 
 
 class LocalProcess(RemoteProcess):
-    def __init__(self, popen: subprocess.Popen) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
+        if popen.stdin is None or popen.stdout is None or popen.stderr is None:
+            raise ValueError("LocalProcess needs a process started with stdin, stdout and stderr pipes")
         self.popen = popen
         self.stdin = popen.stdin
         self.stdout = popen.stdout

@@ -49,8 +49,10 @@ class Connections:
         self.knows_host = knows_host
         self.host_view = host_view
         self.on_worker_event = on_worker_event
-        self._workers: dict[tuple[str, str], WorkerClient] = {}
-        self._connections: dict[str, Any] = {}
+        # keyed by (host, become user) and the connection keywords when a task sets any
+        self._workers: dict[tuple[str, str] | tuple[str, str, tuple], WorkerClient] = {}
+        # keyed by host, or (host, connection keywords)
+        self._connections: dict[str | tuple[str, tuple], Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -125,8 +127,11 @@ class Connections:
 
                 become = become_for(self.options, self.templar, task, view, become_user, settings)
                 prefix, handshake = become.prefix, become.handshake
-            worker = WorkerClient(connection, str(python), on_event=lambda msg, h=target: self.on_worker_event(h, msg),
-                                  command_prefix=prefix, handshake=handshake)
+
+            def on_event(msg: dict, h: str = target) -> None:
+                self.on_worker_event(h, msg)
+
+            worker = WorkerClient(connection, str(python), on_event=on_event, command_prefix=prefix, handshake=handshake)
             try:
                 worker.start()
             except WorkerError:
@@ -196,8 +201,8 @@ class Connections:
             connections = [key for key in self._connections if key == host or (isinstance(key, tuple) and key[0] == host)]
             for key in workers:
                 _close_quietly(self._workers.pop(key))
-            for key in connections:
-                _close_quietly(self._connections.pop(key))
+            for connection_key in connections:
+                _close_quietly(self._connections.pop(connection_key))
         return bool(workers or connections)
 
     def close_all(self) -> None:

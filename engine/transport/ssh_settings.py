@@ -138,6 +138,12 @@ def load_ssh_config(paths: tuple[str, ...]) -> Any:
         return config
 
 
+def _first_flag(flags: dict[str, list[str]], letter: str) -> str | None:
+    """The first value given to an ssh flag (-p 2222 -> "2222"), None when it was not given."""
+    values = flags.get(letter)
+    return values[0] if values else None
+
+
 def _first(variables: dict, *names: str) -> Any:
     for name in names:
         value = variables.get(name)
@@ -174,20 +180,20 @@ def resolve_settings(host: str, variables: dict) -> SSHSettings:
     merged: dict[str, Any] = {**found, **ssh_opts}
 
     address = str(merged.get("hostname") or alias)
-    port_value = _first(variables, "ansible_port", "ansible_ssh_port") or (flags.get("p") or [None])[0] \
+    port_value = _first(variables, "ansible_port", "ansible_ssh_port") or _first_flag(flags, "p") \
         or merged.get("port") or 22
     try:
         port = int(port_value)
     except (TypeError, ValueError):
         raise ConnectionFailed(f"{FAILED}Bad port '{port_value}'") from None
     user = _first(variables, "ansible_user", "ansible_ssh_user") or opt("remote_user") \
-        or (flags.get("l") or [None])[0] or merged.get("user") or getpass.getuser()
+        or _first_flag(flags, "l") or merged.get("user") or getpass.getuser()
     key_files, missing = _key_files(variables, opt, flags, merged)
     password = _first(variables, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
     if password is None:
         password = opt("connection_password")
 
-    jump = (flags.get("J") or [None])[0] or merged.get("proxyjump")
+    jump = _first_flag(flags, "J") or merged.get("proxyjump")
     command = merged.get("proxycommand")
     only_identities = _as_bool(merged.get("identitiesonly")) is True
     agent = str(merged.get("identityagent", "")).lower() != "none"

@@ -60,7 +60,7 @@ class WorkerClient:
     """One worker process on one host, shared by every task of the run on that host."""
 
     def __init__(self, connection: Connection, python: str, on_event: Callable[[dict], None] | None = None,
-                 command_prefix: str = "", handshake: Callable[[RemoteProcess], None] | None = None) -> None:
+                 command_prefix: str = "", handshake: Callable[[RemoteProcess], object] | None = None) -> None:
         self.connection = connection
         self.handshake = handshake  # runs before the protocol starts (become's password prompt)
         self.python = python

@@ -195,12 +195,29 @@ def _short(value: Any, limit: int = 300) -> str:
 
 
 # ---------------------------------------------------------------------- the text
-def describe(run: TaskRun, runs: list[TaskRun], sources: _Sources) -> str:  # noqa: C901  (existing; split when next touched)
+def describe(run: TaskRun, runs: list[TaskRun], sources: _Sources) -> str:
+    """The explanation of one task run: its outcome, why it ran, its retries, judgements, loop, failure
+    and the variables it read."""
     kind = "RUNNING HANDLER" if run.task.get("handler") else "TASK"
     took = f", {run.end - run.start:.2f}s" if run.end else ""
     head = f"{kind} [{run.name}] {_relative(run.task.get('path', ''))} on {run.host}: {_outcome(run)}{took}"
     lines = [head]
     whens = [c for c in run.conditionals if c.get("keyword") == "when"]
+    lines += _why_it_ran(run, runs, whens)
+    lines += _retry_lines(run)
+    lines += _judgement_lines(run)
+    lines += _loop_lines(run)
+    if run.status in ("failed", "unreachable"):
+        lines += _failure(run, runs)
+    if run.status == "skipped" and not whens and run.result.get("skip_reason"):
+        lines.append(f"  skipped: {run.result.get('skip_reason')}")
+    lines += _variable_lines(run, sources)
+    return "\n".join(lines) + "\n"
+
+
+def _why_it_ran(run: TaskRun, runs: list[TaskRun], whens: list[dict[str, Any]]) -> list[str]:
+    """What notified a handler, and each when condition clause by clause (or that there is none)."""
+    lines: list[str] = []
     if run.task.get("handler"):
         lines += ["  why it ran:"] + [f"    {text}" for text in _notified_by(run, runs)]
     if whens:
@@ -212,6 +229,12 @@ def describe(run: TaskRun, runs: list[TaskRun], sources: _Sources) -> str:  # no
                 lines.append(f"    {entry.get('expr')}  →  {_value(entry)}")
     elif run.info.get("when") == [] and run.status != "skipped" and not run.task.get("handler"):
         lines.append("  why it ran: it has no when clause")
+    return lines
+
+
+def _retry_lines(run: TaskRun) -> list[str]:
+    """The until condition and each attempt, when the task was retried."""
+    lines: list[str] = []
     untils = [c for c in run.conditionals if c.get("keyword") == "until"]
     if untils or run.retries:
         retries_info = run.info.get("retries")
@@ -226,6 +249,12 @@ def describe(run: TaskRun, runs: list[TaskRun], sources: _Sources) -> str:  # no
             for retry in run.retries:
                 result = retry.get("result") or {}
                 lines.append(f"    attempt {retry.get('attempt', '?')}: failed ({_short(result.get('msg', ''), 120)})")
+    return lines
+
+
+def _judgement_lines(run: TaskRun) -> list[str]:
+    """changed_when and failed_when: one line per distinct outcome."""
+    lines: list[str] = []
     for keyword in ("changed_when", "failed_when"):
         shown: list[str] = []  # one line per distinct outcome (it is evaluated on every attempt and item)
         for cond in (c for c in run.conditionals if c.get("keyword") == keyword):
@@ -234,27 +263,35 @@ def describe(run: TaskRun, runs: list[TaskRun], sources: _Sources) -> str:  # no
             if text not in shown:
                 shown.append(text)
         lines += shown
+    return lines
+
+
+def _loop_lines(run: TaskRun) -> list[str]:
+    """The loop's items counted by status, and the message of each one that failed."""
+    lines: list[str] = []
     if run.items:
         counts: dict[str, int] = {}
-        for item in run.items:
-            counts[str(item.get("status"))] = counts.get(str(item.get("status")), 0) + 1
+        for loop_item in run.items:
+            counts[str(loop_item.get("status"))] = counts.get(str(loop_item.get("status")), 0) + 1
         summary = ", ".join(f"{n} {s}" for s, n in counts.items())
         lines.append(f"  loop: {len(run.items)} items ({summary})")
-        for item in run.items:
-            if item.get("status") in ("failed", "unreachable"):
-                result = item.get("result") or {}
-                lines.append(f"    item {_short(item.get('label'), 80)} failed: {_short(result.get('msg', ''))}")
-    if run.status in ("failed", "unreachable"):
-        lines += _failure(run, runs)
-    if run.status == "skipped" and not whens and run.result.get("skip_reason"):
-        lines.append(f"  skipped: {run.result.get('skip_reason')}")
+        for loop_item in run.items:
+            if loop_item.get("status") in ("failed", "unreachable"):
+                result = loop_item.get("result") or {}
+                lines.append(f"    item {_short(loop_item.get('label'), 80)} failed: {_short(result.get('msg', ''))}")
+    return lines
+
+
+def _variable_lines(run: TaskRun, sources: _Sources) -> list[str]:
+    """The variables the task read and the layer each came from (those read through others last)."""
+    lines: list[str] = []
     if run.variables:
         lines.append("  variables it read, and where they came from:")
         for name in sorted(run.variables, key=lambda n: ("via" in run.variables[n], n)):
             entry = run.variables[name]
             via = f" (read through {entry['via']})" if entry.get("via") else ""
             lines.append(f"    {name}{via}: {sources.where(name, entry.get('layer'), run)}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _item(run: TaskRun, cond: dict[str, Any]) -> str:

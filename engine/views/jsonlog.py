@@ -107,7 +107,7 @@ class JsonLogWriter(Reporter):
         except OSError as exc:
             raise CliError(f"cannot write the events file {path}: {exc.strerror}") from None
         self._seq = 0
-        self._refs: dict[int, tuple[Task, dict[str, Any]]] = {}
+        self._refs: dict[int, tuple[Task, dict[str, Any] | None]] = {}
         self._pending: list[tuple[int, Event]] = []
         atexit.register(self.close)  # a run ended by an error or ^C still leaves its last events
         import time

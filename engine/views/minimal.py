@@ -94,7 +94,7 @@ class MinimalRenderer(Reporter):
             return dump(shown, None)
         return dump(shown, 4)
 
-    def command_text(self, host: str, result: dict[str, Any], state: str) -> str:
+    def command_text(self, host: str | None, result: dict[str, Any], state: str) -> str:
         rc = result.get("rc", -1)
         stdout = str(result.get("stdout", "") or "")
         stderr = str(result.get("stderr", "") or "")

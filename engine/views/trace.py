@@ -93,7 +93,7 @@ class Timeline:
         self._play: Span | None = None
         self._jobs: dict[tuple[str, str], Span] = {}
         self._job_lanes: dict[str, list[float]] = {}
-        self._modules: dict[int, str] = {}
+        self._modules: dict[int | None, str] = {}
         for rec in records:
             self._feed(rec)
         self._finish()

@@ -254,8 +254,8 @@ class Inventory:
         targets = self._all_host_objects() if only is None else [self._lookup(name) for name in only]
         for host in targets:
             groups: set[str] = set()
-            for group in self._member_of.get(host.name, []):
-                groups |= self._ancestors(group, ancestors)
+            for group_name in self._member_of.get(host.name, []):
+                groups |= self._ancestors(group_name, ancestors)
             groups.discard("all")
             host.groups = sorted(groups)
         self._cache.clear()

@@ -14,8 +14,8 @@ from . import ActionContext
 
 
 def run(ctx: ActionContext) -> dict[str, Any]:
-    seconds = ctx.args.get("seconds")
-    minutes = ctx.args.get("minutes")
+    seconds: Any = ctx.args.get("seconds")
+    minutes: Any = ctx.args.get("minutes")
     if seconds is None and minutes is None:
         return {"failed": True, "changed": False,
                 "msg": "miniplay's pause needs seconds or minutes: interactive prompts are not supported"}

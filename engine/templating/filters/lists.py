@@ -46,7 +46,7 @@ def _merge_dicts(low: Any, high: Any, recursive: bool, list_merge: str) -> dict:
         elif isinstance(low_value, Mapping) and isinstance(high_value, Mapping):
             merged[key] = _merge_dicts(low_value, high_value, recursive, list_merge) if recursive else high_value
         elif is_list_like(low_value) and is_list_like(high_value):
-            merged[key] = _merge_lists(list(low_value), list(high_value), list_merge)
+            merged[key] = _merge_lists(list(merged[key]), list(high_value), list_merge)
         else:
             merged[key] = high_value
     return merged

@@ -6,8 +6,8 @@ import os
 import re
 import subprocess
 from collections import ChainMap
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, MutableMapping
+from typing import Any, cast
 
 from ...core.errors import TemplateError
 from ..filters import is_list_like
@@ -68,7 +68,9 @@ def lookup_template(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     extra = dict(kwargs.get("template_vars") or {})
     if "ansible_managed" not in ctx.variables:  # as for the template module
         extra.setdefault("ansible_managed", "Ansible managed")
-    variables: Mapping[str, Any] = ChainMap(extra, ctx.variables) if extra else ctx.variables
+    # ChainMap writes only to its first map: the host's variables behind it are only read.
+    behind = cast("MutableMapping[str, Any]", ctx.variables)
+    variables: Mapping[str, Any] = ChainMap(extra, behind) if extra else ctx.variables
     # the lookup's own Jinja options (delimiters, trim_blocks), as Ansible's template lookup takes them
     options = {key: kwargs[key] for key in TEMPLATE_LOOKUP_OPTIONS if kwargs.get(key) is not None}
     rendered = []

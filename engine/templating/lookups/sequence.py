@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import overload
 
 from ...core.errors import TemplateError
 from ..sandbox import MAX_RANGE, range_size
@@ -41,6 +42,12 @@ def _parse_sequence_term(term: str) -> dict:
     return options
 
 
+@overload
+def _sequence_int(options: dict, name: str, default: int) -> int: ...
+@overload
+def _sequence_int(options: dict, name: str, default: None) -> int | None: ...
+
+
 def _sequence_int(options: dict, name: str, default: int | None) -> int | None:
     value = options.get(name)
     if value is None:
@@ -65,12 +72,12 @@ def _sequence(options: dict) -> list[str]:
     fmt = str(options.get("format") or "%d")
     if count is not None and end is not None:
         raise TemplateError("can't specify both count and end in with_sequence")
-    if count is None and end is None:
-        raise TemplateError("must specify count or end in with_sequence")
     if count is not None:
         if count == 0:
             return []
         end = start + count * stride - 1  # Ansible's arithmetic, kept for negative strides too
+    elif end is None:
+        raise TemplateError("must specify count or end in with_sequence")
     if stride == 0:
         return []
     if stride > 0 and end < start:
