@@ -144,11 +144,11 @@ def _copy_data(data: bytes, args: dict[str, Any], ctx: ModuleContext, inline: bo
         # Same content: only the attributes may need work (Ansible hands this to the file module).
         diff: dict[str, Any] = {"before": {"path": dest_file}, "after": {"path": dest_file}}
         changed = apply_attrs(dest_file, attrs, ctx, diff)
-        result = {"changed": changed, "dest": dest_file, "path": dest_file, "checksum": checksum_src}
+        same: dict[str, Any] = {"changed": changed, "dest": dest_file, "path": dest_file, "checksum": checksum_src}
         if ctx.diff:
-            result["diff"] = diff
-        result.update(path_info(dest_file))
-        return result
+            same["diff"] = diff
+        same.update(path_info(dest_file))
+        return same
 
     result: dict[str, Any] = {"changed": True}
     if ctx.diff:

@@ -85,7 +85,8 @@ def _place_line(lines: list[bytes], args: dict[str, Any], ctx: ModuleContext, af
     line = args["line"].encode("utf-8", errors="surrogateescape")
     regexp, search = args["regexp"], args["search_string"]
     firstmatch = args["firstmatch"]
-    found_at, match = -1, None
+    found_at = -1
+    match: re.Match[bytes] | bool | None = None  # True for a search_string hit
     if regexp is not None:
         pattern = _compile(ctx, regexp)
         for number, current in enumerate(lines):
@@ -119,7 +120,7 @@ def _place_line(lines: list[bytes], args: dict[str, Any], ctx: ModuleContext, af
                     break
 
     if found_at != -1:
-        new = match.expand(line) if args["backrefs"] and match is not None and match is not True else line
+        new = match.expand(line) if args["backrefs"] and isinstance(match, re.Match) else line
         if not new.endswith(NEWLINE):
             new += NEWLINE
         if lines[found_at] != new:

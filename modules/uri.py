@@ -148,9 +148,9 @@ def form_multipart(fields: Any) -> tuple[str, bytes]:
         elif isinstance(value, dict):
             filename = value.get("filename")
             content = value.get("content")
-            if content is None and filename is None:
-                raise ValueError("at least one of filename or content must be provided")
             if content is None:
+                if filename is None:
+                    raise ValueError("at least one of filename or content must be provided")
                 with open(os.path.expanduser(filename), "rb") as handle:
                     data = handle.read()
             else:
@@ -175,7 +175,7 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         self.mode = {"yes": "all", "no": "none"}.get(mode, mode)
         self.unredirected = {h.lower() for h in unredirected}
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         method = req.get_method()
         if self.mode == "none":
             return None

@@ -177,8 +177,8 @@ def cmd_list(args: argparse.Namespace, hosts: JobHosts) -> int:
                       f"{row['async']}s" if row.get("async") else "-", str(row.get("task") or "-"),
                       (str(row.get("command")) if row.get("command") else "-").replace("\n", "; ")))
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]) - 1)]
-    for row in table:
-        line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
+    for cells in table:
+        line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells[:-1])) + "  " + cells[-1]
         sys.stdout.write(line.rstrip() + "\n")
     return 0
 

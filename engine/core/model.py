@@ -6,6 +6,7 @@ blocks and the play pass down, so the executor never walks up the tree.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,7 +127,7 @@ class Playbook:
         return os.path.dirname(os.path.abspath(self.path))
 
 
-def iter_tasks(nodes: list[Node]):
+def iter_tasks(nodes: Sequence[Node]):
     """Every task under these nodes, depth first, in source order."""
     for node in nodes:
         if isinstance(node, Block):

@@ -292,7 +292,8 @@ class Loader:
         collections = to_plain(data.get("collections", inherited.get("collections")) or [], path)
         self._task_context = (role_path, [str(c) for c in collections] if isinstance(collections, list) else [])
         self._refuse_removed_action(data, location)
-        action_keys, unknown = [], []
+        action_keys: list[Any] = []  # the task's keys as written (YAML keys need not be strings)
+        unknown: list[Any] = []
         for key in data:
             if key in allowed or (isinstance(key, str) and key.startswith("with_")):
                 continue

@@ -51,6 +51,7 @@ from .loops import LoopSettings, NotAList, item_label, item_status, loop_items, 
 
 if TYPE_CHECKING:
     from ..core.model import Task
+    from ..loading.playbook import Loader
     from ..vars.layers import VarsView
     from ..vars.manager import VariableManager
     from .jobs import JobManager
@@ -60,7 +61,7 @@ NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true'
 
 
 def censored(result: dict[str, Any]) -> dict[str, Any]:
-    kept = {k: result[k] for k in ("changed", "failed", "skipped", "unreachable") if k in result}
+    kept: dict[str, Any] = {k: result[k] for k in ("changed", "failed", "skipped", "unreachable") if k in result}
     return {"censored": NO_LOG_MESSAGE, **kept}
 
 
@@ -69,6 +70,7 @@ class ExecutorServices(ActionServices, Protocol):
 
     vars: VariableManager
     jobs: JobManager
+    loader: Loader
 
 
 class TaskExecutor:
@@ -169,8 +171,7 @@ class TaskExecutor:
         control = task.get("loop_control") or {}
         templar = self.run.templar
         settings = LoopSettings.of(control, templar, view)
-        if settings.loop_var in view and view.find(settings.loop_var) \
-                and view.find(settings.loop_var).label != "magic":
+        if settings.loop_var in view and (in_use := view.find(settings.loop_var)) and in_use.label != "magic":
             self.run.bus.emit(WarningEvent(host=host, task=task,
                               text=f"The loop variable '{settings.loop_var}' is already in use. You should set the "
                                    "`loop_var` value in the `loop_control` option for the task to something else "
@@ -352,7 +353,7 @@ class TaskExecutor:
         if not names:
             return
         sources: dict[str, Any] = {}
-        pending = [(name, None) for name in names]
+        pending: list[tuple[str, str | None]] = [(name, None) for name in names]
         while pending and len(sources) < 200:
             name, via = pending.pop(0)
             if name in sources:

@@ -67,6 +67,13 @@ class Cursor:
     def send(self, outcome: Outcome) -> None:
         self._advance(outcome)
 
+    @property
+    def step(self) -> Step:
+        """The step the host waits on, for a cursor that has not finished."""
+        if self.current is None:
+            raise RuntimeError("the host's walk has finished: it waits on no step")
+        return self.current
+
 
 
 class HostIterator:

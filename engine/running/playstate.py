@@ -23,7 +23,7 @@ class PlayState:
 
     def __init__(self, variables: VariableManager, templar: Templar, play: Play, hosts: list[str],
                  all_hosts: list[str], yaml_warnings: list[str], vault: Any = None,
-                 warn: Callable[[str], None] | None = None) -> None:
+                 warn: Callable[[str], object] | None = None) -> None:
         self.variables = variables
         self.yaml_warnings = yaml_warnings   # the run's: duplicate keys in the play's vars_files
         self.vault = vault                   # decrypts vault-encrypted vars files

@@ -175,9 +175,9 @@ class LinearStrategy:
                     del cursors[host]
             if not cursors:
                 return
-            path, task, _ = min((c.current for c in cursors.values()), key=lambda step: (step[0], step[1].uid))
-            group = [h for h, c in cursors.items() if c.current[1] is task and c.current[0] == path]
-            outcomes = self.run_task(state, executor, task, {h: cursors[h].current[2] for h in group}, handler)
+            path, task, _ = min((c.step for c in cursors.values()), key=lambda step: (step[0], step[1].uid))
+            group = [h for h, c in cursors.items() if c.step[1] is task and c.step[0] == path]
+            outcomes = self.run_task(state, executor, task, {h: cursors[h].step[2] for h in group}, handler)
             failing = [host for host in group if outcomes[host].fatal]
             for host in failing:
                 cursors[host].send(outcomes[host])
