@@ -285,13 +285,42 @@ class Loader:
         return child
 
     # ------------------------------------------------------------------ one task
-    def _load_task(self, data: dict, path: str, inherited: dict[str, Any], role: str | None,  # noqa: C901  (existing; split when next touched)
+    def _load_task(self, data: dict, path: str, inherited: dict[str, Any], role: str | None,
                    role_path: str | None, handler: bool) -> Task:
+        """One task (or handler) from its YAML mapping, with the keywords it inherits from its blocks and role."""
         location = node_location(data, path)
         allowed = kw.HANDLER if handler else kw.TASK
         collections = to_plain(data.get("collections", inherited.get("collections")) or [], path)
         self._task_context = (role_path, [str(c) for c in collections] if isinstance(collections, list) else [])
         self._refuse_removed_action(data, location)
+        action_key = self._action_key(data, path, location, allowed, handler)
+        check_keyword_types(data, "Handler" if handler else "Task", path)
+        written, args = self._action_and_args(action_key, data[action_key], path, key_location(data, action_key, path))
+        module = TEMPLATED_ACTION if is_template(written) else self.module_name(written)
+        if module is None:
+            raise ParseError(self.not_found_message(written, all_names()), key_location(data, action_key, path))
+        if "args" in data:
+            extra = to_plain(data["args"], path)
+            if not isinstance(extra, dict):
+                raise ParseError("'args' must be a mapping of module arguments", key_location(data, "args", path))
+            args = {**extra, **args}
+        keywords = self._task_keywords(data, inherited, action_key, module, path)
+
+        task = Task(action=str(written), module=module, args=args, location=location,
+                    name=None if data.get("name") in (None, "") else str(to_plain(data.get("name"), path)),
+                    keywords=keywords,
+                    keyword_locations={**{str(k): key_location(data, k, path) for k in data},
+                                       "_args": value_location(data, action_key, path),
+                                       "_action": key_location(data, action_key, path)},
+                    value_locations={**{str(k): value_location(data, k, path) for k in data},
+                                     **self._arg_value_locations(data, action_key, path)},
+                    role=role, role_path=role_path, is_handler=handler, uid=self._take_uid())
+        return task
+
+    def _action_key(self, data: dict, path: str, location: Location, allowed: frozenset[str] | set[str],
+                    handler: bool) -> Any:
+        """The one key of the task that names its action (a module name, action or local_action);
+        a ParseError for an unknown keyword, no action or more than one."""
         action_keys: list[Any] = []  # the task's keys as written (YAML keys need not be strings)
         unknown: list[Any] = []
         for key in data:
@@ -311,24 +340,17 @@ class Loader:
             raise ParseError("no module/action detected in task.", location)
         if len(action_keys) > 1:
             raise ParseError(f"conflicting action statements: {', '.join(map(str, action_keys))}", location)
+        return action_keys[0]
 
-        action_key = action_keys[0]
-        check_keyword_types(data, "Handler" if handler else "Task", path)
+    def _task_keywords(self, data: dict, inherited: dict[str, Any], action_key: Any, module: str,
+                       path: str) -> dict[str, Any]:
+        """The task's keywords: the inherited ones, then its own; list-valued ones as lists, when and tags
+        appended to the parents', vars merged over them, the loop normalized and the values checked."""
         keywords = {k: v for k, v in inherited.items() if k not in ("when", "tags", "vars", "notify")}
         if "notify" in inherited:
             keywords["notify"] = list(inherited["notify"])
-        written, args = self._action_and_args(action_key, data[action_key], path, key_location(data, action_key, path))
         if action_key == "local_action":
             keywords["delegate_to"] = "localhost"
-        module = TEMPLATED_ACTION if is_template(written) else self.module_name(written)
-        if module is None:
-            raise ParseError(self.not_found_message(written, all_names()), key_location(data, action_key, path))
-        if "args" in data:
-            extra = to_plain(data["args"], path)
-            if not isinstance(extra, dict):
-                raise ParseError("'args' must be a mapping of module arguments", key_location(data, "args", path))
-            args = {**extra, **args}
-
         for key, value in data.items():
             if key in (action_key, "args") or key in ("action", "local_action"):
                 continue
@@ -350,17 +372,7 @@ class Loader:
             keywords["listen"] = [str(x) for x in self._as_list(keywords["listen"])]
         self._normalize_loop(data, keywords, path)
         self._check_task_values(data, keywords, module, path)
-
-        task = Task(action=str(written), module=module, args=args, location=location,
-                    name=None if data.get("name") in (None, "") else str(to_plain(data.get("name"), path)),
-                    keywords=keywords,
-                    keyword_locations={**{str(k): key_location(data, k, path) for k in data},
-                                       "_args": value_location(data, action_key, path),
-                                       "_action": key_location(data, action_key, path)},
-                    value_locations={**{str(k): value_location(data, k, path) for k in data},
-                                     **self._arg_value_locations(data, action_key, path)},
-                    role=role, role_path=role_path, is_handler=handler, uid=self._take_uid())
-        return task
+        return keywords
 
     @staticmethod
     def _arg_value_locations(data: Any, action_key: Any, path: str) -> dict[str, Location]:

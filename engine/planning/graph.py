@@ -31,7 +31,7 @@ import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -40,6 +40,9 @@ from ..core.errors import MiniplayError
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
 from ..loading.playbook import Loader
 from ..templating.varrefs import EMPTY, Refs, task_refs, template_refs
+
+if TYPE_CHECKING:
+    from ..loading.inventory import Inventory
 
 PACKAGE_MODULES = frozenset({"apt", "yum", "dnf", "dnf5", "package", "zypper", "apk", "pacman"})
 INCLUDE_MODULES = frozenset({"include_tasks", "include_role"})
@@ -386,7 +389,7 @@ def _add_data_edges(group: HostGraph, refs_of: dict[str, Refs]) -> None:
             registered[task.register] = nid
 
 
-def build_plan(playbook: Playbook, inventory_sources: list[str] | None = None,  # noqa: C901  (existing; split when next touched)
+def build_plan(playbook: Playbook, inventory_sources: list[str] | None = None,
                extra_vars: dict[str, Any] | None = None, limit: str | None = None,
                only_host: str | None = None, loader: Loader | None = None) -> Plan:
     """Every host's graph for a loaded playbook; hosts running the same plays share one."""
@@ -400,17 +403,7 @@ def build_plan(playbook: Playbook, inventory_sources: list[str] | None = None,  
     plays_of: dict[str, list[int]] = {}
     for index, play in enumerate(playbook.plays):
         play_graphs.append(_PlayBuilder(loader, play, index, variables).build())
-        pattern = static_value(play.hosts, variables)
-        pattern = play.hosts if pattern is None else str(pattern)
-        try:
-            hosts = [h.name for h in inventory.select(pattern)]
-        except MiniplayError:
-            hosts = []
-        if allowed is not None:
-            hosts = [h for h in hosts if h in allowed]
-        if not hosts:
-            hosts = [f"[{pattern}]"]  # still planned and checked, under the pattern's name
-        for host in hosts:
+        for host in _play_hosts(play, inventory, variables, allowed):
             plays_of.setdefault(host, []).append(index)
     if only_host is not None:
         if only_host not in plays_of:
@@ -426,27 +419,46 @@ def build_plan(playbook: Playbook, inventory_sources: list[str] | None = None,  
             refs_of[nid] = task_refs(task)
     groups = []
     for play_indexes, hosts in by_plays.items():
-        graph = nx.MultiDiGraph()
-        order: list[str] = []
-        tasks: dict[str, Task] = {}
-        exits: list[str] = []
-        for index in play_indexes:
-            pg = play_graphs[index]
-            graph.add_nodes_from(pg.graph.nodes(data=True))
-            graph.add_edges_from(pg.graph.edges(keys=True, data=True))
-            for source in exits:
-                graph.add_edge(source, pg.entry, key="order", kind="order")
-            exits = pg.exits
-            order += pg.order
-            tasks.update(pg.tasks)
-        # add_nodes_from copied the attribute dicts; copy their lists too, so per-group additions
-        # (joins) never leak into the play graph other groups share
-        for attrs in graph.nodes.values():
-            for key, value in attrs.items():
-                if isinstance(value, list):
-                    attrs[key] = list(value)
-        group = HostGraph(hosts=hosts, graph=graph, order=order, tasks=tasks, refs=refs_of,
-                          matched=not all(h.startswith("[") for h in hosts))
+        group = _host_group(hosts, [play_graphs[index] for index in play_indexes], refs_of)
         _add_data_edges(group, refs_of)
         groups.append(group)
     return Plan(playbook=playbook, groups=groups, variables=variables)
+
+
+def _play_hosts(play: Play, inventory: Inventory, variables: dict[str, Any], allowed: set[str] | None) -> list[str]:
+    """The hosts a play runs on (within --limit); a play matching none is planned under its pattern's name."""
+    pattern = static_value(play.hosts, variables)
+    pattern = play.hosts if pattern is None else str(pattern)
+    try:
+        hosts = [h.name for h in inventory.select(pattern)]
+    except MiniplayError:
+        hosts = []
+    if allowed is not None:
+        hosts = [h for h in hosts if h in allowed]
+    if not hosts:
+        hosts = [f"[{pattern}]"]  # still planned and checked, under the pattern's name
+    return hosts
+
+
+def _host_group(hosts: list[str], plays: list[_PlayGraph], refs_of: dict[str, Refs]) -> HostGraph:
+    """One graph for the hosts that run the same plays: the plays' graphs chained in order."""
+    graph = nx.MultiDiGraph()
+    order: list[str] = []
+    tasks: dict[str, Task] = {}
+    exits: list[str] = []
+    for pg in plays:
+        graph.add_nodes_from(pg.graph.nodes(data=True))
+        graph.add_edges_from(pg.graph.edges(keys=True, data=True))
+        for source in exits:
+            graph.add_edge(source, pg.entry, key="order", kind="order")
+        exits = pg.exits
+        order += pg.order
+        tasks.update(pg.tasks)
+    # add_nodes_from copied the attribute dicts; copy their lists too, so per-group additions
+    # (joins) never leak into the play graph other groups share
+    for attrs in graph.nodes.values():
+        for key, value in attrs.items():
+            if isinstance(value, list):
+                attrs[key] = list(value)
+    return HostGraph(hosts=hosts, graph=graph, order=order, tasks=tasks, refs=refs_of,
+                     matched=not all(h.startswith("[") for h in hosts))

@@ -38,24 +38,32 @@ def _exists(ctx: ActionContext, path: str) -> bool:
     return bool((found.get("stat") or {}).get("exists"))
 
 
-def run(ctx: ActionContext) -> dict[str, Any]:  # noqa: C901  (existing; split when next touched)
-    args = ctx.args
+def _argument_problem(args: dict[str, Any]) -> str | None:
+    """Ansible's message for unknown, conflicting or missing parameters; None when they are fine."""
     unknown = sorted(set(args) - ALLOWED)
     if unknown:
-        return fail(f"Unsupported parameters for (script) module: {', '.join(unknown)}. Supported parameters "
-                    f"include: {', '.join(sorted(ALLOWED - {'decrypt'}))}.")
+        return (f"Unsupported parameters for (script) module: {', '.join(unknown)}. Supported parameters "
+                f"include: {', '.join(sorted(ALLOWED - {'decrypt'}))}.")
     if args.get("_raw_params") and args.get("cmd"):
-        return fail("parameters are mutually exclusive: _raw_params|cmd")
-    raw_params = str(args.get("_raw_params") or args.get("cmd") or "").strip()
-    if not raw_params:
-        return fail("one of the following is required: _raw_params, cmd")
-    creates, removes, chdir = args.get("creates"), args.get("removes"), args.get("chdir")
+        return "parameters are mutually exclusive: _raw_params|cmd"
+    if not str(args.get("_raw_params") or args.get("cmd") or "").strip():
+        return "one of the following is required: _raw_params, cmd"
+    return None
+
+
+def _skipped_or_refused(ctx: ActionContext, creates: Any, removes: Any, chdir: Any) -> dict[str, Any] | None:
+    """The result when creates/removes say there is nothing to do or chdir is not absolute; None to go on."""
     if creates and _exists(ctx, str(creates)):
         return {"changed": False, "skipped": True, "msg": f"{creates} exists, matching creates option"}
     if removes and not _exists(ctx, str(removes)):
         return {"changed": False, "skipped": True, "msg": f"{removes} does not exist, matching removes option"}
     if chdir and not str(chdir).startswith("/"):
         return fail(f"chdir {chdir} must be an absolute path for a Unix-aware remote node")
+    return None
+
+
+def _read_script(ctx: ActionContext, raw_params: str) -> tuple[list[str], str, bytes] | dict[str, Any]:
+    """(the command line's words, the script's controller path, its bytes), or the failure result."""
     try:
         parts = shlex.split(raw_params)
     except ValueError as exc:
@@ -68,6 +76,24 @@ def run(ctx: ActionContext) -> dict[str, Any]:  # noqa: C901  (existing; split w
         return fail(exc.message)
     except OSError as exc:
         return fail(f"Could not read the script '{parts[0]}': {exc.strerror}")
+    return parts, source, data
+
+
+def run(ctx: ActionContext) -> dict[str, Any]:
+    """Copy a controller script into a temporary directory on the target, run it there, remove it."""
+    args = ctx.args
+    problem = _argument_problem(args)
+    if problem is not None:
+        return fail(problem)
+    raw_params = str(args.get("_raw_params") or args.get("cmd") or "").strip()
+    creates, removes, chdir = args.get("creates"), args.get("removes"), args.get("chdir")
+    early = _skipped_or_refused(ctx, creates, removes, chdir)
+    if early is not None:
+        return early
+    script = _read_script(ctx, raw_params)
+    if isinstance(script, dict):
+        return script
+    parts, source, data = script
     if ctx.check_mode:
         if creates or removes:
             return {"changed": True}
@@ -96,6 +122,11 @@ def run(ctx: ActionContext) -> dict[str, Any]:  # noqa: C901  (existing; split w
         ctx.module("file", {"path": tmpdir, "state": "absent"})
     if ran.get("unreachable") or "rc" not in ran:
         return ran
+    return _script_result(ran)
+
+
+def _script_result(ran: dict[str, Any]) -> dict[str, Any]:
+    """The script's result from the shell module's: changed, rc, output and its lines; failed on rc != 0."""
     result: dict[str, Any] = {"changed": True, "rc": ran["rc"], "stdout": ran.get("stdout", ""),
                               "stderr": ran.get("stderr", "")}
     result["stdout_lines"] = result["stdout"].splitlines()
