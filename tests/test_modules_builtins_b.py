@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -262,6 +263,15 @@ class TestDebconf:
 # =========================================================================== apt_key
 needs_apt_key = pytest.mark.skipif(shutil.which("apt-key") is None or shutil.which("gpg") is None,
                                    reason="apt-key and gpg are needed")
+
+
+@pytest.fixture(autouse=True)
+def _no_gpg_agent_left(tmp_path: Path) -> Iterator[None]:
+    """gpg starts an agent for each GNUPGHOME it uses and leaves it running: stop this test's."""
+    yield
+    if shutil.which("gpgconf"):
+        for home in tmp_path.rglob("gnupg"):
+            subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True)
 
 
 def make_key(folder: Path) -> str:
