@@ -57,6 +57,16 @@ _TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
 _FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
 
 
+def loose_bool(value: Any, default: bool = False) -> bool:
+    """An action argument read as Ansible's actions read one: None is `default`, a string is true
+    when it is one of Ansible's true words (anything else is false), other values by truthiness."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in _TRUE
+    return bool(value)
+
+
 class FieldTypeError(ValueError):
     """A value that cannot be converted to its keyword's declared type, in Ansible's words."""
 

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
+from ..core.fieldtypes import loose_bool
 from ..core.yamlfile import UnsafeText
 from ..loading.role_names import LazyPlayVars
 from ..templating.filters import FILTERS
@@ -25,14 +26,6 @@ from ..templating.templar import Templar
 
 NOT_INTERACTIVE = "Not prompting as we are not in interactive mode"
 MISMATCH = "***** VALUES ENTERED DO NOT MATCH ****"
-
-
-def _flag(value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() in ("yes", "y", "true", "t", "on", "1")
-    return bool(value)
 
 
 def ask_play_prompts(prompts: list[dict[str, Any]], play_vars: Mapping[str, Any], extra_vars: Mapping[str, Any],
@@ -61,7 +54,7 @@ def ask_play_prompts(prompts: list[dict[str, Any]], play_vars: Mapping[str, Any]
             answer = FILTERS["password_hash"](answer, str(entry["encrypt"]), salt=entry.get("salt"),
                                               salt_size=entry.get("salt_size"))
         answer = "None" if answer is None else str(answer)
-        values[name] = UnsafeText(answer) if _flag(entry.get("unsafe"), False) else answer
+        values[name] = UnsafeText(answer) if loose_bool(entry.get("unsafe"), False) else answer
     return values
 
 
@@ -73,7 +66,7 @@ def _ask(name: str, entry: dict[str, Any], default: Any, stdin: TextIO, stdout: 
         question = f"{prompt}: "
     else:
         question = f"input for {name}: "
-    private = _flag(entry.get("private"), True)
+    private = loose_bool(entry.get("private"), True)
 
     def read(text: str) -> str:
         if private:
@@ -82,7 +75,7 @@ def _ask(name: str, entry: dict[str, Any], default: Any, stdin: TextIO, stdout: 
         stdout.flush()
         return stdin.readline().rstrip("\n")
 
-    if not _flag(entry.get("confirm"), False):
+    if not loose_bool(entry.get("confirm"), False):
         return read(question)
     while True:
         first, second = read(question), read("confirm " + question)

@@ -22,6 +22,7 @@ from typing import Any
 from miniplay.modules.assemble import assemble
 
 from ...core.errors import TemplateError
+from ...core.fieldtypes import loose_bool
 from . import ActionContext
 from .copy import fail, find_needle, send_bytes
 
@@ -29,20 +30,12 @@ from .copy import fail, find_needle, send_bytes
 _ASSEMBLE_ONLY = ("remote_src", "regexp", "delimiter", "ignore_hidden", "decrypt", "src")
 
 
-def _bool(value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() in ("yes", "true", "on", "1", "y", "t")
-    return bool(value)
-
-
 def run(ctx: ActionContext) -> dict[str, Any]:
     args = dict(ctx.args)
     src, dest = args.get("src"), args.get("dest")
     if src is None or dest is None:
         return {**fail("src and dest are required"), "_miniplay_action_raised": True}
-    if _bool(args.get("remote_src"), True):
+    if loose_bool(args.get("remote_src"), True):
         result = ctx.module("assemble", args)
         if result.get("failed"):
             result["_miniplay_module_failed"] = True  # worded "Module failed", as Ansible's module reports it
@@ -61,6 +54,6 @@ def run(ctx: ActionContext) -> dict[str, Any]:
             return fail(f'Invalid Regexp ({exc}) in "{args["regexp"]}"')
     delimiter = args.get("delimiter")
     data = assemble(folder, None if delimiter is None else str(delimiter), pattern,
-                    _bool(args.get("ignore_hidden"), False))
+                    loose_bool(args.get("ignore_hidden"), False))
     copy_args = {k: v for k, v in args.items() if k not in _ASSEMBLE_ONLY}
     return send_bytes(ctx, data, os.path.basename(str(dest)), str(dest), copy_args)

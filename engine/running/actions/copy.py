@@ -32,19 +32,12 @@ import stat
 from typing import Any
 
 from ...core.errors import MiniplayError, TemplateError
+from ...core.fieldtypes import loose_bool
 from . import ActionContext
 
 INTERNAL = ("_original_basename", "_diff_peek", "_miniplay_content_b64", "_miniplay_src_name")
 # Arguments of the target file module that also make sense for directories and links made by a copy.
 FILE_ARGS = ("owner", "group", "attributes", "seuser", "serole", "setype", "selevel", "unsafe_writes")
-
-
-def _bool(value: Any, default: bool = False) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() in ("yes", "true", "on", "1", "y", "t")
-    return bool(value)
 
 
 def fail(msg: str, **extra: Any) -> dict[str, Any]:
@@ -138,7 +131,7 @@ def _walk(source: str, local_follow: bool) -> tuple[list[tuple[str, str]], list[
 
 def _decrypted(ctx: ActionContext, data: bytes, path: str) -> bytes:
     """A vault-encrypted source file is sent decrypted, unless `decrypt: false` (as in Ansible)."""
-    if not _bool(ctx.args.get("decrypt"), True):
+    if not loose_bool(ctx.args.get("decrypt"), True):
         return data
     from ...core.vault_secrets import decrypt_file_data
 
@@ -162,7 +155,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         if dest.endswith("/"):
             return fail("can not use content with a dir as dest")
         return _as_diff_list(ctx.module("copy", args))
-    if _bool(args.get("remote_src")):
+    if loose_bool(args.get("remote_src")):
         result = ctx.module("copy", args)
         result.pop("diff", None)  # Ansible diffs only what the controller sends
         return result
@@ -175,7 +168,7 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         return fail(f"Unexpected AnsibleActionFail error: {exc.message}")
     if trailing_slash != source.endswith(os.sep):
         source = source + os.sep if trailing_slash else source.rstrip(os.sep)
-    local_follow = _bool(args.get("local_follow"), True)
+    local_follow = loose_bool(args.get("local_follow"), True)
 
     if not os.path.isdir(source):
         try:

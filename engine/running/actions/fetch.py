@@ -25,8 +25,9 @@ import hashlib
 import os
 from typing import Any
 
+from ...core.fieldtypes import loose_bool
 from . import ActionContext
-from .copy import _bool, fail
+from .copy import fail
 
 MISSING = "the remote file does not exist, not transferring, ignored"
 IS_DIR = "remote file is a directory, fetch cannot work on directories"
@@ -76,9 +77,9 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         return fail("Invalid type supplied for source option, it must be a string")
     if not isinstance(dest, str):
         return fail("Invalid type supplied for dest option, it must be a string")
-    flat = _bool(args.get("flat"))
-    fail_on_missing = _bool(args.get("fail_on_missing"), True)
-    validate = _bool(args.get("validate_checksum"), True)
+    flat = loose_bool(args.get("flat"))
+    fail_on_missing = loose_bool(args.get("fail_on_missing"), True)
+    validate = loose_bool(args.get("validate_checksum"), True)
 
     slurped = ctx.module("slurp", {"src": source})
     if slurped.get("unreachable"):

@@ -30,8 +30,9 @@ import pwd
 from typing import Any, cast
 
 from ...core.errors import MiniplayError, TemplateError
+from ...core.fieldtypes import loose_bool
 from . import ActionContext
-from .copy import _as_diff_list, _bool, fail, find_needle, send_bytes
+from .copy import _as_diff_list, fail, find_needle, send_bytes
 
 TEMPLATE_ONLY = ("newline_sequence", "block_start_string", "block_end_string", "variable_start_string",
                  "variable_end_string", "comment_start_string", "comment_end_string", "trim_blocks",
@@ -140,7 +141,8 @@ def run(ctx: ActionContext) -> dict[str, Any]:
         return fail(exc.message)
 
     options: dict[str, Any] = {key: args.get(key, default) for key, default in DELIMITERS.items()}
-    options.update(trim_blocks=_bool(args.get("trim_blocks"), True), lstrip_blocks=_bool(args.get("lstrip_blocks")),
+    options.update(trim_blocks=loose_bool(args.get("trim_blocks"), True),
+                   lstrip_blocks=loose_bool(args.get("lstrip_blocks")),
                    newline_sequence=newline, keep_trailing_newline=False)
     text, overrides = _header_overrides(text)
     options.update(overrides)
