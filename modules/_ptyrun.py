@@ -20,9 +20,10 @@ import struct
 import subprocess
 import termios
 import time
-from typing import Callable, Union
+from typing import Callable, List, Union
 
-Answer = Union[bytes, Callable[[list[bytes]], bytes]]
+# Runtime aliases use typing's names: the target's Python may be 3.8.
+Answer = Union[bytes, Callable[[List[bytes]], bytes]]
 
 
 def _child_setup(slave: int, echo: bool) -> Callable[[], None]:

@@ -36,7 +36,7 @@ import re
 import subprocess
 import threading
 from fnmatch import fnmatch
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Dict, Iterable, Tuple
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
 from miniplay.modules._pkg import find_program, require_program
@@ -60,7 +60,8 @@ BSD_MOUNT = re.compile(r"^(?P<device>\S+) on (?P<mount>\S+) \((?P<fstype>.+)\)$"
 AIX_MOUNT = re.compile(r"^(?P<node>\S*)\s+(?P<mounted>\S+)\s+(?P<mount>\S+)\s+(?P<fstype>\S+)\s+"
                        r"(?P<time>\S+\s+\d+\s+\d+:\d+)\s+(?P<options>.*)$")
 
-Entry = tuple[str, str, dict[str, Any]]  # mount point, source line(s), fields
+# Runtime aliases use typing's names: the target's Python may be 3.8.
+Entry = Tuple[str, str, Dict[str, Any]]  # mount point, source line(s), fields
 
 
 class TimedOut(Exception):

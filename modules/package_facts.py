@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Dict, List
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import find_program, require_program, with_env
@@ -36,7 +36,8 @@ ARGUMENT_SPEC = {
 }
 SUPPORTS_CHECK_MODE = True
 
-Packages = dict[str, list[dict[str, Any]]]
+# Runtime aliases use typing's names: the target's Python may be 3.8.
+Packages = Dict[str, List[Dict[str, Any]]]
 # Ansible's names: its manager classes, sorted, then the aliases in this order.
 MANAGERS = ("apk", "apt", "pacman", "pkg", "pkg_info", "portage", "rpm")
 ALIASES = {"rpm": ("dnf", "dnf5", "yum", "zypper"), "pkg": ("pkg5", "pkgng"), "pkg_info": ("openbsd_pkg",)}

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, Dict
 
 from miniplay.modules._common import ModuleContext
 from miniplay.modules._pkg import find_program, with_env
@@ -31,7 +31,8 @@ from miniplay.modules._pkg import find_program, with_env
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {}
 SUPPORTS_CHECK_MODE = True
 
-Services = dict[str, dict[str, Any]]
+# Runtime aliases use typing's names: the target's Python may be 3.8.
+Services = Dict[str, Dict[str, Any]]
 BAD_SYSTEMD_STATES = ("not-found", "masked", "failed")
 _SYSV_LINE = re.compile(r"^\s*\[ (?P<state>\+|\-) \]\s+(?P<name>.+)$", re.M)
 _UPSTART_LINE = re.compile(r"^\s?(?P<name>.*)\s(?P<goal>\w+)/(?P<state>\w+)(,\sprocess\s(?P<pid>[0-9]+))?\s*$")
