@@ -10,6 +10,7 @@ import itertools
 import json
 import shlex
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -89,6 +90,9 @@ class WorkerClient:
             pass  # the reader notices the death and reports it below
         if not self._ready.wait(self.start_timeout) or self._dead is not None:
             rc = self._exit_status() if self._dead is not None else None
+            dropped = self._drop_reason(rc) if self._dead is not None else None
+            if dropped:  # the connection went away while the worker started: the host is unreachable
+                raise ConnectionFailed(dropped)
             raise WorkerError(self._dead or f"the worker did not start within {self.start_timeout}s",
                               self.stderr_text(), rc)
 
@@ -107,10 +111,10 @@ class WorkerClient:
         if not pending.event.wait(timeout):
             raise WorkerError(f"no reply from the worker within {timeout}s")
         if pending.reply is None:
-            dropped = getattr(self.connection, "dropped", None)
+            rc = self._exit_status()
+            dropped = self._drop_reason(rc)
             if dropped:  # the connection went away under the worker: the host is unreachable
                 raise ConnectionFailed(dropped)
-            rc = self._exit_status()
             raise WorkerError(self._dead or "the worker stopped", self.stderr_text(), rc)
         return pending.reply.get("result", {})
 
@@ -124,6 +128,21 @@ class WorkerClient:
         if reader is not None:
             reader.join(timeout=5)
         return rc
+
+    def _drop_reason(self, rc: int | None) -> str | None:
+        """Why the connection went away, when the worker ended because it did (None otherwise).
+
+        A connection that says it dropped is asked again for up to a second when the worker left
+        no exit status of its own (255, or none): the transport closes its channels before it
+        marks itself inactive, so the worker's end can be seen a moment before the drop is."""
+        if not hasattr(self.connection, "dropped"):
+            return None
+        deadline = time.monotonic() + (1.0 if rc in (None, 255) else 0.0)
+        while True:
+            dropped = getattr(self.connection, "dropped", None)
+            if dropped or time.monotonic() >= deadline:
+                return dropped
+            time.sleep(0.02)
 
     @property
     def alive(self) -> bool:
