@@ -4,12 +4,13 @@ Standard library only: this file runs on the target inside the worker.
 """
 from __future__ import annotations
 
-import datetime
 import os
-import shlex
-import subprocess
-import tempfile
-from typing import Any, NoReturn
+
+# What only some modules use is imported where it is used: this file is loaded by every
+# worker, and a worker that only pings should not pay for subprocess or tempfile.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 BOOL_TRUE = {"yes", "on", "true", "1", "y", "t"}
 BOOL_FALSE = {"no", "off", "false", "0", "n", "f", ""}
@@ -52,6 +53,9 @@ class ModuleContext:
                     data: str | None = None, executable: str | None = None,
                     check_rc: bool = False) -> tuple[int, str, str]:
         """Run a command and return (rc, stdout, stderr) as text."""
+        import shlex
+        import subprocess
+
         if shell and isinstance(command, list):
             command = " ".join(shlex.quote(c) for c in command)
         try:
@@ -75,6 +79,8 @@ class ModuleContext:
 
 
 def now_text() -> str:
+    import datetime
+
     return str(datetime.datetime.now())
 
 
@@ -91,6 +97,8 @@ def to_bool(value: Any) -> bool:
 
 def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
     """Write to a temp file beside `path`, then rename: a reader never sees half a file."""
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(path)) or "."
     fd, tmp = tempfile.mkstemp(prefix=".miniplay-", dir=directory)
     try:

@@ -21,16 +21,13 @@ Standard library only: this file runs on the target.
 from __future__ import annotations
 
 import grp
-import hashlib
 import os
 import pwd
 import re
 import shlex
 import shutil
 import stat
-import tempfile
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from miniplay.modules._common import ModuleContext, ModuleFailed
@@ -165,14 +162,27 @@ def group_name(gid: int) -> str:
 
 
 # --------------------------------------------------------------------------- attributes
-@dataclass
 class FileAttrs:
-    """The wanted mode/owner/group of a path; None means 'leave as it is'."""
+    """The wanted mode/owner/group of a path; None means 'leave as it is'.
 
-    mode: Any = None
-    owner: str | None = None
-    group: str | None = None
-    attributes: str | None = None  # chattr flags: accepted, not applied (warned about)
+    A plain class, not a dataclass: dataclasses imports inspect, which costs every worker
+    that touches a file about a megabyte."""
+
+    __slots__ = ("mode", "owner", "group", "attributes")
+
+    def __init__(self, mode: Any = None, owner: str | None = None, group: str | None = None,
+                 attributes: str | None = None) -> None:
+        self.mode = mode
+        self.owner = owner
+        self.group = group
+        self.attributes = attributes  # chattr flags: accepted, not applied (warned about)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileAttrs) and all(getattr(self, name) == getattr(other, name)
+                                                    for name in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"FileAttrs({', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)})"
 
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> FileAttrs:
@@ -284,6 +294,8 @@ def path_info(path: str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- checksums
 def digest_file(path: str, algorithm: str = "sha1") -> str:
+    import hashlib  # here: it loads the OpenSSL library, megabytes a worker pays only when it digests
+
     digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
@@ -292,6 +304,8 @@ def digest_file(path: str, algorithm: str = "sha1") -> str:
 
 
 def digest_bytes(data: bytes, algorithm: str = "sha1") -> str:
+    import hashlib
+
     return hashlib.new(algorithm, data).hexdigest()
 
 
@@ -360,6 +374,8 @@ def write_atomically(dest: str, data: bytes, ctx: ModuleContext, attrs: FileAttr
     """
     directory = os.path.dirname(os.path.abspath(dest)) or "."
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".miniplay-", suffix=os.path.splitext(dest)[1], dir=directory)
     except OSError as exc:
         raise ModuleFailed(f"Destination {directory} not writable", details=str(exc)) from None

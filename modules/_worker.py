@@ -16,34 +16,44 @@ of a pipe whose read end sits in this loop, so the worker notices a job's end
 the moment it happens and tells the controller with an unsolicited
 `{"event": "job_end"}` line, instead of the controller polling a file.
 
+Lean on purpose (one of these runs per host): the interpreter starts with `-S`, and
+site-packages are set up only when an import needs them (`SiteOnDemand`); the controller
+sends a module's source with the first request that runs it, and the source is dropped once
+compiled; nothing heavier than json, os and select is imported before a module runs. When the
+controller asks (`keep_stderr` false: a local worker's stderr pipe costs it a descriptor for
+the whole run), the worker points its stderr at /dev/null once it has started, and a fatal
+error is sent as a `{"event": "fatal"}` line instead.
+
 Standard library only: this file runs on the target.
 """
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import json
 import os
-import selectors
+import select
 import sys
-import traceback
-from typing import Any
+from importlib.machinery import ModuleSpec, PathFinder
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs a worker memory; annotations are strings here
+    from typing import Any
 
 PACKAGE = "miniplay.modules"
 SOURCES: dict[str, str] = globals().get("SOURCES", {})
+BOOT: dict[str, Any] = globals().get("BOOT", {})
 
 
-class SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves `miniplay.modules.<name>` from the sources the controller sent."""
+class SourceFinder:
+    """Serves `miniplay.modules.<name>` from the sources the controller sent (a meta path finder)."""
 
     def __init__(self, sources: dict[str, str]) -> None:
         self.sources = sources
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname in ("miniplay", PACKAGE):
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+            return ModuleSpec(fullname, self, is_package=True)
         if fullname.startswith(PACKAGE + ".") and fullname[len(PACKAGE) + 1:] in self.sources:
-            return importlib.machinery.ModuleSpec(fullname, self)
+            return ModuleSpec(fullname, self)
         return None
 
     def create_module(self, spec):
@@ -56,12 +66,44 @@ class SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return
         short = name[len(PACKAGE) + 1:]
         module.__file__ = f"<miniplay>/modules/{short}.py"
-        exec(compile(self.sources[short], module.__file__, "exec"), module.__dict__)
+        exec(compile(self.sources.pop(short), module.__file__, "exec"), module.__dict__)
+
+
+class SiteOnDemand:
+    """Last on sys.meta_path: the first top-level import nothing else finds sets up
+    site-packages (what `-S` skipped at start) and is looked up again."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def find_spec(self, fullname, path=None, target=None):
+        if self.done or path is not None:
+            return None
+        enable_site()
+        return PathFinder.find_spec(fullname)
+
+
+_SITE_DONE: list[bool] = []
+
+
+def enable_site() -> None:
+    """Set up site-packages once, as an interpreter started without -S would have."""
+    if _SITE_DONE:
+        return
+    _SITE_DONE.append(True)
+    for finder in sys.meta_path:
+        if isinstance(finder, SiteOnDemand):
+            finder.done = True
+    if sys.flags.no_site:
+        import site
+
+        site.main()
 
 
 def install_sources(sources: dict[str, str]) -> None:
     """Make the shipped sources importable; they win over any installed copy."""
     sys.meta_path.insert(0, SourceFinder(sources))
+    sys.meta_path.append(SiteOnDemand())
 
 
 def load_module(name: str):
@@ -73,6 +115,7 @@ def load_module(name: str):
 def run_module(request: dict[str, Any]) -> dict[str, Any]:
     """Run one module in-process and return its result dict (never raises)."""
     if request.get("foreign"):  # a module written for Ansible: forked, see _foreign.py
+        enable_site()
         return load_module("_foreign").run(request)
     common = load_module("_common")
     name = request["module"]
@@ -101,6 +144,8 @@ def run_module(request: dict[str, Any]) -> dict[str, Any]:
     except common.ModuleFailed as exc:
         result = exc.result
     except Exception as exc:  # a module bug must not kill the worker
+        import traceback
+
         result = {"failed": True, "msg": f"MODULE FAILURE: {type(exc).__name__}: {exc}",
                   "exception": traceback.format_exc()}
     result.setdefault("changed", False)
@@ -130,8 +175,9 @@ class Worker:
     def __init__(self, proto_in: int, proto_out: int) -> None:
         self.proto_in = proto_in
         self.proto_out = proto_out
-        self.selector = selectors.DefaultSelector()
-        self.selector.register(proto_in, selectors.EVENT_READ, None)
+        self.poller = select.poll()
+        self.poller.register(proto_in, select.POLLIN)
+        self.jobs: dict[int, str] = {}  # a job's end pipe -> its jid
         self.buffer = b""
         self.running = True
 
@@ -142,15 +188,16 @@ class Worker:
             data = data[written:]
 
     def watch_job(self, fd: int, jid: str) -> None:
-        self.selector.register(fd, selectors.EVENT_READ, jid)
+        self.jobs[fd] = jid
+        self.poller.register(fd, select.POLLIN)
 
     def serve(self) -> None:
         while self.running:
-            for key, _ in self.selector.select():
-                if key.data is None:
+            for fd, _ in self.poller.poll():
+                if fd == self.proto_in:
                     self._read_requests()
-                else:
-                    self._job_ended(key.fd, key.data)
+                elif fd in self.jobs:
+                    self._job_ended(fd, self.jobs[fd])
 
     def _job_ended(self, fd: int, jid: str) -> None:
         try:
@@ -158,7 +205,8 @@ class Worker:
                 return
         except OSError:
             pass
-        self.selector.unregister(fd)
+        self.poller.unregister(fd)
+        del self.jobs[fd]
         os.close(fd)
         self.send({"event": "job_end", "jid": jid})
 
@@ -175,6 +223,7 @@ class Worker:
 
     def _handle(self, request: dict[str, Any]) -> None:
         op = request.get("op")
+        SOURCES.update(request.pop("sources", None) or {})
         try:
             if op == "run":
                 reply: dict[str, Any] = {"result": run_module(request)}
@@ -190,6 +239,8 @@ class Worker:
             else:
                 reply = {"result": {"failed": True, "msg": f"unknown worker operation {op!r}"}}
         except Exception as exc:
+            import traceback
+
             reply = {"result": {"failed": True, "msg": f"worker error: {type(exc).__name__}: {exc}",
                                 "exception": traceback.format_exc()}}
         reply["id"] = request.get("id")
@@ -200,9 +251,8 @@ def main() -> None:
     install_sources(SOURCES)
     proto_in = os.dup(0)
     proto_out = os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDONLY)
+    devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
-    os.close(devnull)
     os.dup2(2, 1)  # stray prints from modules go to stderr, never into the protocol
     sys.stdout = sys.stderr
     worker = Worker(proto_in, proto_out)
@@ -210,7 +260,17 @@ def main() -> None:
     # stranded in sys.stdin's buffer (the bootstrap read the sources line through it).
     worker.send({"event": "ready", "pid": os.getpid(), "python": sys.executable,
                  "version": list(sys.version_info[:3]), "home": os.path.expanduser("~")})
-    worker.serve()
+    if not BOOT.get("keep_stderr", True):  # the controller stops reading it: give its descriptor back
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        worker.serve()
+    except BaseException as exc:  # noqa: BLE001  (reported, then the worker ends as it would have)
+        import traceback
+
+        worker.send({"event": "fatal", "text": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))})
+        raise
 
 
 if __name__ in ("__main__", "__miniplay_worker__"):

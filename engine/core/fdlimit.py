@@ -1,8 +1,8 @@
 """The controller's open-files limit: raised toward the hard limit at start, checked against the inventory.
 
-Each host holds a few controller file descriptors for the whole run (its connection or
-worker pipes), whatever `--forks` says, so a large inventory under the common soft limit of
-1024 fails hosts with "Too many open files". The soft limit is an arbitrary default the
+Each host holds one controller file descriptor for the whole run (its SSH socket, or its local
+worker's socket pair end), whatever `--forks` says, so a large inventory under the common soft
+limit of 1024 can still fail hosts with "Too many open files". The soft limit is an arbitrary default the
 process may raise up to the hard limit by itself, so the CLI does that first; when even the
 hard limit is too low for the inventory, the run says so once, with the numbers, before the
 first play.
@@ -16,7 +16,7 @@ try:
 except ImportError:  # not on this platform: nothing to raise, nothing to check
     resource = None  # type: ignore[assignment]
 
-FDS_PER_HOST = 3      # a local worker's stdin/stdout/stderr pipes, or an ssh socket plus a channel's pipes
+FDS_PER_HOST = 1      # an ssh socket, or a local worker's socket (its stderr pipe is released once it starts)
 FDS_BASE = 64         # the controller's own: std streams, event log, trace, epoll, listening sockets
 UNLIMITED_TARGET = 1 << 20
 

@@ -14,26 +14,35 @@ from collections.abc import Iterator
 
 
 class FairSlots:
-    """A counting semaphore that admits waiters in ticket order (inventory order, like Ansible's queue)."""
+    """A counting semaphore that admits waiters in ticket order (inventory order, like Ansible's queue).
+
+    A release hands its slot straight to the waiter with the lowest ticket, waking that thread
+    only: with one thread per host queued for a slot, waking them all at each release (one shared
+    condition) cost hosts x hosts wake-ups per task, most of a 1,000-host run's system time.
+    """
 
     def __init__(self, size: int) -> None:
         self._free = size
-        self._waiting: list[int] = []
-        self._cond = threading.Condition()
+        self._waiting: list[tuple[int, threading.Lock]] = []  # a heap of (ticket, the waiter's gate)
+        self._lock = threading.Lock()
 
     def acquire(self, ticket: int) -> None:
-        with self._cond:
-            heapq.heappush(self._waiting, ticket)
-            while not (self._free > 0 and self._waiting[0] == ticket):
-                self._cond.wait()
-            heapq.heappop(self._waiting)
-            self._free -= 1
-            self._cond.notify_all()
+        with self._lock:
+            if self._free > 0 and not self._waiting:
+                self._free -= 1
+                return
+            gate = threading.Lock()
+            gate.acquire()
+            heapq.heappush(self._waiting, (ticket, gate))
+        gate.acquire()  # released by the release() that hands this waiter its slot
 
     def release(self) -> None:
-        with self._cond:
-            self._free += 1
-            self._cond.notify_all()
+        with self._lock:
+            if self._waiting:
+                _, gate = heapq.heappop(self._waiting)
+                gate.release()
+            else:
+                self._free += 1
 
 
 class ForkSlots:

@@ -42,6 +42,9 @@ class Connection(abc.ABC):
     """One host. Implementations: local (subprocess) and ssh (fabric)."""
 
     transport = "base"
+    # False when a started worker should stop writing to its stderr stream, so the controller
+    # can release that stream's descriptor (local pipes); SSH channel streams cost nothing.
+    stderr_after_start = True
 
     def __init__(self, host: str, variables: dict) -> None:
         self.host = host

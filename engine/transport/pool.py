@@ -134,7 +134,7 @@ class Connections:
             worker = WorkerClient(connection, str(python), on_event=on_event, command_prefix=prefix, handshake=handshake)
             try:
                 worker.start()
-            except WorkerError:
+            except (WorkerError, ConnectionFailed):
                 worker.close()
                 raise
             self._workers[key] = worker

@@ -92,7 +92,7 @@ class _ChannelWriter:
     def write(self, data: bytes) -> int:
         try:
             self.channel.sendall(data)
-        except OSError as exc:
+        except (OSError, EOFError) as exc:  # paramiko raises EOFError when the connection is gone
             raise BrokenPipeError(str(exc) or "the ssh channel is closed") from None
         return len(data)
 
@@ -204,6 +204,9 @@ class SSHConnection(Connection):
         where = settings.address if settings else self.host
         return f"{FAILED}Connection to {where} closed by remote host."
 
+    def _address(self) -> str:
+        return self.settings.address if self.settings else self.host
+
     # ------------------------------------------------------------------ open / close
     def open(self) -> None:
         with self._lock:
@@ -290,6 +293,9 @@ class SSHConnection(Connection):
             channel.exec_command(command)
         except Exception as exc:
             channel.close()
+            if isinstance(exc, EOFError):  # paramiko's word for a connection that went away
+                raise ConnectionFailed(self.dropped or f"{FAILED}Connection to {self._address()} closed by remote "
+                                       "host.") from None
             raise ConnectionFailed(f"{FAILED}could not start a command: {exc}") from None
         return SSHProcess(channel)
 
@@ -445,6 +451,8 @@ def _describe(exc: BaseException, settings: SSHSettings, elapsed: float, connect
         errors = list(exc.errors.values())
         first = errors[0] if errors else exc
         return f"{target}: {_errno_text(first)}"
+    if _closed_during_setup(exc):
+        return f"Connection closed by {settings.address} port {settings.port}"
     if isinstance(exc, (paramiko.AuthenticationException, paramiko.PasswordRequiredException)) or (
             isinstance(exc, paramiko.SSHException) and "authentication methods" in str(exc)):
         methods = getattr(exc, "allowed_types", None) or _allowed_methods(connection, settings)
@@ -469,6 +477,14 @@ def _describe(exc: BaseException, settings: SSHSettings, elapsed: float, connect
     if isinstance(exc, EOFError):
         return f"Connection closed by {settings.address} port {settings.port}"
     return f"{target}: {type(exc).__name__}: {exc}"
+
+
+def _closed_during_setup(exc: BaseException) -> bool:
+    """The server (or something between) closed the connection during the key exchange or the
+    authentication: paramiko reports it as a failed authentication or a missing session, which
+    must not read as "Permission denied"."""
+    text = str(exc)
+    return isinstance(exc, EOFError) or "transport shut down or saw EOF" in text or text == "No existing session"
 
 
 def _errno_text(exc: BaseException) -> str:

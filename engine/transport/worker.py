@@ -6,24 +6,26 @@ Unsolicited `{"event": ...}` lines (a job ended) go to `on_event`.
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import json
-import os
 import shlex
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from ..core.errors import ConnectionFailed
 from ..core.registry import modules_dir
 from .base import Connection, RemoteProcess
+from .worker_sources import ModuleSources, sources_of
 
 BOOTSTRAP = (
     "import sys,json;d=json.loads(sys.stdin.buffer.readline());"
-    "g={'__name__':'__miniplay_worker__','SOURCES':d['sources']};"
-    "exec(compile(d['sources']['_worker'],'<miniplay>/modules/_worker.py','exec'),g)"
+    "g={'__name__':'__miniplay_worker__','SOURCES':d['sources'],'BOOT':d};"
+    "exec(compile(d['sources'].pop('_worker'),'<miniplay>/modules/_worker.py','exec'),g)"
 )
+# -S: site-packages are set up by the worker only when an import needs them (a lean worker)
+INTERPRETER_FLAGS = "-u -S"
 
 
 class WorkerError(Exception):
@@ -37,15 +39,9 @@ class WorkerError(Exception):
         self.result = result  # the task result to show instead of a MODULE FAILURE (become)
 
 
-@functools.lru_cache(maxsize=4)
-def _payload(directory: str) -> bytes:
-    """Every module source in one JSON line; read once per controller process."""
-    sources = {}
-    for name in sorted(os.listdir(directory)):
-        if name.endswith(".py"):
-            with open(os.path.join(directory, name), encoding="utf-8") as handle:
-                sources[name[:-3]] = handle.read()
-    return (json.dumps({"sources": sources}) + "\n").encode()
+def _start_line(sources: ModuleSources, keep_stderr: bool) -> bytes:
+    """The first line a worker reads: its own source (the modules come with the requests that use them)."""
+    return (json.dumps({"sources": {"_worker": sources.sources["_worker"]}, "keep_stderr": keep_stderr}) + "\n").encode()
 
 
 class _Pending:
@@ -76,9 +72,11 @@ class WorkerClient:
         self.info: dict[str, Any] = {}
         self._ready = threading.Event()
         self.start_timeout = 60.0
+        self._sources = sources_of(modules_dir())
+        self._sent: set[str] = set()  # the module sources this worker already holds
 
     def start(self) -> None:
-        command = f"{self.command_prefix}{shlex.quote(self.python)} -u -c {shlex.quote(BOOTSTRAP)}"
+        command = f"{self.command_prefix}{shlex.quote(self.python)} {INTERPRETER_FLAGS} -c {shlex.quote(BOOTSTRAP)}"
         self._process = self.connection.start_process(command)
         if self.handshake is not None:
             self.handshake(self._process)
@@ -87,11 +85,14 @@ class WorkerClient:
                                                daemon=True)
         self._stderr_reader.start()
         try:
-            self._write(_payload(modules_dir()))
+            self._write(_start_line(self._sources, self.connection.stderr_after_start))
         except OSError:
             pass  # the reader notices the death and reports it below
         if not self._ready.wait(self.start_timeout) or self._dead is not None:
             rc = self._exit_status() if self._dead is not None else None
+            dropped = self._drop_reason(rc) if self._dead is not None else None
+            if dropped:  # the connection went away while the worker started: the host is unreachable
+                raise ConnectionFailed(dropped)
             raise WorkerError(self._dead or f"the worker did not start within {self.start_timeout}s",
                               self.stderr_text(), rc)
 
@@ -104,16 +105,16 @@ class WorkerClient:
             request_id = next(self._ids)
             self._pending[request_id] = pending
         try:
-            self._write((json.dumps({**request, "id": request_id}, default=str) + "\n").encode())
+            self._send_request({**request, "id": request_id})
         except OSError:
             pass
         if not pending.event.wait(timeout):
             raise WorkerError(f"no reply from the worker within {timeout}s")
         if pending.reply is None:
-            dropped = getattr(self.connection, "dropped", None)
+            rc = self._exit_status()
+            dropped = self._drop_reason(rc)
             if dropped:  # the connection went away under the worker: the host is unreachable
                 raise ConnectionFailed(dropped)
-            rc = self._exit_status()
             raise WorkerError(self._dead or "the worker stopped", self.stderr_text(), rc)
         return pending.reply.get("result", {})
 
@@ -127,6 +128,21 @@ class WorkerClient:
         if reader is not None:
             reader.join(timeout=5)
         return rc
+
+    def _drop_reason(self, rc: int | None) -> str | None:
+        """Why the connection went away, when the worker ended because it did (None otherwise).
+
+        A connection that says it dropped is asked again for up to a second when the worker left
+        no exit status of its own (255, or none): the transport closes its channels before it
+        marks itself inactive, so the worker's end can be seen a moment before the drop is."""
+        if not hasattr(self.connection, "dropped"):
+            return None
+        deadline = time.monotonic() + (1.0 if rc in (None, 255) else 0.0)
+        while True:
+            dropped = getattr(self.connection, "dropped", None)
+            if dropped or time.monotonic() >= deadline:
+                return dropped
+            time.sleep(0.02)
 
     @property
     def alive(self) -> bool:
@@ -147,6 +163,18 @@ class WorkerClient:
         self._process = None
 
     # ------------------------------------------------------------------ internals
+    def _send_request(self, request: dict[str, Any]) -> None:
+        """Write one request with the module sources it needs that this worker has not had yet
+        (chosen and written under one lock, so a request never overtakes the sources it relies on)."""
+        assert self._process is not None
+        with self._write_lock:
+            missing = self._sources.closure(self._sources.needed(request)) - self._sent
+            if missing:
+                request["sources"] = {name: self._sources.sources[name] for name in sorted(missing)}
+                self._sent |= missing
+            self._process.stdin.write((json.dumps(request, default=str) + "\n").encode())
+            self._process.stdin.flush()
+
     def _write(self, data: bytes) -> None:
         assert self._process is not None
         with self._write_lock:
@@ -181,6 +209,9 @@ class WorkerClient:
             self.info = message
             self._ready.set()
             return
+        if message.get("event") == "fatal":  # the worker's last words (its stderr is closed once started)
+            self._stderr_tail = (self._stderr_tail + str(message.get("text", "")).encode())[-8192:]
+            return
         if "event" in message:
             if self.on_event is not None:
                 self.on_event(message)
@@ -200,8 +231,12 @@ class WorkerClient:
             except (OSError, ValueError):
                 return
             if not chunk:
-                return
+                break
             self._stderr_tail = (self._stderr_tail + chunk)[-8192:]
+        try:  # the worker stopped writing to it (or ended): release the descriptor now
+            process.stderr.close()
+        except (OSError, ValueError):
+            pass
 
     def _mark_dead(self, why: str) -> None:
         with self._lock:
