@@ -16,7 +16,6 @@ Goal (issue 15): the join ends <= 50 ms after the job, whatever its delay.
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import shutil
 import subprocess
@@ -105,7 +104,7 @@ def main() -> None:
             scenarios.append((f"join, delay {delay}", f"join-{delay}.yml"))
         (work / "polled.yml").write_text(POLLED)
         scenarios.append(("polled, poll 1", "polled.yml"))
-        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=benchlib.PYTHON,
+        env = benchlib.environment(ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=benchlib.PYTHON,
                    ANSIBLE_ASYNC_DIR=str(work / "jobs"), ANSIBLE_FORKS=str(max(5, args.hosts)))
         env.pop("ANSIBLE_CONFIG", None)
         engines = {"miniplay": benchlib.MINIPLAY + ["-i", str(inventory)]}

@@ -13,7 +13,6 @@ medians reported:
 """
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -50,7 +49,7 @@ def main() -> None:
         for name, tasks, kinds in (("mixed", args.tasks, ["command", "ping", "debug", "set_fact", "file"]),
                                    ("light", args.tasks, ["ping", "debug", "set_fact"]), ("empty", 0, ["ping"])):
             (work / f"{name}.yml").write_text(playbook(tasks, kinds))
-        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=benchlib.PYTHON)
+        env = benchlib.environment(ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=benchlib.PYTHON)
         mini = benchlib.MINIPLAY + ["-i", str(inventory)]
         engines = {f"miniplay {name}": (lambda name=name: benchlib.wall(mini + [str(work / f"{name}.yml")], work, env))
                    for name in ("empty", "light", "mixed")}

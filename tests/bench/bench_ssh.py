@@ -102,14 +102,14 @@ def inventory(hosts: list[TestHost]) -> str:
 
 # ---------------------------------------------------------------------- the engines
 def miniplay(work: Path, forks: int) -> float:
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", MINIPLAY_SSH_ISOLATED="1", PYTHONPATH="")
+    env = benchlib.environment(ANSIBLE_NOCOLOR="1", MINIPLAY_SSH_ISOLATED="1", PYTHONPATH="")
     env.pop("ANSIBLE_CONFIG", None)
     return benchlib.wall(benchlib.MINIPLAY + ["-i", "inv.ini", "-f", str(forks), "site.yml"], work, env)
 
 
 def ansible(work: Path, forks: int) -> float:
     control = Path(tempfile.mkdtemp(prefix="cp-", dir=work))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env = {k: v for k, v in benchlib.environment().items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True", ANSIBLE_HOST_KEY_CHECKING="True",
                ANSIBLE_SSH_ARGS="-C -o ControlMaster=auto -o ControlPersist=60s",
                ANSIBLE_SSH_CONTROL_PATH_DIR=str(control), ANSIBLE_LOCAL_TEMP=str(work / ".ansible-tmp"),
@@ -203,10 +203,10 @@ def main() -> int:
                 bench = host.home / "bench"
                 bench.mkdir(exist_ok=True)
                 shutil.chown(bench, host.user, host.user)
-            engines = {"miniplay": lambda: miniplay(work, size), "raw-1ch": lambda: raw_one_channel(hosts),
-                       "fabric-nodelay": lambda: fabric_nodelay(hosts)}
+            engines = {"miniplay": lambda n=size: miniplay(work, n), "raw-1ch": lambda h=hosts: raw_one_channel(h),
+                       "fabric-nodelay": lambda h=hosts: fabric_nodelay(h)}
             if with_ansible:
-                engines["ansible-core"] = lambda: ansible(work, size)
+                engines["ansible-core"] = lambda n=size: ansible(work, n)
             samples = benchlib.interleaved(engines, rounds)
             mini = samples["miniplay"]
             rows.append([str(size), benchlib.spread(mini), benchlib.spread(samples["raw-1ch"]),
