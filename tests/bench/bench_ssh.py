@@ -25,6 +25,7 @@ import concurrent.futures
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -179,6 +180,7 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(n) for n in (args.hosts or ("1,5" if args.quick else "1,5,20")).split(",") if n.strip()]
     rounds = benchlib.rounds_of(args)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # `kill PID` still stops the lab's hosts
     reason = SSHLab.available()
     if reason:
         print(f"cannot run: {reason}")
