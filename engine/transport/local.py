@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 
 from .base import CommandResult, Connection, RemoteProcess
@@ -25,16 +26,20 @@ class LocalProcess(RemoteProcess):
         except subprocess.TimeoutExpired:
             return None
 
-    def terminate(self) -> None:
-        for stream in (self.stdin,):
-            try:
-                stream.close()
-            except OSError:
-                pass
+    def terminate(self, grace: float = 2.0) -> None:
+        """Close stdin (the worker ends on EOF); after `grace`, kill what is left of its process
+        group (the shell and the interpreter under it; async jobs have their own sessions)."""
         try:
-            self.popen.wait(timeout=2)
+            self.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.popen.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            self.popen.kill()
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except OSError:
+                self.popen.kill()
             self.popen.wait()
 
 

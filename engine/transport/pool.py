@@ -33,6 +33,9 @@ CONNECTION_VARS = (
     "ansible_become_flags", "ansible_become_exe",
 )
 
+# Seconds a worker has, once asked to exit at the end of the run, before it is killed.
+CLOSE_BOUND = 2.0
+
 # Play/block/task keywords that choose the connection, and the variable that wins over each.
 CONNECTION_KEYWORDS = (("remote_user", "ansible_user"), ("port", "ansible_port"), ("connection", "ansible_connection"))
 
@@ -205,13 +208,50 @@ class Connections:
                 _close_quietly(self._connections.pop(connection_key))
         return bool(workers or connections)
 
-    def close_all(self) -> None:
-        for worker in list(self._workers.values()):
-            _close_quietly(worker)
+    def close_all(self, bound: float = CLOSE_BOUND) -> list[threading.Thread]:
+        """End every worker and connection of the run without making the run wait on them.
+
+        Every worker is asked to exit at once; then one thread per connection waits for that
+        host's workers to go (each at most `bound` seconds: one that does not answer is killed,
+        or its channel closed) and closes the connection. The threads are returned, already
+        started; they are not daemons, so a controller that exits still ends its workers first
+        (within the bound), but nothing before that — the recap included — waits for them.
+        """
+        workers, connections = list(self._workers.items()), list(self._connections.items())
         self._workers.clear()
-        for connection in list(self._connections.values()):
-            _close_quietly(connection)
         self._connections.clear()
+        leaving: dict[str, list[Any]] = {}
+        for key, worker in workers:
+            process = _quietly(worker.ask_to_exit)
+            if process is not None:
+                leaving.setdefault(key[0], []).append(process)
+        closers = []
+        for host in {*leaving, *(_host_of(key) for key, _ in connections)}:
+            mine = [connection for key, connection in connections if _host_of(key) == host]
+            closer = threading.Thread(target=_finish_host, args=(leaving.get(host, []), mine, bound),
+                                      name=f"closing-{host}")
+            closer.start()
+            closers.append(closer)
+        return closers
+
+
+def _host_of(key: str | tuple[str, tuple]) -> str:
+    return key if isinstance(key, str) else key[0]
+
+
+def _quietly(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception:
+        return None
+
+
+def _finish_host(processes: list[Any], connections: list[Any], bound: float) -> None:
+    """Give the host's workers `bound` seconds to leave (killed after it), then close its connections."""
+    for process in processes:
+        _quietly(lambda process=process: process.terminate(grace=bound))
+    for connection in connections:
+        _close_quietly(connection)
 
 
 def _close_quietly(closable: Any) -> None:
