@@ -107,11 +107,14 @@ def main() -> None:
         env = benchlib.environment(ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=benchlib.PYTHON,
                    ANSIBLE_ASYNC_DIR=str(work / "jobs"), ANSIBLE_FORKS=str(max(5, args.hosts)))
         env.pop("ANSIBLE_CONFIG", None)
-        engines = {"miniplay": benchlib.MINIPLAY + ["-i", str(inventory)]}
+        engines = {"miniplay": (benchlib.MINIPLAY + ["-i", str(inventory)], env)}
+        if args.before:
+            engines["miniplay-before"] = (benchlib.MINIPLAY + ["-i", str(inventory)],
+                                          benchlib.before_environment(env, args.before))
         if benchlib.have_ansible(args):
-            engines["ansible-core"] = [benchlib.ANSIBLE, "-i", str(inventory)]
-        measures = {(scenario, engine): (lambda c=command + [str(work / name)]: lag(c, work, env))
-                    for scenario, name in scenarios for engine, command in engines.items()}
+            engines["ansible-core"] = ([benchlib.ANSIBLE, "-i", str(inventory)], env)
+        measures = {(scenario, engine): (lambda c=command + [str(work / name)], e=engine_env: lag(c, work, e))
+                    for scenario, name in scenarios for engine, (command, engine_env) in engines.items()}
         samples = benchlib.interleaved(measures, rounds)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -53,6 +53,11 @@ def main() -> None:
         mini = benchlib.MINIPLAY + ["-i", str(inventory)]
         engines = {f"miniplay {name}": (lambda name=name: benchlib.wall(mini + [str(work / f"{name}.yml")], work, env))
                    for name in ("empty", "light", "mixed")}
+        if args.before:
+            old = benchlib.before_environment(env, args.before)
+            engines.update({f"before {name}": (lambda name=name: benchlib.wall(mini + [str(work / f"{name}.yml")],
+                                                                              work, old))
+                            for name in ("empty", "light", "mixed")})
         if benchlib.have_ansible(args):
             engines["ansible-core mixed"] = lambda: benchlib.wall(
                 [benchlib.ANSIBLE, "-i", str(inventory), str(work / "mixed.yml")], work, env)
@@ -68,6 +73,13 @@ def main() -> None:
             [f"miniplay, {args.tasks} mixed tasks", benchlib.spread(mixed), ""],
             [f"ansible-core, {args.tasks} mixed tasks", benchlib.spread(ansible),
              f"ansible-core / miniplay = {benchlib.ratio(ansible, mixed)} (goal >= 150)"]]
+    if args.before:
+        old_empty, old_light, old_mixed = (samples[f"before {n}"] for n in ("empty", "light", "mixed"))
+        old_per_task = (benchlib.median(old_light) - benchlib.median(old_empty)) / args.tasks * 1000
+        rows[1:1] = [["before: empty playbook (wall)", benchlib.spread(old_empty), ""]]
+        rows[3:3] = [[f"before: {args.tasks} light tasks", benchlib.spread(old_light), f"{old_per_task:.2f} ms per task"]]
+        rows[5:5] = [[f"before: {args.tasks} mixed tasks", benchlib.spread(old_mixed),
+                      f"ansible-core / before = {benchlib.ratio(ansible, old_mixed)}"]]
     print(benchlib.table(f"local connection, medians of {rounds} interleaved rounds (seconds)",
                          ["run", "median (min-max) s", "figure"], rows))
 

@@ -102,9 +102,11 @@ def inventory(hosts: list[TestHost]) -> str:
 
 
 # ---------------------------------------------------------------------- the engines
-def miniplay(work: Path, forks: int) -> float:
+def miniplay(work: Path, forks: int, before: str | None = None) -> float:
     env = benchlib.environment(ANSIBLE_NOCOLOR="1", MINIPLAY_SSH_ISOLATED="1", PYTHONPATH="")
     env.pop("ANSIBLE_CONFIG", None)
+    if before:
+        env = benchlib.before_environment(env, before)
     return benchlib.wall(benchlib.MINIPLAY + ["-i", "inv.ini", "-f", str(forks), "site.yml"], work, env)
 
 
@@ -207,10 +209,17 @@ def main() -> int:
                 shutil.chown(bench, host.user, host.user)
             engines = {"miniplay": lambda n=size: miniplay(work, n), "raw-1ch": lambda h=hosts: raw_one_channel(h),
                        "fabric-nodelay": lambda h=hosts: fabric_nodelay(h)}
+            if args.before:
+                engines["miniplay-before"] = lambda n=size: miniplay(work, n, args.before)
             if with_ansible:
                 engines["ansible-core"] = lambda n=size: ansible(work, n)
             samples = benchlib.interleaved(engines, rounds)
             mini = samples["miniplay"]
+            if args.before:
+                before = samples["miniplay-before"]
+                rows.append([f"{size} (before)", benchlib.spread(before), "", "", "",
+                             benchlib.ratio(before, samples["raw-1ch"]), benchlib.ratio(before, samples["fabric-nodelay"]),
+                             benchlib.ratio(samples.get("ansible-core", []), before)])
             rows.append([str(size), benchlib.spread(mini), benchlib.spread(samples["raw-1ch"]),
                          benchlib.spread(samples["fabric-nodelay"]),
                          benchlib.spread(samples.get("ansible-core", [])),

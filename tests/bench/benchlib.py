@@ -29,6 +29,9 @@ def arguments(description: str, rounds: int = 5, quick_rounds: int = 3) -> argpa
                         help=f"interleaved rounds; the median is reported (default {rounds}, --quick {quick_rounds})")
     parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes: a minute or two")
     parser.add_argument("--no-ansible", action="store_true", help="leave ansible-core out")
+    parser.add_argument("--before", metavar="DIR", default=None,
+                        help="also run the `miniplay` package in DIR (e.g. an older commit's engine/ exported "
+                             "as DIR/miniplay), interleaved with the others: before/after in one table")
     parser.set_defaults(default_rounds=rounds, quick_rounds=quick_rounds)
     return parser
 
@@ -58,6 +61,11 @@ def environment(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(extra)
     return env
+
+
+def before_environment(env: dict[str, str], directory: str) -> dict[str, str]:
+    """`env` for running the `miniplay` package found in `directory` (an older version)."""
+    return {**env, "PYTHONPATH": directory}
 
 
 def load_line() -> str:
