@@ -35,6 +35,7 @@ CONNECTION_VARS = (
 
 # Seconds a worker has, once asked to exit at the end of the run, before it is killed.
 CLOSE_BOUND = 2.0
+PREPARE_LOOK = 50
 
 # Play/block/task keywords that choose the connection, and the variable that wins over each.
 CONNECTION_KEYWORDS = (("remote_user", "ansible_user"), ("port", "ansible_port"), ("connection", "ansible_connection"))
@@ -58,6 +59,26 @@ class Connections:
         self._connections: dict[str | tuple[str, tuple], Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def prepare(self, hosts: list[str]) -> None:
+        """Load the SSH libraries (fabric, paramiko) here, once, when one of the hosts uses SSH.
+
+        Left to the first task, every host thread imports them at the same moment and all but
+        one queue on the import lock. Only the first PREPARE_LOOK hosts are looked at: past
+        that the libraries load on first use, as before.
+        """
+        for host in hosts[:PREPARE_LOOK]:
+            try:
+                kind = self.host_view(host).get("ansible_connection")
+            except Exception:
+                kind = None   # not renderable yet: the connection will say why
+            if kind is None and host in ("localhost", "127.0.0.1") and not self.knows_host(host):
+                continue
+            if str(kind or "ssh") in ("ssh", "paramiko", "smart"):
+                from .ssh import load_libraries
+
+                load_libraries()
+                return
 
     def _lock_for(self, host: str) -> threading.Lock:
         with self._guard:
