@@ -7,6 +7,7 @@ into an UNREACHABLE result.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Callable
@@ -270,7 +271,7 @@ def _quietly(call: Callable[[], Any]) -> Any:
 def _finish_host(processes: list[Any], connections: list[Any], bound: float) -> None:
     """Give the host's workers `bound` seconds to leave (killed after it), then close its connections."""
     for process in processes:
-        _quietly(lambda process=process: process.terminate(grace=bound))
+        _quietly(functools.partial(process.terminate, grace=bound))
     for connection in connections:
         _close_quietly(connection)
 
