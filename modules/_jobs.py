@@ -25,8 +25,7 @@ How this works
   SIGTERM (from `miniplay jobs kill`) does the same with another message.
 * The worker keeps the read end of a third pipe whose write end only the supervisor
   holds: when the supervisor exits, the worker sees EOF at once and tells the
-  controller (`{"event": "job_end"}`), so a polled task never waits for the next poll
-  and an async_status join wakes at once (up to WATCH_UNPOLLED `poll: 0` jobs at a time).
+  controller (`{"event": "job_end"}`): a polled task or async_status join never waits.
 
 Job files live at `<async dir>/<jid>` and are written atomically (temp file + rename)
 in Ansible's format: first `{"started": true, "finished": false, "ansible_job_id": ...}`,
@@ -53,9 +52,7 @@ META = "_miniplay"
 STARTUP_TIMEOUT = 15.0
 PR_SET_CHILD_SUBREAPER = 36
 TEMP_PREFIX = ".miniplay-"
-# poll: 0 jobs whose end the worker still reports (an async_status join wakes on it); beyond
-# this many watched jobs, more fire-and-forget jobs hold no descriptor in the worker
-WATCH_UNPOLLED = 256
+WATCH_UNPOLLED = 256  # poll: 0 jobs whose end the worker reports too (a join wakes on it)
 
 ARGUMENT_SPEC = {
     "action": {"type": "str", "required": True, "choices": ["list", "status", "kill", "clean"]},
