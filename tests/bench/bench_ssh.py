@@ -6,7 +6,8 @@ root and /usr/sbin/sshd) and times, interleaved round after round (medians repor
 * miniplay       — `miniplay run -f N` (one fabric connection and one worker per host);
 * raw-1ch        — the floor of a shell loop: one `ssh` per host, hosts in parallel, running
                    the same target commands one after the other through one shell channel;
-* fabric-nodelay — the floor of a Python loop: one fabric connection per host (TCP_NODELAY
+* fabric-nodelay — the floor of a Python loop: one Python process (start-up and imports
+                   included, as for miniplay) with one fabric connection per host (TCP_NODELAY
                    on its socket), hosts in parallel, one channel per command;
 * ansible-core   — `ansible-playbook -f N`, pipelining and ControlPersist on (a fresh
                    ControlPath directory per run, so no master from an earlier run is reused).
@@ -22,11 +23,11 @@ Goals (issue 15): miniplay/raw-1ch <= 1 at N=1, <= 0.8 at 5 and 20; miniplay/fab
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -140,39 +141,49 @@ def raw_one_channel(hosts: list[TestHost]) -> float:
 
 
 def fabric_nodelay(hosts: list[TestHost]) -> float:
-    """One fabric connection per host (TCP_NODELAY), one channel per command; hosts in parallel."""
-    import fabric
-    from paramiko.config import SSHConfig
-
-    def one_host(host: TestHost) -> None:
-        sock = socket.create_connection((host.address, host.port))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connection = fabric.Connection(host.address, user=host.user, port=host.port,
-                                       config=fabric.Config(ssh_config=SSHConfig(), lazy=True),
-                                       connect_kwargs={"key_filename": [str(host.key)], "sock": sock,
-                                                       "look_for_keys": False, "allow_agent": False})
-        connection.client.load_host_keys(str(host.known_hosts))
-        try:
-            connection.open()
-            transport = connection.transport
-            for command, data in target_commands(host):
-                channel = transport.open_session()
-                channel.exec_command(command)
-                if data:
-                    channel.sendall(data)
-                channel.shutdown_write()
-                while channel.recv(1 << 16):
-                    pass
-                if channel.recv_exit_status() != 0:
-                    raise RuntimeError(f"{command} failed on {host.name}")
-                channel.close()
-        finally:
-            connection.close()
-
+    """The fabric floor as a user would run it: one Python process (start-up and imports
+    included) with one fabric connection per host (TCP_NODELAY), one channel per command."""
+    spec = json.dumps([{"address": h.address, "port": h.port, "user": h.user, "key": str(h.key),
+                        "known_hosts": str(h.known_hosts), "name": h.name,
+                        "commands": [(c, d.decode()) for c, d in target_commands(h)]} for h in hosts])
     start = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-        list(pool.map(one_host, hosts))
+    subprocess.run([sys.executable, "-c", FABRIC_LOOP, spec], check=True, env=benchlib.environment())
     return time.perf_counter() - start
+
+
+FABRIC_LOOP = """
+import concurrent.futures, json, socket, sys
+import fabric
+from paramiko.config import SSHConfig
+
+def one_host(host):
+    sock = socket.create_connection((host["address"], host["port"]))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    connection = fabric.Connection(host["address"], user=host["user"], port=host["port"],
+                                   config=fabric.Config(ssh_config=SSHConfig(), lazy=True),
+                                   connect_kwargs={"key_filename": [host["key"]], "sock": sock,
+                                                   "look_for_keys": False, "allow_agent": False})
+    connection.client.load_host_keys(host["known_hosts"])
+    try:
+        connection.open()
+        for command, data in host["commands"]:
+            channel = connection.transport.open_session()
+            channel.exec_command(command)
+            if data:
+                channel.sendall(data.encode())
+            channel.shutdown_write()
+            while channel.recv(1 << 16):
+                pass
+            if channel.recv_exit_status() != 0:
+                raise SystemExit(command + " failed on " + host["name"])
+            channel.close()
+    finally:
+        connection.close()
+
+hosts = json.loads(sys.argv[1])
+with concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+    list(pool.map(one_host, hosts))
+"""
 
 
 # ---------------------------------------------------------------------- main
