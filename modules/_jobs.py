@@ -25,7 +25,7 @@ How this works
   SIGTERM (from `miniplay jobs kill`) does the same with another message.
 * The worker keeps the read end of a third pipe whose write end only the supervisor
   holds: when the supervisor exits, the worker sees EOF at once and tells the
-  controller (`{"event": "job_end"}`), so a polled task never waits for the next poll.
+  controller (`{"event": "job_end"}`): a polled task or async_status join never waits.
 
 Job files live at `<async dir>/<jid>` and are written atomically (temp file + rename)
 in Ansible's format: first `{"started": true, "finished": false, "ansible_job_id": ...}`,
@@ -52,6 +52,7 @@ META = "_miniplay"
 STARTUP_TIMEOUT = 15.0
 PR_SET_CHILD_SUBREAPER = 36
 TEMP_PREFIX = ".miniplay-"
+WATCH_UNPOLLED = 256  # poll: 0 jobs whose end the worker reports too (a join wakes on it)
 
 ARGUMENT_SPEC = {
     "action": {"type": "str", "required": True, "choices": ["list", "status", "kill", "clean"]},
@@ -198,10 +199,10 @@ def launch(request: dict[str, Any], worker: Any) -> dict[str, Any]:
         why = reply[len("error:"):].strip() if reply.startswith("error:") else \
             f"the job did not start within {STARTUP_TIMEOUT:.0f}s" if reply == "" else reply
         return {"failed": True, "msg": f"could not start the async job: {why}"}
-    if worker is not None and request.get("watch", True):
-        worker.watch_job(end_r, jid)   # the worker reports the job's end at once (polled tasks)
+    if worker is not None and (request.get("watch", True) or len(worker.selector.get_map()) <= WATCH_UNPOLLED):
+        worker.watch_job(end_r, jid)   # the worker reports the job's end at once (polled tasks, joins)
     else:
-        os.close(end_r)                # fire and forget: nobody waits, so hold no descriptor
+        os.close(end_r)                # many fire-and-forget jobs: hold no descriptor for them
     return {"failed": False, "started": True, "finished": False, "ansible_job_id": jid, "results_file": path}
 
 

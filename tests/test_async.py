@@ -304,7 +304,9 @@ def test_loops_one_job_per_item_results_in_item_order(tmp_path: Path, async_dir:
         assert set(result_item) == LAUNCH_KEYS | {"item", "ansible_loop_var"}
         assert result_item["item"] == item and result_item["finished"] is False
     assert [r["stdout"] for r in values["joined"]["results"]] == ["3", "1", "2"]
-    assert task_lines(result.stdout, "Join loop")[-3:] == [f"changed: [localhost] => (item={i})" for i in (3, 1, 2)]
+    # the join wakes as each job ends, so whether an item retries depends on timing (as in Ansible)
+    assert [line for line in task_lines(result.stdout, "Join loop") if line.startswith("changed:")] == \
+        [f"changed: [localhost] => (item={i})" for i in (3, 1, 2)]
 
 
 def test_check_mode(tmp_path: Path, async_dir: Path) -> None:

@@ -259,7 +259,7 @@ class TaskExecutor:
                 self.run.bus.emit(Retry(host=host, task=task, name=self.play.task_name(task, view),
                                   retries_left=runs - attempt, result=visible(result), attempt=attempt, delay=delay,
                                   notes=ResultNotes.of(result)))
-                time.sleep(delay)
+                self.run.jobs.pause_before_retry(task.module, result, delay)
             else:
                 # out of attempts: the result says failed; the task's status still follows a
                 # failed_when_result when there is one (core.results.is_failed), as in Ansible

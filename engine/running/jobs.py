@@ -22,6 +22,11 @@ the async limit: a job still running then fails the task with Ansible's message
 (the target kills the job at the same moment). A finished job's file is removed
 (`async_status mode=cleanup`), as Ansible does.
 
+An `async_status` join (`until: job is finished`, `retries`, `delay`) hears the same
+job-end messages: between two attempts it sleeps until the worker reports the end of
+the job it checked, or `delay`, whichever comes first (`pause_before_retry`), so the
+join ends just after its job instead of up to `delay` later (docs/async.md).
+
 Status checks run on a small thread pool so a slow host does not delay the rest.
 """
 from __future__ import annotations
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
 DEFAULT_ASYNC_DIR = "~/.ansible_async"
 CHECK_THREADS = 16
 CHECK_TIMEOUT = 60.0   # one status call over a hung connection must not hang the run
+ENDED_MEMORY = 10000   # job ends remembered for joins that have not started waiting yet
 
 
 def async_dir_for(options: Options, view: Any) -> str:
@@ -215,6 +221,8 @@ class JobManager:
         self._poller: Poller | None = None
         self.ended_early: set[tuple[str, str]] = set()   # job_end seen before the job was registered
         self.launched: list[tuple[str, str]] = []         # (host, jid) of every job this run started
+        self._ended_jids: dict[str, None] = {}             # jobs whose end a worker reported, oldest first
+        self._end_waiters: dict[str, list[threading.Event]] = {}  # joins sleeping until a job ends
 
     # ------------------------------------------------------------------ worker events
     def on_worker_event(self, host: str, message: dict[str, Any]) -> None:
@@ -223,12 +231,42 @@ class JobManager:
             return
         jid = str(message.get("jid"))
         with self._lock:
+            self._ended_jids[jid] = None
+            if len(self._ended_jids) > ENDED_MEMORY:
+                del self._ended_jids[next(iter(self._ended_jids))]
+            for waiter in self._end_waiters.pop(jid, []):
+                waiter.set()
             poller = self._poller
             if poller is not None and poller.job_ended(host, jid):
                 return
             self.ended_early.add((host, jid))
             if len(self.ended_early) > 10000:   # fire-and-forget jobs nobody polls: forget the oldest
                 self.ended_early.pop()
+
+    def pause_before_retry(self, module: str, result: dict[str, Any], delay: float) -> None:
+        """The pause between two attempts of a task's `until` loop.
+
+        When the attempt was an `async_status` check that found its job still running, the
+        pause ends as soon as the host's worker reports that job's end (never later than
+        `delay`): the join is over ~a round trip after the job, whatever its delay. Every
+        other retry sleeps its full delay, as in Ansible.
+        """
+        jid = result.get("ansible_job_id")
+        if module != "async_status" or jid is None or result.get("finished") not in (0, False) or delay <= 0:
+            time.sleep(max(delay, 0))
+            return
+        waiter = threading.Event()
+        with self._lock:
+            if str(jid) in self._ended_jids:
+                return
+            self._end_waiters.setdefault(str(jid), []).append(waiter)
+        if not waiter.wait(delay):
+            with self._lock:
+                waiting = self._end_waiters.get(str(jid), [])
+                if waiter in waiting:
+                    waiting.remove(waiter)
+                if not waiting:
+                    self._end_waiters.pop(str(jid), None)
 
     # ------------------------------------------------------------------ launching
     def run_async_task(self, ctx: ActionContext, module: str, args: dict[str, Any], async_seconds: int,

@@ -110,6 +110,7 @@ class LinearStrategy:
         if not hosts:
             run.bus.emit(NoHosts(pattern=pattern))
             return True
+        run.connections.prepare(hosts)
         for index, batch in enumerate(self._batches(play, hosts)):
             if index:
                 run.bus.emit(PlayStart(name=play.name or pattern, play=play))

@@ -34,8 +34,8 @@ class RemoteProcess(abc.ABC):
         """The exit status once the process has ended; None if it is still running after `timeout`."""
 
     @abc.abstractmethod
-    def terminate(self) -> None:
-        """Stop the process (and close its streams)."""
+    def terminate(self, grace: float = 2.0) -> None:
+        """End its input, give it `grace` seconds to exit, then stop it (and close its streams)."""
 
 
 class Connection(abc.ABC):

@@ -8,6 +8,7 @@ idle host holds exactly one descriptor.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 
@@ -58,12 +59,17 @@ class LocalProcess(RemoteProcess):
         except subprocess.TimeoutExpired:
             return None
 
-    def terminate(self) -> None:
+    def terminate(self, grace: float = 2.0) -> None:
+        """Send EOF (the worker ends on it); after `grace`, kill what is left of its process
+        group (async jobs have their own sessions)."""
         self.stdin.close()
         try:
-            self.popen.wait(timeout=2)
+            self.popen.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            self.popen.kill()
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except OSError:
+                self.popen.kill()
             self.popen.wait()
         self.sock.close()  # the descriptor goes once the reader's file object is closed too
         try:

@@ -7,6 +7,7 @@ into an UNREACHABLE result.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Callable
@@ -33,6 +34,10 @@ CONNECTION_VARS = (
     "ansible_become_flags", "ansible_become_exe",
 )
 
+# Seconds a worker has, once asked to exit at the end of the run, before it is killed.
+CLOSE_BOUND = 2.0
+PREPARE_LOOK = 50
+
 # Play/block/task keywords that choose the connection, and the variable that wins over each.
 CONNECTION_KEYWORDS = (("remote_user", "ansible_user"), ("port", "ansible_port"), ("connection", "ansible_connection"))
 
@@ -55,6 +60,26 @@ class Connections:
         self._connections: dict[str | tuple[str, tuple], Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def prepare(self, hosts: list[str]) -> None:
+        """Load the SSH libraries (fabric, paramiko) here, once, when one of the hosts uses SSH.
+
+        Left to the first task, every host thread imports them at the same moment and all but
+        one queue on the import lock. Only the first PREPARE_LOOK hosts are looked at: past
+        that the libraries load on first use, as before.
+        """
+        for host in hosts[:PREPARE_LOOK]:
+            try:
+                kind = self.host_view(host).get("ansible_connection")
+            except Exception:
+                kind = None   # not renderable yet: the connection will say why
+            if kind is None and host in ("localhost", "127.0.0.1") and not self.knows_host(host):
+                continue
+            if str(kind or "ssh") in ("ssh", "paramiko", "smart"):
+                from .ssh import load_libraries
+
+                load_libraries()
+                return
 
     def _lock_for(self, host: str) -> threading.Lock:
         with self._guard:
@@ -205,13 +230,50 @@ class Connections:
                 _close_quietly(self._connections.pop(connection_key))
         return bool(workers or connections)
 
-    def close_all(self) -> None:
-        for worker in list(self._workers.values()):
-            _close_quietly(worker)
+    def close_all(self, bound: float = CLOSE_BOUND) -> list[threading.Thread]:
+        """End every worker and connection of the run without making the run wait on them.
+
+        Every worker is asked to exit at once; then one thread per connection waits for that
+        host's workers to go (each at most `bound` seconds: one that does not answer is killed,
+        or its channel closed) and closes the connection. The threads are returned, already
+        started; they are not daemons, so a controller that exits still ends its workers first
+        (within the bound), but nothing before that — the recap included — waits for them.
+        """
+        workers, connections = list(self._workers.items()), list(self._connections.items())
         self._workers.clear()
-        for connection in list(self._connections.values()):
-            _close_quietly(connection)
         self._connections.clear()
+        leaving: dict[str, list[Any]] = {}
+        for key, worker in workers:
+            process = _quietly(worker.ask_to_exit)
+            if process is not None:
+                leaving.setdefault(key[0], []).append(process)
+        closers = []
+        for host in {*leaving, *(_host_of(key) for key, _ in connections)}:
+            mine = [connection for key, connection in connections if _host_of(key) == host]
+            closer = threading.Thread(target=_finish_host, args=(leaving.get(host, []), mine, bound),
+                                      name=f"closing-{host}")
+            closer.start()
+            closers.append(closer)
+        return closers
+
+
+def _host_of(key: str | tuple[str, tuple]) -> str:
+    return key if isinstance(key, str) else key[0]
+
+
+def _quietly(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception:
+        return None
+
+
+def _finish_host(processes: list[Any], connections: list[Any], bound: float) -> None:
+    """Give the host's workers `bound` seconds to leave (killed after it), then close its connections."""
+    for process in processes:
+        _quietly(functools.partial(process.terminate, grace=bound))
+    for connection in connections:
+        _close_quietly(connection)
 
 
 def _close_quietly(closable: Any) -> None:

@@ -387,14 +387,23 @@ def _fabric_connection_class():
     return Connection
 
 
+def load_libraries() -> None:
+    """Import fabric and paramiko now (before the host threads need them)."""
+    _quiet_paramiko()
+    _Connection.load()
+
+
 class _LazyClass:
     def __init__(self) -> None:
         self.cls: Any = None
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def load(self) -> Any:
         if self.cls is None:
             self.cls = _fabric_connection_class()
-        return self.cls(*args, **kwargs)
+        return self.cls
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.load()(*args, **kwargs)
 
 
 _Connection = _LazyClass()

@@ -152,15 +152,25 @@ class WorkerClient:
         return self._stderr_tail.decode("utf-8", errors="replace")
 
     def close(self) -> None:
-        if self._process is None:
-            return
-        if self._dead is None:
+        """Stop the worker now and wait until it has gone (a reset, a dead worker replaced)."""
+        process = self.ask_to_exit()
+        if process is not None:
+            process.terminate()
+
+    def ask_to_exit(self) -> RemoteProcess | None:
+        """Send the exit request and hand back the process, without waiting for it to go.
+
+        The end of a run asks every worker at once, then waits for them together, each
+        for a bounded time (`Connections.close_all`)."""
+        process, self._process = self._process, None
+        if process is not None and self._dead is None:
             try:
-                self._write(b'{"op": "exit", "id": 0}\n')
-            except OSError:
+                with self._write_lock:
+                    process.stdin.write(b'{"op": "exit", "id": 0}\n')
+                    process.stdin.flush()
+            except (OSError, ValueError):
                 pass
-        self._process.terminate()
-        self._process = None
+        return process
 
     # ------------------------------------------------------------------ internals
     def _send_request(self, request: dict[str, Any]) -> None:
