@@ -199,7 +199,7 @@ def launch(request: dict[str, Any], worker: Any) -> dict[str, Any]:
         why = reply[len("error:"):].strip() if reply.startswith("error:") else \
             f"the job did not start within {STARTUP_TIMEOUT:.0f}s" if reply == "" else reply
         return {"failed": True, "msg": f"could not start the async job: {why}"}
-    if worker is not None and (request.get("watch", True) or len(worker.selector.get_map()) <= WATCH_UNPOLLED):
+    if worker is not None and (request.get("watch", True) or len(worker.jobs) < WATCH_UNPOLLED):
         worker.watch_job(end_r, jid)   # the worker reports the job's end at once (polled tasks, joins)
     else:
         os.close(end_r)                # many fire-and-forget jobs: hold no descriptor for them
