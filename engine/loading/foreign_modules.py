@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from .action_plugin_finder import ActionPlugin, ActionPluginFinder
 from .ansible_install import INSTALL_HINT, AnsibleInstall, controller_site_dirs, find_ansible
 from .collection_index import CollectionError, CollectionIndex, removal_text, route_in, search_paths
 from .module_payload import Payload, PayloadError, build
@@ -49,6 +50,12 @@ BUILTIN_ROUTES = {"yum": "dnf"}  # ansible-core's own routing, for messages when
 CONTROLLER_ONLY = frozenset({"reboot", "wait_for_connection", "set_stats", "validate_argument_spec",
                              "gather_facts", "async_wrapper"})
 MAX_REDIRECTS = 10
+# The modules ansible-core runs through an action of their own (names only); the rest go through
+# the generic action, which a user's `normal.py` replaces.
+ANSIBLE_CORE_ACTIONS = frozenset(
+    "add_host assemble assert async_status command copy debug dnf fail fetch gather_facts group_by include_vars "
+    "package pause raw reboot script service set_fact set_stats shell template unarchive uri "
+    "validate_argument_spec wait_for_connection yum include_tasks include_role meta".split())
 COLLECTION_ROLE = re.compile(r"^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\.([A-Za-z_][\w.]*)$")
 
 
@@ -115,6 +122,7 @@ class ForeignModules:
         self._playbook_dir: str | None = None
         self._payloads: dict[tuple[str, float], Payload] = {}
         self._lock = threading.Lock()
+        self.actions = ActionPluginFinder(self.config, self.environ)
 
     # ------------------------------------------------------------------ where things are
     @property
@@ -140,6 +148,18 @@ class ForeignModules:
         library = os.path.join(role_path, "library")
         if os.path.isdir(library) and library not in self.role_libraries:
             self.role_libraries.append(library)
+        self.actions.add_role(role_path)
+
+    def action_plugin(self, written: str, module: str | None, role_path: str | None = None,
+                      collections: list[str] | None = None) -> ActionPlugin | None:
+        """The user's action plugin a task naming `written` runs (`module`: what the name is as a module)."""
+        short = module.rsplit(".", 1)[-1] if module else ""
+        generic = module is not None and short not in ANSIBLE_CORE_ACTIONS
+        try:
+            return self.actions.find(written, module, generic, role_path, self._playbook_dir, self.index.root,
+                                     list(collections or []))
+        except CollectionError:
+            return None
 
     def get(self, key: str) -> ForeignModule | None:
         return self.modules.get(key)
@@ -206,11 +226,6 @@ class ForeignModules:
         found = self._legacy(written, role_path)
         if found is not None:
             return found
-        plugin = self._action_plugin(written, role_path)
-        if plugin is not None:
-            return Refusal("needs", f"'{written}' is an action plugin ({plugin}): Python code that Ansible runs "
-                                    "inside its own controller process; miniplay runs modules on the target but "
-                                    "never runs Ansible's controller plugins.")
         for entry in collections:
             pieces = str(entry).split(".")
             if len(pieces) != 2 or tuple(pieces) in (("ansible", "builtin"), ("ansible", "legacy")):
@@ -232,16 +247,6 @@ class ForeignModules:
             for candidate in _module_files(directory, name):
                 return self._remember(ForeignModule(f"ansible.legacy.{name}", name, candidate,
                                                     f"ansible.legacy.{name}"))
-        return None
-
-    def _action_plugin(self, name: str, role_path: str | None) -> str | None:
-        """An `action_plugins/<name>.py` beside the playbook or in the role, with no module of that name."""
-        directories = [os.path.join(p, "action_plugins") for p in (role_path, self._playbook_dir) if p]
-        directories += [os.path.join(os.path.dirname(lib), "action_plugins") for lib in self.role_libraries]
-        for directory in directories:
-            candidate = os.path.join(directory, name + ".py")
-            if os.path.isfile(candidate):
-                return candidate
         return None
 
     def _builtin(self, name: str, written: str, depth: int) -> ForeignModule | Refusal:

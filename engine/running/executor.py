@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ..loading.playbook import Loader
     from ..vars.layers import VarsView
     from ..vars.manager import VariableManager
+    from .action_bridge import ActionPluginBridge
     from .jobs import JobManager
     from .playstate import PlayState
 
@@ -71,6 +72,7 @@ class ExecutorServices(ActionServices, Protocol):
     vars: VariableManager
     jobs: JobManager
     loader: Loader
+    action_plugins: ActionPluginBridge
 
 
 class TaskExecutor:
@@ -391,6 +393,9 @@ class TaskExecutor:
         async_seconds, poll = settings["async"], settings["poll"]
         ctx = ActionContext(executor=self, services=self.run, host=host, task=task, args=args, vars=view, check_mode=check_mode,
                             diff=diff, environment=environment)
+        plugin = self.run.foreign.actions.get(task.module)
+        if plugin is not None:  # an action plugin written for Ansible, run by the user's ansible-core
+            return self.run.action_plugins.run(ctx, plugin, async_seconds, poll)
         if async_seconds > 0 and not supports_async(task.module):
             return {**error_result(f"This action ({task.module}) does not support async."),
                     "_miniplay_task_error": True}
