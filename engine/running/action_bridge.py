@@ -10,7 +10,8 @@ plugin returns:
 
 * `execute_module` — the module runs through the host's worker like any task's module
   (native or written for Ansible); with `wrap_async` it starts as an async job and is
-  polled as the task's `poll` says (run/jobs.py);
+  polled as the task's `poll` says (run/jobs.py), and then the job's last status is the
+  task's result, as in Ansible (the plugin is handed that status, not the launch);
 * `action` — another action (`action_loader.get('ansible.legacy.shell')`): miniplay's
   own, or another user plugin, served by the same helper in place;
 * `command`, `write`, `tmpdir`, `remove`, `expand_user` — shell commands over the host's
@@ -64,6 +65,7 @@ class Conversation:
     async_seconds: int
     poll: int
     module_failed: bool = False
+    polled: dict[str, Any] | None = None   # an async job the plugin started, waited for: the task's result
 
 
 class ActionPluginBridge:
@@ -88,6 +90,8 @@ class ActionPluginBridge:
             result = self._converse(talk, self._request(ctx, plugin, async_seconds, poll))
         finally:
             self._give(process)
+        if talk.polled is not None and not result.get("failed"):
+            result = talk.polled  # as in Ansible: a polled job's last status is the task's result
         if result.get("failed") and talk.module_failed:
             result["_miniplay_module_failed"] = True
         return result
@@ -158,6 +162,8 @@ class ActionPluginBridge:
         ctx = talk.ctx
         if wrap_async and talk.async_seconds > 0:
             result = self.jobs.run_async_task(ctx, key, args, talk.async_seconds, talk.poll)
+            if talk.poll > 0:
+                talk.polled = result
         else:
             result = ctx.module(key, args)
         talk.module_failed = talk.module_failed or bool(result.get("failed"))

@@ -250,8 +250,12 @@ def run_plugin(channel: Channel, request: dict[str, Any]) -> dict[str, Any]:
     path = request["path"]
     try:
         cls = _load_class(path, request["name"], request.get("collection"))
+    except ImportError as exc:
+        missing = f"imports '{exc.name}', which is not installed" if exc.name else f"cannot import: {exc}"
+        return {"error": f"Could not load the action plugin {_where(exc, path)}: it {missing} for the Python that "
+                         f"runs ansible-core ({sys.executable}). Install it there, or remove the plugin."}
     except Exception as exc:
-        return {"error": f"Could not load the action plugin {path}: {type(exc).__name__}: {exc}"}
+        return {"error": f"Could not load the action plugin {_where(exc, path)}: {type(exc).__name__}: {exc}"}
     warnings: list[str] = []
     try:
         plugin = _build(cls, channel, request, warnings)
@@ -290,6 +294,7 @@ def _failure(exc: Exception, path: str, warnings: list[str]) -> dict[str, Any]:
     if isinstance(exc, AnsibleAction):  # AnsibleActionFail / AnsibleActionSkip: a result, as in Ansible
         result = dict(getattr(exc, "result", None) or {})
         result.setdefault("msg", getattr(exc, "message", str(exc)))
+        result["_miniplay_action_raised"] = True
         if type(exc).__name__.endswith("Skip"):
             result.setdefault("skipped", True)
         else:
@@ -300,10 +305,16 @@ def _failure(exc: Exception, path: str, warnings: list[str]) -> dict[str, Any]:
             type(exc.obj).__name__, type(exc.obj).__name__)
         return {"error": f"The action plugin {path} uses {holder}.{exc.name}, which {BRIDGED} does not provide; "
                          "that task cannot run under miniplay."}
-    where = next((f"{frame.filename}:{frame.lineno}" for frame in reversed(traceback.extract_tb(exc.__traceback__))
-                  if frame.filename == path), path)
-    return {"error": f"The action plugin {where} raised {type(exc).__name__}: {exc}",
-            "exception": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))}
+    # as Ansible words it; where it happened is in the traceback (shown with -vvv)
+    return {"done": {"changed": False, "failed": True, "msg": f"Task failed: {exc}",
+                     "exception": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))},
+            "warnings": warnings}
+
+
+def _where(exc: BaseException, path: str) -> str:
+    """`file:line` of the plugin's own line that failed (the file alone when the plugin never ran)."""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == path]
+    return f"{path}:{frames[-1].lineno}" if frames else path
 
 
 def install_collection_finder(paths: list[str]) -> None:
