@@ -141,3 +141,55 @@ def test_low_level_helpers_reach_the_target(target) -> None:
     values = result.debug_values()
     assert values == {"note.read_back": "a note\nover two lines", "note.home": str(target.home),
                       "gone.stat.exists": False}
+
+
+def test_collection_and_configured_action_plugins_match_ansible(tmp_path: Path) -> None:
+    """`ns.col.name`, a short name through `collections:`, and ANSIBLE_ACTION_PLUGINS; the collection's
+    plugin imports the collection's own module_utils."""
+    collection = tmp_path / "colls" / "ansible_collections" / "my" / "tools" / "plugins"
+    write(collection / "module_utils" / "stamping.py", """
+        def stamp(text):
+            return "[" + text + "]"
+        """)
+    write(collection / "action" / "stamp.py", """
+        from ansible.plugins.action import ActionBase
+        from ansible_collections.my.tools.plugins.module_utils.stamping import stamp
+
+
+        class ActionModule(ActionBase):
+            def run(self, tmp=None, task_vars=None):
+                return {"changed": False, "stamped": stamp(self._task.args["text"])}
+        """)
+    write(tmp_path / "shared" / "shared_answer.py", """
+        from ansible.plugins.action import ActionBase
+
+
+        class ActionModule(ActionBase):
+            def run(self, tmp=None, task_vars=None):
+                return {"changed": False, "from": "ANSIBLE_ACTION_PLUGINS"}
+        """)
+    work = tmp_path / "case"
+    write(work / "hosts.ini", "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n")
+    write(work / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - my.tools.stamp:
+                text: fq
+              register: a
+            - shared_answer:
+              register: b
+            - debug: msg="{{ [a.stamped, b.from] }}"
+        - hosts: localhost
+          gather_facts: false
+          collections: [my.tools]
+          tasks:
+            - stamp:
+                text: short
+              register: c
+            - debug: var=c.stamped
+        """)
+    env = {**reference_env(), "ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "colls"),
+           "ANSIBLE_ACTION_PLUGINS": str(tmp_path / "shared")}
+    ours, _ = compare(work / "site.yml", work / "hosts.ini", env=env)
+    assert '"c.stamped": "[short]"' in ours.stdout

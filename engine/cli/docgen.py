@@ -24,7 +24,10 @@ def render() -> str:
     lines = ["# Modules reference", "",
              "Generated from the modules' docstrings by `python -m miniplay.cli.docgen`; do not edit by hand.", "",
              "Target modules run on the host inside its worker (standard library only). Controller actions run",
-             "in miniplay itself; some (copy, template, fetch, script) are the controller half of a module.", ""]
+             "in miniplay itself; some (copy, template, fetch, script) are the controller half of a module.", "",
+             "As in Ansible, a `library/` module named like a target module here shadows it (where Ansible has no",
+             "action of its own for it), and your action plugin named like a module runs in front of it; see",
+             "[collections.md](collections.md#action-plugins).", ""]
     names = sorted(target_modules() | controller_actions())
     lines.append("| name | where | summary |")
     lines.append("| --- | --- | --- |")

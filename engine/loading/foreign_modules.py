@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.registry import controller_actions, target_modules
 from .action_plugin_finder import ActionPlugin, ActionPluginFinder
 from .ansible_install import INSTALL_HINT, AnsibleInstall, controller_site_dirs, find_ansible
 from .collection_index import CollectionError, CollectionIndex, removal_text, route_in, search_paths
@@ -149,6 +150,16 @@ class ForeignModules:
         if os.path.isdir(library) and library not in self.role_libraries:
             self.role_libraries.append(library)
         self.actions.add_role(role_path)
+
+    def library_override(self, written: str, native: str, role_path: str | None = None) -> ForeignModule | None:
+        """A module file in library/ (a role's, the playbook's, -M) named like a native module wins, as in
+        Ansible, where that module has no action of its own (an action such as copy keeps miniplay's)."""
+        if native in ANSIBLE_CORE_ACTIONS or native not in target_modules() or native in controller_actions():
+            return None
+        parts = written.split(".")
+        if len(parts) not in (1, 3) or (len(parts) == 3 and tuple(parts[:2]) != ("ansible", "legacy")):
+            return None
+        return self._legacy(parts[-1], role_path)
 
     def action_plugin(self, written: str, module: str | None, role_path: str | None = None,
                       collections: list[str] | None = None) -> ActionPlugin | None:

@@ -407,6 +407,8 @@ class Loader:
         if name is None:
             found = self.foreign.resolve(written, role_path, collections)
             name = found.key if isinstance(found, ForeignModule) else None
+        elif (mine := self.foreign.library_override(written, name, role_path)) is not None:
+            name = mine.key  # a library/ module of a native module's name shadows it, as in Ansible
         plugin = self.foreign.action_plugin(written, name, role_path, collections)  # the user's action wins
         return plugin.key if plugin is not None else name
 
