@@ -488,13 +488,13 @@ class TaskExecutor:
                    "no_log": self.flag(ctx.task, "no_log", ctx.vars), **options}
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
+            timeout = self.run.templar.template(ctx.task.get("timeout"), ctx.vars) if ctx.task.get("timeout") \
+                else None
             if foreign is not None:  # a module written for Ansible (library/, collection, ansible-core)
-                timeout = self.run.templar.template(ctx.task.get("timeout"), ctx.vars) if ctx.task.get("timeout") \
-                    else None
                 result = self.run.loader.foreign.call(worker, request, foreign, ctx.task.action,
                                                       self.run.options.verbosity, int(timeout) if timeout else None)
-            else:
-                result = worker.call(request)
+            else:  # the target kills a native module at the task's `timeout:` too
+                result = worker.call({**request, "timeout": int(timeout)} if timeout else request)
         except WorkerError as exc:
             return module_failure(exc)
         if "failed" not in result:  # a module's own result always says (even a skip in check mode)
