@@ -45,7 +45,9 @@ class ActionPlugin:
 class ActionPluginFinder:
     """The action plugin folders of one loader, and the plugins tasks named so far."""
 
-    def __init__(self, config: dict[str, Any], environ: dict[str, str]) -> None:
+    def __init__(self, config: dict[str, Any], environ: dict[str, str],
+                 listings: dict[str, frozenset[str]] | None = None) -> None:
+        self.listings = {} if listings is None else listings  # folder -> its entries, read once
         configured = environ.get("ANSIBLE_ACTION_PLUGINS") or config.get("action_plugins")
         paths = [p for p in str(configured).split(os.pathsep) if p] if configured else list(DEFAULT_ACTION_PATHS)
         self.configured = [os.path.abspath(os.path.expanduser(p)) for p in paths]
@@ -83,9 +85,8 @@ class ActionPluginFinder:
             return self._in_collection(parts[0], parts[1], ".".join(parts[2:]), written, module, collection_root)
         name = parts[-1]
         for folder in self.folders(role_path, playbook_dir):
-            path = os.path.join(folder, name + ".py")
-            if os.path.isfile(path):
-                return self._remember(ActionPlugin("", written, path, module))
+            if name + ".py" in self._entries(folder):
+                return self._remember(ActionPlugin("", written, os.path.join(folder, name + ".py"), module))
         for entry in collections:
             pieces = str(entry).split(".")
             if len(pieces) == 2 and tuple(pieces) not in (("ansible", "builtin"), ("ansible", "legacy")):
@@ -95,10 +96,19 @@ class ActionPluginFinder:
         if module is None or not generic:
             return None
         for folder in self.folders(role_path, playbook_dir):
-            path = os.path.join(folder, GENERIC + ".py")
-            if os.path.isfile(path):
-                return self._remember(ActionPlugin("", written, path, module))
+            if GENERIC + ".py" in self._entries(folder):
+                return self._remember(ActionPlugin("", written, os.path.join(folder, GENERIC + ".py"), module))
         return None
+
+    def _entries(self, folder: str) -> frozenset[str]:
+        entries = self.listings.get(folder)
+        if entries is None:
+            try:
+                entries = frozenset(os.listdir(folder))
+            except OSError:
+                entries = frozenset()
+            self.listings[folder] = entries
+        return entries
 
     def _in_collection(self, namespace: str, collection: str, name: str, written: str, module: str | None,
                        collection_root: Any) -> ActionPlugin | None:

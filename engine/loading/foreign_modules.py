@@ -65,16 +65,25 @@ NOT_MODULE_SUFFIXES = (".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt
                        ".json", ".ini", ".cfg", ".ps1", ".psm1", ".cs")
 
 
-def _module_files(directory: str, name: str) -> list[str]:
-    """`name.py`, then `name`, then `name.<ext>` (a script such as hello.sh) in `directory`."""
-    found = [os.path.join(directory, name + ".py"), os.path.join(directory, name)]
-    try:
-        found += sorted(os.path.join(directory, entry) for entry in os.listdir(directory)
-                        if entry.startswith(name + ".") and "." not in entry[len(name) + 1:]
-                        and not entry.endswith(NOT_MODULE_SUFFIXES))
-    except OSError:
-        return []
-    return [path for path in found if os.path.isfile(path)]
+def _module_files(directory: str, name: str, entries: frozenset[str]) -> list[str]:
+    """`name.py`, then `name`, then `name.<ext>` (a script such as hello.sh) in `directory` (its `entries`)."""
+    found = [entry for entry in (name + ".py", name) if entry in entries]
+    found += sorted(entry for entry in entries if entry.startswith(name + ".") and "." not in entry[len(name) + 1:]
+                    and not entry.endswith(NOT_MODULE_SUFFIXES) and entry != name + ".py")
+    paths = [os.path.join(directory, entry) for entry in found]
+    return [path for path in paths if os.path.isfile(path)]
+
+
+def folder_entries(directory: str, cache: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The names in a folder, read once per loader (a task list names the same folders thousands of times)."""
+    entries = cache.get(directory)
+    if entries is None:
+        try:
+            entries = frozenset(os.listdir(directory))
+        except OSError:
+            entries = frozenset()
+        cache[directory] = entries
+    return entries
 
 
 def collection_of(path: str) -> str | None:
@@ -123,7 +132,8 @@ class ForeignModules:
         self._playbook_dir: str | None = None
         self._payloads: dict[tuple[str, float], Payload] = {}
         self._lock = threading.Lock()
-        self.actions = ActionPluginFinder(self.config, self.environ)
+        self._listings: dict[str, frozenset[str]] = {}   # folder -> its entries, read once
+        self.actions = ActionPluginFinder(self.config, self.environ, self._listings)
 
     # ------------------------------------------------------------------ where things are
     @property
@@ -167,7 +177,8 @@ class ForeignModules:
         short = module.rsplit(".", 1)[-1] if module else ""
         generic = module is not None and short not in ANSIBLE_CORE_ACTIONS
         try:
-            return self.actions.find(written, module, generic, role_path, self._playbook_dir, self.index.root,
+            return self.actions.find(written, module, generic, role_path, self._playbook_dir,
+                                     lambda namespace, name: self.index.root(namespace, name),  # built lazily
                                      list(collections or []))
         except CollectionError:
             return None
@@ -255,7 +266,7 @@ class ForeignModules:
             directories.append(os.path.join(self._playbook_dir, "library"))
         directories += self.module_paths
         for directory in directories:
-            for candidate in _module_files(directory, name):
+            for candidate in _module_files(directory, name, folder_entries(directory, self._listings)):
                 return self._remember(ForeignModule(f"ansible.legacy.{name}", name, candidate,
                                                     f"ansible.legacy.{name}"))
         return None
