@@ -193,3 +193,11 @@ def test_collection_and_configured_action_plugins_match_ansible(tmp_path: Path) 
            "ANSIBLE_ACTION_PLUGINS": str(tmp_path / "shared")}
     ours, _ = compare(work / "site.yml", work / "hosts.ini", env=env)
     assert '"c.stamped": "[short]"' in ours.stdout
+
+
+def test_free_form_text_loops_conditions_and_check_mode_match_ansible(tmp_path: Path) -> None:
+    """A plugin without raw params refuses free-form text as ansible-core does; `action: name k=v`,
+    loop with when, and check mode on a plugin that supports it."""
+    work = copied("action_plugins", tmp_path)
+    ours, _ = compare(work / "more.yml", work / "hosts.ini", env=reference_env())
+    assert "Task failed: Action 'answer' does not support raw params." in ours.stdout

@@ -38,6 +38,7 @@ from ..core.registry import canonical_name, controller_actions, target_modules
 from ..core.results import error_result
 from ..loading.ansible_install import INSTALL_HINT
 from ..loading.foreign_modules import ForeignModule
+from ..templating.collection_plugins import plain_variables
 from ..transport.worker import WorkerError
 from .actions import ActionContext, get_action
 
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from .jobs import JobManager
 
 HOST_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "action_plugin_host.py")
-HIDDEN_VARS = ("hostvars", "vars")   # every host's variables: too much to send with each task
 USER_HOME = re.compile(r"^~[A-Za-z0-9_.-]*$")
 
 
@@ -103,9 +103,10 @@ class ActionPluginBridge:
                   "environment": ctx.environment, "no_log": ctx.executor.flag(task, "no_log", ctx.vars),
                   "name": task.name, "register": task.register, "delegate_to": task.get("delegate_to"),
                   "become": ctx.executor.flag(task, "become", ctx.vars), "collections": task.get("collections")}
-        variables = ctx.vars.resolved([k for k in ctx.vars if k not in HIDDEN_VARS])
+        generic = os.path.basename(plugin.path) == "normal.py" and plugin.name.rsplit(".", 1)[-1] != "normal"
         return {"op": "run", "path": plugin.path, "name": plugin.name, "collection": plugin.collection,
-                "basedir": ctx.services.playbook_dir, "task": _plain(fields), "task_vars": _plain(variables)}
+                "raw_params_owner": None if generic else plugin.name,  # free-form text goes to the module then
+                "basedir": ctx.services.playbook_dir, "task": _plain(fields), "task_vars": plain_variables(ctx.vars)}
 
     # ------------------------------------------------------------------ the conversation
     def _converse(self, talk: Conversation, request: dict[str, Any]) -> dict[str, Any]:

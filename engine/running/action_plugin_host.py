@@ -256,6 +256,10 @@ def run_plugin(channel: Channel, request: dict[str, Any]) -> dict[str, Any]:
                          f"runs ansible-core ({sys.executable}). Install it there, or remove the plugin."}
     except Exception as exc:
         return {"error": f"Could not load the action plugin {_where(exc, path)}: {type(exc).__name__}: {exc}"}
+    owner = request.get("raw_params_owner")
+    if owner and (request.get("task") or {}).get("args", {}).get("_raw_params") and not cls.supports_raw_params:
+        return {"done": {"changed": False, "failed": True,  # as ansible-core refuses free-form text
+                         "msg": f"Task failed: Action {owner!r} does not support raw params."}, "warnings": []}
     warnings: list[str] = []
     try:
         plugin = _build(cls, channel, request, warnings)

@@ -99,7 +99,7 @@ class CollectionPlugins:
         request = {"kind": kind, "collection": collection, "root": root, "name": name,
                    "args": [_plain(a) for a in args], "kwargs": {k: _plain(v) for k, v in kwargs.items()}}
         if variables is not None:
-            request["variables"] = _variables(variables)
+            request["variables"] = plain_variables(variables)
         with self._lock:
             reply = self._ask(request)
         for text in reply.get("warnings") or []:
@@ -163,7 +163,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _variables(view: Any) -> dict[str, Any]:
+def plain_variables(view: Any) -> dict[str, Any]:
     """The task's variables as plain data for a lookup's `run(terms, variables)`: every name that
     renders (one that cannot is left out), less `hostvars` and `vars` (every host's variables)."""
     found: dict[str, Any] = {}
