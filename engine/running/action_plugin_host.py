@@ -48,6 +48,7 @@ class Channel:
     def __init__(self, stdin: Any, stdout: Any) -> None:
         self.stdin = stdin
         self.stdout = stdout
+        self.classes: dict[tuple[str, float], Any] = {}   # plugin classes loaded, by (file, mtime)
 
     def send(self, message: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(message, default=_jsonable) + "\n")
@@ -232,7 +233,15 @@ def _text(value: Any) -> str | None:
     return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else str(value)
 
 
-def _load_class(path: str, name: str, collection: str | None) -> Any:
+def _load_class(channel: Channel, path: str, collection: str | None) -> Any:
+    """The plugin's class, imported once per file version by this helper."""
+    key = (path, os.stat(path).st_mtime)
+    if key not in channel.classes:
+        channel.classes[key] = _import_class(path, collection)
+    return channel.classes[key]
+
+
+def _import_class(path: str, collection: str | None) -> Any:
     if collection:
         stem = os.path.splitext(os.path.basename(path))[0]
         module = importlib.import_module(f"ansible_collections.{collection}.plugins.action.{stem}")
@@ -249,7 +258,7 @@ def run_plugin(channel: Channel, request: dict[str, Any]) -> dict[str, Any]:
     """Build the plugin for this task and run it; every failure is one paragraph naming the file."""
     path = request["path"]
     try:
-        cls = _load_class(path, request["name"], request.get("collection"))
+        cls = _load_class(channel, path, request.get("collection"))
     except ImportError as exc:
         missing = f"imports '{exc.name}', which is not installed" if exc.name else f"cannot import: {exc}"
         return {"error": f"Could not load the action plugin {_where(exc, path)}: it {missing} for the Python that "
