@@ -117,6 +117,8 @@ def run_module(request: dict[str, Any]) -> dict[str, Any]:
     if request.get("foreign"):  # a module written for Ansible: forked, see _foreign.py
         enable_site()
         return load_module("_foreign").run(request)
+    if request.get("timeout"):  # the task's `timeout:`: in a fork, killed at the deadline (_timed.py)
+        return load_module("_timed").run(request, lambda inner: run_module({**inner, "timeout": None}))
     common = load_module("_common")
     name = request["module"]
     args = dict(request.get("args") or {})

@@ -164,3 +164,35 @@ def test_a_role_of_a_collection_that_is_not_installed(tmp_path: Path) -> None:
     assert result.stderr.startswith("[ERROR]: the role 'acme.widgets.setup' was not found in "), result.stderr
     assert ". The collection 'acme.widgets' is not installed; looked in: " \
            f"{tmp_path / 'collections' / 'ansible_collections'}, " in result.stderr
+
+
+def test_a_collection_lookup_sees_the_task_variables_as_in_ansible(tmp_path: Path) -> None:
+    """run(terms, variables): play vars, set_fact, inventory vars, magic variables and the loop item."""
+    write(tmp_path / "colls" / "ansible_collections" / "my" / "tools" / "plugins" / "lookup" / "fromvars.py", """
+        from ansible.plugins.lookup import LookupBase
+
+
+        class LookupModule(LookupBase):
+            def run(self, terms, variables=None, **kwargs):
+                return [str(variables.get(term, "undefined:" + term)) for term in terms]
+        """)
+    work = tmp_path / "case"
+    write(work / "hosts.ini", "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3 "
+                              "from_inventory=inv\n")
+    write(work / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          vars:
+            greeting: hello
+          tasks:
+            - set_fact:
+                who: world
+            - debug:
+                msg: "{{ lookup('my.tools.fromvars', 'greeting', 'who', 'inventory_hostname', 'from_inventory', 'no') }}"
+            - debug:
+                msg: "{{ query('my.tools.fromvars', 'item') }}"
+              loop: [1]
+        """)
+    env = {**reference_env(), "ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "colls")}
+    ours, _ = compare(work / "site.yml", work / "hosts.ini", env=env)
+    assert '"msg": "hello,world,localhost,inv,undefined:no"' in ours.stdout

@@ -242,3 +242,41 @@ def test_foreign_module_under_become(ssh_hosts, tmp_path: Path) -> None:
     assert result.rc == 0, result.stdout + result.stderr
     assert debug_by_host(result)["h1"]["msg"] == ["hello become", True, True]
     assert any((other.home / ".ansible" / "tmp" / "miniplay-payloads").iterdir())
+
+
+def test_a_library_module_named_like_a_native_one_shadows_it_as_in_ansible(tmp_path: Path) -> None:
+    """library/stat.py and a role's library/ping.py win over miniplay's stat and ping (short and
+    ansible.legacy names); ansible.builtin.stat stays the builtin one."""
+    work = tmp_path / "case"
+    write(work / "library" / "stat.py", """
+        #!/usr/bin/python
+        import json
+        print(json.dumps({"changed": False, "shadowed": "library/stat.py"}))
+        """)
+    write(work / "roles" / "pinger" / "library" / "ping.py", """
+        #!/usr/bin/python
+        import json
+        print(json.dumps({"changed": False, "ping": "from the role's library"}))
+        """)
+    write(work / "roles" / "pinger" / "tasks" / "main.yml", """
+        - ping:
+          register: pinged
+        - debug: var=pinged.ping
+        """)
+    local_inventory(work)
+    write(work / "site.yml", """
+        - hosts: localhost
+          gather_facts: false
+          roles: [pinger]
+          tasks:
+            - stat: path=/
+              register: short
+            - ansible.legacy.stat: path=/
+              register: legacy
+            - ansible.builtin.stat: path=/
+              register: builtin
+            - debug: msg="{{ [short.shadowed, legacy.shadowed, builtin.stat.isdir, builtin.shadowed | default('-')] }}"
+        """)
+    ours, _ = compare(work / "site.yml", work / "hosts.ini", env=reference_env())
+    assert '"pinged.ping": "from the role\'s library"' in ours.stdout
+    assert '"library/stat.py",' in ours.stdout

@@ -24,7 +24,13 @@ def render() -> str:
     lines = ["# Modules reference", "",
              "Generated from the modules' docstrings by `python -m miniplay.cli.docgen`; do not edit by hand.", "",
              "Target modules run on the host inside its worker (standard library only). Controller actions run",
-             "in miniplay itself; some (copy, template, fetch, script) are the controller half of a module.", ""]
+             "in miniplay itself; some (copy, template, fetch, script) are the controller half of a module.", "",
+             "As in Ansible, a `library/` module named like a target module here shadows it (where Ansible has no",
+             "action of its own for it), and your action plugin named like a module runs in front of it; see",
+             "[collections.md](collections.md#action-plugins).", "",
+             "A task's `timeout: N` holds for every module that runs on the target: at N seconds the module and",
+             "the processes it started are killed, and the task fails with Ansible's `Task failed: Timed out after",
+             "N second(s).` (and `timedout: {period: N}`). Controller-side actions are not timed.", ""]
     names = sorted(target_modules() | controller_actions())
     lines.append("| name | where | summary |")
     lines.append("| --- | --- | --- |")

@@ -30,6 +30,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.registry import controller_actions, target_modules
+from .action_plugin_finder import ActionPlugin, ActionPluginFinder
 from .ansible_install import INSTALL_HINT, AnsibleInstall, controller_site_dirs, find_ansible
 from .collection_index import CollectionError, CollectionIndex, removal_text, route_in, search_paths
 from .module_payload import Payload, PayloadError, build
@@ -49,6 +51,12 @@ BUILTIN_ROUTES = {"yum": "dnf"}  # ansible-core's own routing, for messages when
 CONTROLLER_ONLY = frozenset({"reboot", "wait_for_connection", "set_stats", "validate_argument_spec",
                              "gather_facts", "async_wrapper"})
 MAX_REDIRECTS = 10
+# The modules ansible-core runs through an action of their own (names only); the rest go through
+# the generic action, which a user's `normal.py` replaces.
+ANSIBLE_CORE_ACTIONS = frozenset(
+    "add_host assemble assert async_status command copy debug dnf fail fetch gather_facts group_by include_vars "
+    "package pause raw reboot script service set_fact set_stats shell template unarchive uri "
+    "validate_argument_spec wait_for_connection yum include_tasks include_role meta".split())
 COLLECTION_ROLE = re.compile(r"^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\.([A-Za-z_][\w.]*)$")
 
 
@@ -57,16 +65,25 @@ NOT_MODULE_SUFFIXES = (".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt
                        ".json", ".ini", ".cfg", ".ps1", ".psm1", ".cs")
 
 
-def _module_files(directory: str, name: str) -> list[str]:
-    """`name.py`, then `name`, then `name.<ext>` (a script such as hello.sh) in `directory`."""
-    found = [os.path.join(directory, name + ".py"), os.path.join(directory, name)]
-    try:
-        found += sorted(os.path.join(directory, entry) for entry in os.listdir(directory)
-                        if entry.startswith(name + ".") and "." not in entry[len(name) + 1:]
-                        and not entry.endswith(NOT_MODULE_SUFFIXES))
-    except OSError:
-        return []
-    return [path for path in found if os.path.isfile(path)]
+def _module_files(directory: str, name: str, entries: frozenset[str]) -> list[str]:
+    """`name.py`, then `name`, then `name.<ext>` (a script such as hello.sh) in `directory` (its `entries`)."""
+    found = [entry for entry in (name + ".py", name) if entry in entries]
+    found += sorted(entry for entry in entries if entry.startswith(name + ".") and "." not in entry[len(name) + 1:]
+                    and not entry.endswith(NOT_MODULE_SUFFIXES) and entry != name + ".py")
+    paths = [os.path.join(directory, entry) for entry in found]
+    return [path for path in paths if os.path.isfile(path)]
+
+
+def folder_entries(directory: str, cache: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The names in a folder, read once per loader (a task list names the same folders thousands of times)."""
+    entries = cache.get(directory)
+    if entries is None:
+        try:
+            entries = frozenset(os.listdir(directory))
+        except OSError:
+            entries = frozenset()
+        cache[directory] = entries
+    return entries
 
 
 def collection_of(path: str) -> str | None:
@@ -115,6 +132,8 @@ class ForeignModules:
         self._playbook_dir: str | None = None
         self._payloads: dict[tuple[str, float], Payload] = {}
         self._lock = threading.Lock()
+        self._listings: dict[str, frozenset[str]] = {}   # folder -> its entries, read once
+        self.actions = ActionPluginFinder(self.config, self.environ, self._listings)
 
     # ------------------------------------------------------------------ where things are
     @property
@@ -140,6 +159,29 @@ class ForeignModules:
         library = os.path.join(role_path, "library")
         if os.path.isdir(library) and library not in self.role_libraries:
             self.role_libraries.append(library)
+        self.actions.add_role(role_path)
+
+    def library_override(self, written: str, native: str, role_path: str | None = None) -> ForeignModule | None:
+        """A module file in library/ (a role's, the playbook's, -M) named like a native module wins, as in
+        Ansible, where that module has no action of its own (an action such as copy keeps miniplay's)."""
+        if native in ANSIBLE_CORE_ACTIONS or native not in target_modules() or native in controller_actions():
+            return None
+        parts = written.split(".")
+        if len(parts) not in (1, 3) or (len(parts) == 3 and tuple(parts[:2]) != ("ansible", "legacy")):
+            return None
+        return self._legacy(parts[-1], role_path)
+
+    def action_plugin(self, written: str, module: str | None, role_path: str | None = None,
+                      collections: list[str] | None = None) -> ActionPlugin | None:
+        """The user's action plugin a task naming `written` runs (`module`: what the name is as a module)."""
+        short = module.rsplit(".", 1)[-1] if module else ""
+        generic = module is not None and short not in ANSIBLE_CORE_ACTIONS
+        try:
+            return self.actions.find(written, module, generic, role_path, self._playbook_dir,
+                                     lambda namespace, name: self.index.root(namespace, name),  # built lazily
+                                     list(collections or []))
+        except CollectionError:
+            return None
 
     def get(self, key: str) -> ForeignModule | None:
         return self.modules.get(key)
@@ -206,11 +248,6 @@ class ForeignModules:
         found = self._legacy(written, role_path)
         if found is not None:
             return found
-        plugin = self._action_plugin(written, role_path)
-        if plugin is not None:
-            return Refusal("needs", f"'{written}' is an action plugin ({plugin}): Python code that Ansible runs "
-                                    "inside its own controller process; miniplay runs modules on the target but "
-                                    "never runs Ansible's controller plugins.")
         for entry in collections:
             pieces = str(entry).split(".")
             if len(pieces) != 2 or tuple(pieces) in (("ansible", "builtin"), ("ansible", "legacy")):
@@ -229,19 +266,9 @@ class ForeignModules:
             directories.append(os.path.join(self._playbook_dir, "library"))
         directories += self.module_paths
         for directory in directories:
-            for candidate in _module_files(directory, name):
+            for candidate in _module_files(directory, name, folder_entries(directory, self._listings)):
                 return self._remember(ForeignModule(f"ansible.legacy.{name}", name, candidate,
                                                     f"ansible.legacy.{name}"))
-        return None
-
-    def _action_plugin(self, name: str, role_path: str | None) -> str | None:
-        """An `action_plugins/<name>.py` beside the playbook or in the role, with no module of that name."""
-        directories = [os.path.join(p, "action_plugins") for p in (role_path, self._playbook_dir) if p]
-        directories += [os.path.join(os.path.dirname(lib), "action_plugins") for lib in self.role_libraries]
-        for directory in directories:
-            candidate = os.path.join(directory, name + ".py")
-            if os.path.isfile(candidate):
-                return candidate
         return None
 
     def _builtin(self, name: str, written: str, depth: int) -> ForeignModule | Refusal:

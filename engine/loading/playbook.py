@@ -71,6 +71,10 @@ DEBUGGER_WARNING = ("'debugger' is accepted and ignored: miniplay has no task de
                     "fails as it would without one")
 
 
+# Task-list keywords dressed as actions: no action plugin stands in front of them.
+RUN_TIME_INCLUDES = frozenset({"include_tasks", "include_role", "meta"})
+
+
 class Loader:
     """Loads playbooks and task files; remembers the include chain to refuse loops."""
 
@@ -397,12 +401,16 @@ class Loader:
         ansible-core): then its key in `self.foreign` is the task's module.
         """
         name = canonical_name(written)
-        if name is None and written and not written.startswith("_"):
-            role_path, collections = self._task_context
+        if not written or written.startswith("_") or name in LOAD_TIME_ACTIONS or name in RUN_TIME_INCLUDES:
+            return name
+        role_path, collections = self._task_context
+        if name is None:
             found = self.foreign.resolve(written, role_path, collections)
-            if isinstance(found, ForeignModule):
-                return found.key
-        return name
+            name = found.key if isinstance(found, ForeignModule) else None
+        elif (mine := self.foreign.library_override(written, name, role_path)) is not None:
+            name = mine.key  # a library/ module of a native module's name shadows it, as in Ansible
+        plugin = self.foreign.action_plugin(written, name, role_path, collections)  # the user's action wins
+        return plugin.key if plugin is not None else name
 
     def not_found_message(self, written: str, choices: Any) -> str:
         """Why `written` names nothing that can run: a misspelling, something missing, or a broken collection."""

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ..loading.playbook import Loader
     from ..vars.layers import VarsView
     from ..vars.manager import VariableManager
+    from .action_bridge import ActionPluginBridge
     from .jobs import JobManager
     from .playstate import PlayState
 
@@ -71,6 +72,7 @@ class ExecutorServices(ActionServices, Protocol):
     vars: VariableManager
     jobs: JobManager
     loader: Loader
+    action_plugins: ActionPluginBridge
 
 
 class TaskExecutor:
@@ -391,6 +393,9 @@ class TaskExecutor:
         async_seconds, poll = settings["async"], settings["poll"]
         ctx = ActionContext(executor=self, services=self.run, host=host, task=task, args=args, vars=view, check_mode=check_mode,
                             diff=diff, environment=environment)
+        plugin = self.run.foreign.actions.get(task.module)
+        if plugin is not None:  # an action plugin written for Ansible, run by the user's ansible-core
+            return self.run.action_plugins.run(ctx, plugin, async_seconds, poll)
         if async_seconds > 0 and not supports_async(task.module):
             return {**error_result(f"This action ({task.module}) does not support async."),
                     "_miniplay_task_error": True}
@@ -483,13 +488,13 @@ class TaskExecutor:
                    "no_log": self.flag(ctx.task, "no_log", ctx.vars), **options}
         try:
             worker = self.run.connections.worker(ctx.host, ctx.vars, ctx.task)
+            timeout = self.run.templar.template(ctx.task.get("timeout"), ctx.vars) if ctx.task.get("timeout") \
+                else None
             if foreign is not None:  # a module written for Ansible (library/, collection, ansible-core)
-                timeout = self.run.templar.template(ctx.task.get("timeout"), ctx.vars) if ctx.task.get("timeout") \
-                    else None
                 result = self.run.loader.foreign.call(worker, request, foreign, ctx.task.action,
                                                       self.run.options.verbosity, int(timeout) if timeout else None)
-            else:
-                result = worker.call(request)
+            else:  # the target kills a native module at the task's `timeout:` too
+                result = worker.call({**request, "timeout": int(timeout)} if timeout else request)
         except WorkerError as exc:
             return module_failure(exc)
         if "failed" not in result:  # a module's own result always says (even a skip in check mode)

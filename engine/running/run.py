@@ -28,6 +28,7 @@ from ..templating.templar import Templar
 from ..transport.pool import Connections
 from ..vars.layers import HostState
 from ..vars.manager import VariableManager
+from .action_bridge import ActionPluginBridge
 from .customstats import CustomStats
 from .customstats import shown as show_custom_stats
 from .jobs import JobManager
@@ -77,6 +78,7 @@ class Run:
                                        host_view=lambda name: self.vars.view(name, None),
                                        on_worker_event=lambda host, message: self.jobs.on_worker_event(host, message))
         self.jobs = JobManager(self.bus, self.connections, options, self.slots)
+        self.action_plugins = ActionPluginBridge(self.loader.foreign, self.jobs)   # the user's Ansible action plugins
         self._host_states: dict[str, HostState] = {}
         self._state_lock = threading.Lock()
         self.stats: dict[str, dict[str, int]] = {}
@@ -191,6 +193,7 @@ class Run:
                     break
         finally:
             self.jobs.close()
+            self.action_plugins.close()
             self.connections.close_all()
             self.templar.collection_plugins.close()
         custom = self.custom_stats.as_dict()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..core.errors import TemplateError
+from .lookups.base import TASK_VARIABLES
 
 
 class CollectionIndexView(Protocol):
@@ -69,7 +70,8 @@ class CollectionPlugins:
         collection, root, name = target
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            return self._call(kind, fqcn, collection, root, name, args, kwargs)
+            variables = kwargs.pop(TASK_VARIABLES, None)  # a lookup's run(terms, variables)
+            return self._call(kind, fqcn, collection, root, name, args, kwargs, variables)
 
         call.__name__ = fqcn
         return call
@@ -91,11 +93,13 @@ class CollectionPlugins:
 
     # ------------------------------------------------------------------ the plugin host
     def _call(self, kind: str, fqcn: str, collection: str, root: str, name: str, args: tuple,
-              kwargs: dict[str, Any]) -> Any:
+              kwargs: dict[str, Any], variables: Any = None) -> Any:
         from .filters import PluginFailed
 
         request = {"kind": kind, "collection": collection, "root": root, "name": name,
                    "args": [_plain(a) for a in args], "kwargs": {k: _plain(v) for k, v in kwargs.items()}}
+        if variables is not None:
+            request["variables"] = plain_variables(variables)
         with self._lock:
             reply = self._ask(request)
         for text in reply.get("warnings") or []:
@@ -157,6 +161,20 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_plain(v) for v in value]
     return str(value)
+
+
+def plain_variables(view: Any) -> dict[str, Any]:
+    """The task's variables as plain data for a lookup's `run(terms, variables)`: every name that
+    renders (one that cannot is left out), less `hostvars` and `vars` (every host's variables)."""
+    found: dict[str, Any] = {}
+    for key in list(view):
+        if key in ("hostvars", "vars"):
+            continue
+        try:
+            found[str(key)] = _plain(view[key])
+        except Exception:
+            continue
+    return found
 
 
 class PluginTable(dict):

@@ -74,8 +74,9 @@ class Plugins:
         loader = DataLoader()
         plugin = module.LookupModule(loader=loader, templar=Templar(loader=loader))
 
-        def run(terms: list[Any], **options: Any) -> Any:
-            return plugin.run(terms, variables={}, **options)
+        def run(terms: list[Any], variables: dict[str, Any] | None = None, **options: Any) -> Any:
+            plugin._templar = Templar(loader=loader, variables=variables or {})  # what `self._templar` sees
+            return plugin.run(terms, variables=variables or {}, **options)
 
         return run
 
@@ -110,7 +111,9 @@ def serve(plugins: Plugins, stdin: Any, stdout: Any) -> None:
             if function is None:
                 reply: dict[str, Any] = {"missing": True}
             else:
-                value = function(*_jinja_first(function), *request.get("args", []), **request.get("kwargs", {}))
+                extra = {"variables": request["variables"]} if "variables" in request else {}  # a lookup's
+                value = function(*_jinja_first(function), *request.get("args", []), **extra,
+                                 **request.get("kwargs", {}))
                 reply = {"value": _plain(value)}
         except Exception as exc:
             reply = {"error": str(exc) or repr(exc), "type": type(exc).__name__}

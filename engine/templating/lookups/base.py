@@ -65,6 +65,10 @@ def register(name: str, *aliases: str) -> Callable[[LookupFn], LookupFn]:
     return register
 
 
+# The keyword that hands a collection lookup the task's variables (never a lookup option: not an identifier).
+TASK_VARIABLES = "task variables"
+
+
 def run_lookup(name: str, terms: list, ctx: LookupContext, kwargs: dict, wantlist: bool,
                plugin: Callable[..., Any] | None = None) -> Any:
     """Run a lookup and shape its result as `lookup()` (wantlist False) or `query()` does.
@@ -75,7 +79,7 @@ def run_lookup(name: str, terms: list, ctx: LookupContext, kwargs: dict, wantlis
     fn = LOOKUPS.get(name)
     if fn is None and plugin is not None:
         def fn(terms_: list, ctx_: LookupContext, options_: dict) -> list:
-            return plugin(terms_, **options_)
+            return plugin(terms_, **{TASK_VARIABLES: ctx_.variables}, **options_)  # run(terms, variables)
     if fn is None:
         raise TemplateError(f"The lookup plugin '{name}' was not found.")
     short_name = name.rsplit(".", 1)[-1]
