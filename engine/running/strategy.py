@@ -33,7 +33,7 @@ from ..core.events import (
     WarningEvent,
 )
 from ..core.model import Node, Play, Task
-from ..core.results import Outcome
+from ..core.results import Outcome, ResultNotes
 from .executor import ExecutorServices, TaskExecutor
 from .iterator import Cursor, HostIterator
 from .keyword_types import throttle_limit
@@ -77,6 +77,12 @@ class StrategyServices(ExecutorServices, Protocol):
 
     def announce_load_warnings(self) -> None:
         """Show what loading found but did not refuse, once."""
+
+    def store_facts(self, host: str, facts: dict[str, Any]) -> None:
+        """Add facts to the host's (and to the fact cache)."""
+
+    def clear_facts(self, host: str) -> None:
+        """`meta: clear_facts`: the host's facts, here and in the fact cache."""
 
 
 class LinearStrategy:
@@ -223,7 +229,7 @@ class LinearStrategy:
             outcomes[outcome.host] = outcome
             self._count(outcome)
             if outcome.result.get("ansible_facts") and not outcome.failed \
-                    and task.module not in ("set_fact", "include_vars"):  # those two store their own
+                    and (task.module not in ("set_fact", "include_vars") or _cacheable(outcome)):  # they store their own
                 holder = outcome.delegated_to if outcome.delegated_to and self._truthy(task.get("delegate_facts")) \
                     else outcome.host
                 self._store_facts(holder, outcome.result)
@@ -244,6 +250,8 @@ class LinearStrategy:
             return
         if task.module == "set_fact":
             self.run.host_state(host).registered.update(facts)
+            if _cacheable(first):
+                self._store_facts(host, first.result)
         elif task.module == "include_vars":
             self.run.host_state(host).include_vars.update(facts)
         else:
@@ -262,12 +270,7 @@ class LinearStrategy:
             self.run.bus.emit(Included(task=task, **data))
 
     def _store_facts(self, host: str, result: dict[str, Any]) -> None:
-        facts = result.get("ansible_facts") or {}
-        state = self.run.host_state(host)
-        for key, value in facts.items():
-            short = key[len("ansible_"):] if key.startswith("ansible_") else key
-            state.facts[short] = value
-            state.fact_vars[key] = value  # injected under the module's own name, as Ansible does (getent_passwd)
+        self.run.store_facts(host, result.get("ansible_facts") or {})
 
     def _count(self, outcome: Outcome) -> None:
         run = self.run
@@ -479,8 +482,7 @@ class LinearStrategy:
             return "cleared host errors"
         if action == "clear_facts":
             for each in hosts:
-                self.run.host_state(each).facts.clear()
-                self.run.host_state(each).fact_vars.clear()
+                self.run.clear_facts(each)
             return "facts cleared"
         if action == "reset_connection":
             return "reset connection" if self.run.connections.reset(host) else "no connection, nothing to reset"
@@ -518,3 +520,8 @@ def _peer_failure(host: str, task: Task) -> Outcome:
 
 class _StopPlay(Exception):
     """any_errors_fatal or max_fail_percentage ended the play."""
+
+
+def _cacheable(outcome: Outcome) -> bool:
+    """set_fact with `cacheable: true`: its facts are also host facts, kept by the fact cache."""
+    return ResultNotes.of(outcome.result).facts_cacheable
