@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run playbooks")
     run.add_argument("playbooks", nargs="+", metavar="PLAYBOOK")
+    run.add_argument("--version", action="version", version=f"miniplay {__version__}")
     _add_common(run)
     run.add_argument("-t", "--tags", action="append", default=[])
     run.add_argument("--skip-tags", action="append", default=[])

@@ -95,6 +95,8 @@ def _connection(args: argparse.Namespace, config: dict[str, Any]) -> str | None:
 def read_password_file(path: str) -> str:
     """A connection or become password from a file, as Ansible reads it (the text stripped of
     line ends; an executable file is run and its output taken; `-` reads standard input)."""
+    if path != "-":
+        path = os.path.abspath(os.path.expanduser(path))  # named in errors as Ansible names it
     if path == "-":
         secret = sys.stdin.buffer.read()
     elif not os.path.exists(path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from .jobs import JobManager
 from .limit_check import check_limit_leaves_hosts
 from .prompts import ask_play_prompts
 from .slots import ForkSlots
+from .step import StepPrompt
 from .strategy import LinearStrategy
 
 STAT_KEYS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
@@ -81,6 +83,7 @@ class Run:
         self.fact_cache = FactCache(FactCacheSettings(options.fact_caching, options.fact_caching_connection,
                                                       options.fact_caching_prefix, options.fact_caching_timeout),
                                     warn=self._warn)
+        self.step = StepPrompt(sys.stdin, sys.stdout) if options.step else None
         self._host_states: dict[str, HostState] = {}
         self._state_lock = threading.Lock()
         self.stats: dict[str, dict[str, int]] = {}

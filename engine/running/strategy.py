@@ -42,6 +42,7 @@ from .playstate import PlayState
 
 if TYPE_CHECKING:
     from .slots import ForkSlots
+    from .step import StepPrompt
 
 
 META_ACTIONS = frozenset({"flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors",
@@ -65,6 +66,7 @@ class StrategyServices(ExecutorServices, Protocol):
     dead_hosts: set[str]           # failed or unreachable: out of later plays
     unreachable_hosts: set[str]
     failed_any: bool
+    step: StepPrompt | None        # --step: asks before each task
 
     def count(self, host: str, key: str, amount: int = 1) -> None:
         """Add to the host's recap counts."""
@@ -206,6 +208,8 @@ class LinearStrategy:
         name = state.task_name(task, first_view)
         if task.module == "meta":  # announced host by host, as Ansible does
             return self._meta(state, executor, task, params, name, handler)
+        if self.run.step is not None and not self.run.step.allows(name, handler):  # --step, answered no
+            return {host: Outcome(host=host, task=task, result={"skipped": True, "changed": False}) for host in hosts}
         self.run.bus.emit(TaskStart(task=task, name=name, handler=handler, hosts=hosts))
         run_once = executor.flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
@@ -400,9 +404,12 @@ class LinearStrategy:
                     targets.append(host)
             if not targets:
                 continue
-            for host in targets:
-                self.run.host_state(host).notified.pop(handler.uid, None)
+            names = {host: self.run.host_state(host).notified.pop(handler.uid, None) for host in targets}
             outcomes = self.run_task(state, executor, handler, {h: {} for h in targets}, handler=True)
+            if self.run.step is not None and self.run.step.declined:  # --step said no: still notified
+                for host, notified_as in names.items():
+                    self.run.host_state(host).notified[handler.uid] = str(notified_as)
+                continue
             for host, outcome in outcomes.items():
                 if outcome.fatal:
                     if outcome.unreachable:
