@@ -145,3 +145,39 @@ def test_password_files_log_in_and_become_and_never_show(ssh_hosts, tmp_path: Pa
     assert debug_by_host(result)["h1"]["who.stdout"] == "root"
     for text in (result.stdout, result.stderr, events.read_text(), trace.read_text()):
         assert host.password not in text
+
+
+def test_every_ansible_flag_is_known_to_miniplay_adhoc() -> None:
+    ansible = str(Path(require_ansible()).with_name("ansible"))
+    theirs = subprocess.run([ansible, "--help"], capture_output=True, text=True, env=reference_env(Path("/tmp"))).stdout
+    ours = miniplay("adhoc", "--help").stdout
+    assert not _long_flags(theirs) - _long_flags(ours)
+
+
+@pytest.mark.parametrize("args", [["all", "-l", "w2"], ["nothing"], ["all:!w1"], ["localhost"], ["web", "-l", "@retry"]])
+def test_adhoc_list_hosts_as_ansible_lists_them(tmp_path: Path, args: list[str]) -> None:
+    write(tmp_path / "inv", "[web]\nw1\nw2\n[db]\nd1\n")
+    write(tmp_path / "retry", "w2\n")
+    ours = miniplay("adhoc", *args, "-i", "inv", "--list-hosts", cwd=tmp_path)
+    theirs = subprocess.run([str(Path(require_ansible()).with_name("ansible")), *args, "-i", "inv", "--list-hosts"],
+                            cwd=tmp_path, env=reference_env(tmp_path), capture_output=True, text=True)
+    assert (ours.rc, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+
+
+@pytest.mark.parametrize("flag, words", [(["-t", "out"], "does not write -t/--tree output files"),
+                                         (["--task-timeout", "5"], "--task-timeout is refused")])
+def test_adhoc_flags_miniplay_cannot_honour_are_refused_exit_2(tmp_path: Path, flag: list[str], words: str) -> None:
+    result = miniplay("adhoc", "localhost", "-a", "true", *flag, cwd=tmp_path)
+    assert result.rc == 2 and words in result.stderr and result.stdout == ""
+
+
+def test_playbook_list_hosts_takes_a_limit_file(tmp_path: Path) -> None:
+    write(tmp_path / "site.yml", "- hosts: web\n  tasks: []\n- hosts: all\n  tasks: []\n")
+    write(tmp_path / "inv", "[web]\nw1\nw2\n[db]\nd1\n")
+    write(tmp_path / "retry", "w2\n")
+    ours = miniplay("run", "-i", "inv", "--list-hosts", "-l", "@retry", "site.yml", cwd=tmp_path)
+    theirs = ansible_playbook("-i", "inv", "--list-hosts", "-l", "@retry", "site.yml", cwd=tmp_path)
+    assert (ours.rc, ours.stdout) == (theirs.rc, theirs.stdout) == (0, theirs.stdout)
+    assert ours.stdout.count("hosts (1):\n      w2\n") == 2
+    missing = miniplay("run", "-i", "inv", "--list-hosts", "-l", "@nothere", "site.yml", cwd=tmp_path)
+    assert missing.rc == 1 and missing.stdout == "" and "Unable to find limit file nothere" in missing.stderr

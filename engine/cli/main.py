@@ -18,7 +18,7 @@ from typing import Any
 from ..core.errors import CliError, MiniplayError
 from ..core.fdlimit import raise_open_files_limit
 from ..core.version import __version__
-from .run_flags import add_connection_flags, add_run_control_flags, connection_values
+from .run_flags import UsageError, add_adhoc_flags, add_connection_flags, add_run_control_flags, connection_values
 from .vault import add_vault_flags, secrets_from_args
 from .visibility import COMMANDS as VISIBILITY_COMMANDS
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     adhoc.add_argument("-B", "--background", type=int, default=0, help="run as an async job with this limit")
     adhoc.add_argument("-P", "--poll", type=int, default=15, help="poll interval for -B (0: fire and forget)")
     adhoc.add_argument("-o", "--one-line", action="store_true")
+    add_adhoc_flags(adhoc)
 
     from .jobs import add_parser as add_jobs_parser
 
@@ -200,7 +201,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_adhoc(args: argparse.Namespace) -> int:
     from .adhoc import run_adhoc
 
-    return run_adhoc(args, options_from_args(args))
+    if args.tree:
+        raise UsageError("miniplay adhoc does not write -t/--tree output files; use --one-line, or miniplay run "
+                         "with --events FILE for every result as JSON")
+    if args.task_timeout:
+        raise UsageError("miniplay does not enforce task timeouts (the timeout keyword neither), so --task-timeout "
+                         "is refused; -B SECONDS runs the module as an async job that is killed at that limit")
+    options = options_from_args(args)
+    options["flush_cache"] = args.flush_cache
+    return run_adhoc(args, options)
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from ..core.errors import CliError, MiniplayError
+from ..core.version import __version__
 
 CONNECTIONS = {"local": "local", "ssh": "ssh", "smart": "ssh", "paramiko": "ssh", "paramiko_ssh": "ssh"}
 # connection plugins Ansible knows (ansible-core's and common collections'), which miniplay does not implement
@@ -59,6 +60,20 @@ def add_run_control_flags(parser: argparse.ArgumentParser) -> None:
                         help="one step at a time: confirm each task on standard input, (N)o/(y)es/(c)ontinue")
     parser.add_argument("--flush-cache", action="store_true",
                         help="clear the fact cache for every host in the inventory")
+
+
+def add_adhoc_flags(parser: argparse.ArgumentParser) -> None:
+    """`miniplay adhoc` only: what `ansible` has beyond the common flags."""
+    parser.add_argument("--version", action="version", version=f"miniplay {__version__}")
+    parser.add_argument("--list-hosts", action="store_true", help="list the matching hosts; run nothing")
+    parser.add_argument("--flush-cache", action="store_true",
+                        help="clear the fact cache for every host in the inventory")
+    parser.add_argument("--playbook-dir", default=None, metavar="BASEDIR",
+                        help="act as if this were the playbook's directory (library/, group_vars/, roles/)")
+    parser.add_argument("--task-timeout", type=int, default=0, metavar="SECONDS",
+                        help="not supported by miniplay (nor is the timeout keyword): refused when above 0")
+    parser.add_argument("-t", "--tree", default=None, metavar="TREE",
+                        help="not supported by miniplay: refused (Ansible writes one output file per host there)")
 
 
 def connection_values(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
