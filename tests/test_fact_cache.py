@@ -21,6 +21,10 @@ WRITE = """
         cacheable: true
     - set_fact:
         transient: here
+    - set_fact:
+        "looped_{{ item }}": "{{ item }}"
+        cacheable: true
+      loop: [a, b]
 """
 
 READ = """
@@ -28,7 +32,7 @@ READ = """
   gather_facts: false
   tasks:
     - debug:
-        msg: "{{ color }} {{ nested }} {{ transient | default('gone') }} {{ ansible_facts.system }} {{ ansible_system }}"
+        msg: "{{ color }}{{ looped_b }} {{ nested }} {{ transient | default('gone') }} {{ ansible_facts.system }} {{ ansible_system }}"
     - debug:
         msg: "{{ hostvars['h2'].color | default('none') }}"
 """
@@ -56,9 +60,9 @@ def test_facts_cached_by_ansible_are_seen_by_miniplay_and_the_other_way_round(tm
     assert sorted(os.listdir(tmp_path / "cache")) == ["mp_s1_h1", "mp_s1_h2"]
     read_by_us = miniplay("run", "-i", "hosts", "read.yml", cwd=tmp_path, env=env)
     assert read_by_us.rc == 0, read_by_us.stdout + read_by_us.stderr
-    expected = sorted(['"msg": "h1-blue {\'a\': [1, 2], \'b\': None} gone Linux Linux"',
+    expected = sorted(['"msg": "h1-blueb {\'a\': [1, 2], \'b\': None} gone Linux Linux"',
                 '"msg": "h2-blue"', '"msg": "h2-blue"',
-                '"msg": "h2-blue {\'a\': [1, 2], \'b\': None} gone Linux Linux"'])
+                '"msg": "h2-blueb {\'a\': [1, 2], \'b\': None} gone Linux Linux"'])
     assert _messages(read_by_us.stdout) == expected
 
     for name in os.listdir(tmp_path / "cache"):
@@ -67,7 +71,8 @@ def test_facts_cached_by_ansible_are_seen_by_miniplay_and_the_other_way_round(tm
     assert ours.rc == 0, ours.stdout + ours.stderr
     assert sorted(os.listdir(tmp_path / "cache")) == ["mp_s1_h1", "mp_s1_h2"]
     stored = json.loads(json.loads((tmp_path / "cache" / "mp_s1_h1").read_text())["__payload__"])
-    assert stored["color"] == "h1-blue" and "transient" not in stored and stored["ansible_system"] == "Linux"
+    assert stored["color"] == "h1-blue" and stored["looped_a"] == "a" and stored["ansible_system"] == "Linux"
+    assert "transient" not in stored
     read_by_them = ansible_playbook("-i", "hosts", "read.yml", cwd=tmp_path, env=env)
     assert read_by_them.rc == 0, read_by_them.stdout + read_by_them.stderr
     assert _messages(read_by_them.stdout) == expected

@@ -232,11 +232,12 @@ class LinearStrategy:
             outcome = future.result()
             outcomes[outcome.host] = outcome
             self._count(outcome)
-            if outcome.result.get("ansible_facts") and not outcome.failed \
-                    and (task.module not in ("set_fact", "include_vars") or _cacheable(outcome)):  # they store their own
+            facts = _cacheable_facts(outcome) if task.module == "set_fact" else \
+                {} if task.module == "include_vars" else outcome.result.get("ansible_facts")  # those two store their own
+            if facts and not outcome.failed:
                 holder = outcome.delegated_to if outcome.delegated_to and self._truthy(task.get("delegate_facts")) \
                     else outcome.host
-                self._store_facts(holder, outcome.result)
+                self.run.store_facts(holder, facts)
         if task.module in ("include_tasks", "include_role"):
             self._announce_includes(task, [outcomes[h] for h in targets if h in outcomes])
         if run_once:
@@ -254,8 +255,9 @@ class LinearStrategy:
             return
         if task.module == "set_fact":
             self.run.host_state(host).registered.update(facts)
-            if _cacheable(first):
-                self._store_facts(host, first.result)
+            cacheable = _cacheable_facts(first)
+            if cacheable:
+                self.run.store_facts(host, cacheable)
         elif task.module == "include_vars":
             self.run.host_state(host).include_vars.update(facts)
         else:
@@ -529,6 +531,12 @@ class _StopPlay(Exception):
     """any_errors_fatal or max_fail_percentage ended the play."""
 
 
-def _cacheable(outcome: Outcome) -> bool:
-    """set_fact with `cacheable: true`: its facts are also host facts, kept by the fact cache."""
-    return ResultNotes.of(outcome.result).facts_cacheable
+def _cacheable_facts(outcome: Outcome) -> dict[str, Any]:
+    """What a set_fact with `cacheable: true` set (each item's, in a loop): host facts too, which
+    the fact cache keeps."""
+    items = outcome.result.get("results")
+    facts: dict[str, Any] = {}
+    for result in items if isinstance(items, list) else [outcome.result]:
+        if isinstance(result, dict) and ResultNotes.of(result).facts_cacheable and not result.get("failed"):
+            facts.update(result.get("ansible_facts") or {})
+    return facts
