@@ -181,3 +181,32 @@ def test_playbook_list_hosts_takes_a_limit_file(tmp_path: Path) -> None:
     assert ours.stdout.count("hosts (1):\n      w2\n") == 2
     missing = miniplay("run", "-i", "inv", "--list-hosts", "-l", "@nothere", "site.yml", cwd=tmp_path)
     assert missing.rc == 1 and missing.stdout == "" and "Unable to find limit file nothere" in missing.stderr
+
+
+def test_step_on_a_terminal(tmp_path: Path) -> None:
+    from test_vars_prompt import run_on_terminal
+
+    write(tmp_path / "site.yml", LOCAL_PLAY)
+    rc, seen = run_on_terminal(["run", "-i", "web1,", "-c", "local", "--step", "site.yml",
+                                "-e", "ansible_python_interpreter=/usr/bin/python3"], tmp_path,
+                               [("TASK: command (N)o/(y)es/(c)ontinue: ", "y"),
+                                ("TASK: second (N)o/(y)es/(c)ontinue: ", "n"),
+                                ("HANDLER: said (N)o/(y)es/(c)ontinue: ", "c")], timeout=60)
+    assert rc == 0, seen
+    assert "TASK [command]" in seen and "TASK [second]" not in seen and "RUNNING HANDLER [said]" in seen
+    assert re.search(r"web1 +: ok=2 +changed=1 ", seen)
+
+
+def test_passwords_from_files_never_show_on_a_local_run(tmp_path: Path) -> None:
+    secret = "pw-Zq8-never-shown"
+    write(tmp_path / "site.yml", LOCAL_PLAY)
+    (tmp_path / "conn.pw").write_text(secret + "\n")
+    (tmp_path / "become.pw").write_text(secret + "-b\n")
+    events, trace = tmp_path / "events.jsonl", tmp_path / "trace.json"
+    result = miniplay("run", "-vvvv", "-i", "web1,", "-c", "local", "site.yml", "--conn-pass-file", "conn.pw",
+                      "--become-pass-file", "become.pw", "--events", str(events), "--trace", str(trace),
+                      "-e", "ansible_python_interpreter=/usr/bin/python3", cwd=tmp_path)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert events.stat().st_size and trace.stat().st_size
+    for text in (result.stdout, result.stderr, events.read_text(), trace.read_text()):
+        assert secret not in text
