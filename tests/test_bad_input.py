@@ -148,9 +148,9 @@ def test_missing_vars_file_is_named(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_bad_cli_option_exits_5() -> None:
+def test_bad_cli_option_exits_2_like_ansible_playbook() -> None:
     result = miniplay("run", "--no-such-flag", "x.yml")
-    assert result.rc == 5
+    assert result.rc == 2
     assert "unrecognized arguments" in result.stderr
 
 

@@ -49,7 +49,7 @@ def module_args(module: str, text: str) -> dict[str, Any]:
 
 
 def build_play(pattern: str, written: str, args: dict[str, Any], background: int, poll: int,
-               module: str | None = None) -> Play:
+               module: str | None = None, basedir: str | None = None) -> Play:
     module = module or canonical_name(written)
     assert module is not None
     keywords: dict[str, Any] = {"when": [], "tags": [], "vars": {}}
@@ -58,7 +58,7 @@ def build_play(pattern: str, written: str, args: dict[str, Any], background: int
     task = Task(action=written, module=module, args=args, location=Location(f"<adhoc '{written}' task>"),
                 keywords=keywords, uid=1)
     return Play(hosts=pattern, location=Location("<adhoc>"), name="Ansible Ad-Hoc",
-                keywords={"gather_facts": False}, tasks=[task], basedir=os.getcwd())
+                keywords={"gather_facts": False}, tasks=[task], basedir=basedir or os.getcwd())
 
 
 def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: TextIO | None = None) -> int:
@@ -71,7 +71,11 @@ def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: T
 
     loader = Loader(module_paths=option_values.get("module_path"), config=option_values.get("config"),
                     vault=option_values.get("vault_secrets"))
-    loader.foreign.set_playbook_dir(os.getcwd())  # library/ and collections/ of the current directory
+    basedir = os.path.abspath(getattr(args, "playbook_dir", None) or os.getcwd())
+    loader.foreign.set_playbook_dir(basedir)  # library/ and collections/ of the current directory (--playbook-dir)
+    if getattr(args, "list_hosts", False):  # before the module and its arguments are looked at, as `ansible` does
+        return _list_hosts(Run(Options(**option_values), EventBus(), playbook_dir=basedir, loader=loader),
+                           args.pattern, stdout or sys.stdout)
     module = loader.module_name(written)  # native, or a module file (library/, -M, a collection, ansible-core)
     if module is None:
         raise CliError(loader.not_found_message(written, all_names()))
@@ -89,12 +93,23 @@ def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: T
     bus = EventBus()
     bus.subscribe(renderer)
     options = Options(**option_values)
-    run = Run(options, bus, playbook_dir=os.getcwd(), loader=loader)
+    run = Run(options, bus, playbook_dir=basedir, loader=loader)
     if args.background and not supports_async(module):
         return _refuse_async(run, renderer, args.pattern, written, module)
-    play = build_play(args.pattern, written, parsed, args.background, args.poll, module)
+    play = build_play(args.pattern, written, parsed, args.background, args.poll, module, basedir=basedir)
     result = run.run_playbook(Playbook(path=os.path.join(os.getcwd(), "<adhoc>"), plays=[play]))
     return result.exit_code
+
+
+def _list_hosts(run: Run, pattern: str, out: TextIO) -> int:
+    """`--list-hosts`: the hosts the pattern and --limit select, in `ansible`'s form; nothing runs."""
+    match = run.inventory.match_patterns(pattern, run.options.limit)
+    for term in match.unmatched:
+        sys.stderr.write(f"[WARNING]: Could not match supplied host pattern, ignoring: {term}\n")
+    if not match.hosts:
+        sys.stderr.write("[WARNING]: No hosts matched, nothing to do\n")
+    out.write(f"  hosts ({len(match.hosts)}):\n" + "".join(f"    {host.name}\n" for host in match.hosts))
+    return 0
 
 
 def _refuse_async(run: Run, renderer: MinimalRenderer, pattern: str, written: str, module: str) -> int:

@@ -18,21 +18,22 @@ from typing import Any
 from ..core.errors import CliError, MiniplayError
 from ..core.fdlimit import raise_open_files_limit
 from ..core.version import __version__
+from .run_flags import UsageError, add_adhoc_flags, add_connection_flags, add_run_control_flags, connection_values
 from .vault import add_vault_flags, secrets_from_args
 from .visibility import COMMANDS as VISIBILITY_COMMANDS
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad option exits 5 like ansible-playbook, with one clear line."""
+    """argparse, but a bad option exits 2 like ansible-playbook's usage errors, with one clear line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"[ERROR]: {message}\n")
-        raise SystemExit(5)
+        raise SystemExit(2)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-i", "--inventory", action="append", default=[], metavar="INVENTORY",
+    parser.add_argument("-i", "--inventory", "--inventory-file", action="append", default=[], metavar="INVENTORY",
                         help="inventory file, directory or comma-separated host list (repeatable)")
     parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="VARS",
                         help="key=value, @file.yml or a JSON object (repeatable; highest precedence)")
@@ -43,14 +44,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-D", "--diff", action="store_true", help="show the differences in changed files")
     parser.add_argument("-u", "--user", dest="remote_user", default=None, help="connect as this user")
     parser.add_argument("--private-key", "--key-file", dest="private_key_file", default=None)
-    parser.add_argument("-k", "--ask-pass", action="store_true", help="ask for the connection password")
     parser.add_argument("-T", "--timeout", type=int, default=None, help="connection timeout in seconds")
     parser.add_argument("-b", "--become", action="store_true", help="run operations with become")
     parser.add_argument("--become-user", default=None)
     parser.add_argument("--become-method", default=None)
-    parser.add_argument("-K", "--ask-become-pass", action="store_true")
     parser.add_argument("--ssh-common-args", default=None)
     parser.add_argument("--ssh-extra-args", default=None)
+    add_connection_flags(parser)
     add_vault_flags(parser)
     parser.add_argument("-M", "--module-path", action="append", default=[], metavar="PATH",
                         help="directories of modules written for Ansible (repeatable, or ':'-separated)")
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run playbooks")
     run.add_argument("playbooks", nargs="+", metavar="PLAYBOOK")
+    run.add_argument("--version", action="version", version=f"miniplay {__version__}")
     _add_common(run)
     run.add_argument("-t", "--tags", action="append", default=[])
     run.add_argument("--skip-tags", action="append", default=[])
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--syntax-check", action="store_true")
     run.add_argument("--events", default=None, metavar="FILE", help="write every event as JSON lines")
     run.add_argument("--trace", default=None, metavar="FILE", help="write a Chrome/Perfetto trace")
+    add_run_control_flags(run)
     run.add_argument("--check-plan", action="store_true", help="check the plan for async mistakes first")
 
     adhoc = sub.add_parser("adhoc", help="run one module on the hosts matching PATTERN")
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     adhoc.add_argument("-B", "--background", type=int, default=0, help="run as an async job with this limit")
     adhoc.add_argument("-P", "--poll", type=int, default=15, help="poll interval for -B (0: fire and forget)")
     adhoc.add_argument("-o", "--one-line", action="store_true")
+    add_adhoc_flags(adhoc)
 
     from .jobs import add_parser as add_jobs_parser
 
@@ -161,14 +164,27 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     hkc = os.environ.get("ANSIBLE_HOST_KEY_CHECKING", config.get("host_key_checking"))
     if hkc is not None:
         values["host_key_checking"] = str(hkc).strip().lower() not in ("false", "no", "0", "off")
-    if args.ask_pass:
-        import getpass
+    values.update(_fact_cache_settings(config))
+    values.update(connection_values(args, config))
+    return values
 
-        values["connection_password"] = getpass.getpass("SSH password: ")
-    if args.ask_become_pass:
-        import getpass
 
-        values["become_password"] = getpass.getpass("BECOME password: ")
+def _fact_cache_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """fact_caching* from ANSIBLE_CACHE_PLUGIN* or ansible.cfg (memory, unless one says otherwise)."""
+    values: dict[str, Any] = {}
+    for option, env, key in (("fact_caching", "ANSIBLE_CACHE_PLUGIN", "fact_caching"),
+                             ("fact_caching_connection", "ANSIBLE_CACHE_PLUGIN_CONNECTION", "fact_caching_connection"),
+                             ("fact_caching_prefix", "ANSIBLE_CACHE_PLUGIN_PREFIX", "fact_caching_prefix"),
+                             ("fact_caching_timeout", "ANSIBLE_CACHE_PLUGIN_TIMEOUT", "fact_caching_timeout")):
+        value = os.environ.get(env, config.get(key))
+        if value is not None:
+            values[option] = value
+    if "fact_caching_timeout" in values:
+        try:
+            values["fact_caching_timeout"] = int(values["fact_caching_timeout"])
+        except ValueError:
+            raise CliError(f"fact_caching_timeout must be a whole number of seconds, got "
+                           f"{values['fact_caching_timeout']!r}") from None
     return values
 
 
@@ -177,14 +193,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     options = options_from_args(args)
     options.update(tags=_split_tags(args.tags), skip_tags=_split_tags(args.skip_tags),
-                   start_at_task=args.start_at_task, force_handlers=args.force_handlers)
+                   start_at_task=args.start_at_task, force_handlers=args.force_handlers,
+                   step=args.step, flush_cache=args.flush_cache)
     return run_cli(args, options)
 
 
 def cmd_adhoc(args: argparse.Namespace) -> int:
     from .adhoc import run_adhoc
 
-    return run_adhoc(args, options_from_args(args))
+    if args.tree:
+        raise UsageError("miniplay adhoc does not write -t/--tree output files; use --one-line, or miniplay run "
+                         "with --events FILE for every result as JSON")
+    if args.task_timeout:
+        raise UsageError("miniplay does not enforce task timeouts (the timeout keyword neither), so --task-timeout "
+                         "is refused; -B SECONDS runs the module as an async job that is killed at that limit")
+    options = options_from_args(args)
+    options["flush_cache"] = args.flush_cache
+    return run_adhoc(args, options)
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:

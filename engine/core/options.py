@@ -44,6 +44,14 @@ class Options:
     config: dict[str, Any] = field(default_factory=dict)   # ansible.cfg [defaults]
     module_path: list[str] = field(default_factory=list)  # -M/--module-path (before ANSIBLE_LIBRARY)
     config_file: str | None = None
+    connection: str | None = None   # -c/--connection: local or ssh, for every host without ansible_connection
+    step: bool = False              # --step: confirm each task on standard input
+    # The fact cache (ansible.cfg fact_caching*, ANSIBLE_CACHE_PLUGIN*): memory, or jsonfile in a directory
+    fact_caching: str = "memory"
+    fact_caching_connection: str | None = None
+    fact_caching_prefix: str = ""
+    fact_caching_timeout: int = 86400
+    flush_cache: bool = False       # --flush-cache: forget the inventory hosts' cached facts first
     vault_secrets: Any = None   # VaultSecrets: passwords for vault-encrypted data (vault_secrets.py)
     # Duplicate-key warnings met while reading YAML (the -e files, the playbooks, vars files),
     # oldest first; the run shows and empties it. One list per run: two runs never share it.

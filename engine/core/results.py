@@ -41,6 +41,7 @@ class ResultNotes:
     module_failed: bool = False         # an action handed the work to its module: "Module failed"
     task_error: bool = False            # refused before any action ran ("Task failed: MESSAGE")
     module: str | None = None        # the module a templated `action:` named when it ran
+    facts_cacheable: bool = False       # set_fact with cacheable: true (its facts go to the fact cache too)
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> ResultNotes:
@@ -57,7 +58,8 @@ class ResultNotes:
                    origin_text=result.get("_miniplay_origin_text"),
                    action_raised=bool(result.get("_miniplay_action_raised")),
                    module_failed=bool(result.get("_miniplay_module_failed")),
-                   task_error=bool(result.get("_miniplay_task_error")), module=result.get("_miniplay_module"))
+                   task_error=bool(result.get("_miniplay_task_error")), module=result.get("_miniplay_module"),
+                   facts_cacheable=bool(result.get("_miniplay_facts_cacheable")))
 
 
 NO_NOTES = ResultNotes()

@@ -11,7 +11,8 @@ from typing import Any
 
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
         "show_custom_stats", "roles_path", "async_dir", "become", "become_user", "become_method", "vault_password_file",
-        "vault_identity_list", "library", "collections_path", "collections_paths")
+        "vault_identity_list", "library", "collections_path", "collections_paths", "transport", "fact_caching",
+        "fact_caching_connection", "fact_caching_prefix", "fact_caching_timeout")
 
 
 def find_config() -> str | None:
@@ -40,7 +41,7 @@ def load_config() -> tuple[dict[str, Any], str | None]:
             for key in keys:
                 if parser.has_option(section, key):
                     value = parser.get(section, key)
-                    if key == "vault_password_file":  # a path: relative to the config file's directory
+                    if key in ("vault_password_file", "fact_caching_connection"):  # relative to the config file
                         value = os.path.join(os.path.dirname(path), os.path.expanduser(value))
                     if key in ("library", "collections_path", "collections_paths"):
                         value = os.pathsep.join(os.path.join(os.path.dirname(path), os.path.expanduser(p))

@@ -16,16 +16,15 @@ def _tags(values) -> str:
 def list_playbook(playbook: Playbook, shown_path: str, options: Options, out: TextIO,
                   hosts: bool, tasks: bool, tags: bool) -> None:
     inventory = Inventory.load(options.inventory, playbook_dir=playbook.basedir, vault=options.vault_secrets)
+    if options.limit:
+        inventory.select("all", options.limit)  # a missing @limit file stops before anything is listed
     out.write(f"\nplaybook: {shown_path}\n")
     for number, play in enumerate(playbook.plays, start=1):
         play_tags = play.get("tags") or []
         play_tags = play_tags if isinstance(play_tags, list) else [t.strip() for t in str(play_tags).split(",")]
         out.write(f"\n  play #{number} ({play.hosts}): {play.display_name}\tTAGS: {_tags(play_tags)}\n")
         if hosts:
-            matched = [h.name for h in inventory.select(play.hosts)]
-            if options.limit:
-                allowed = {h.name for h in inventory.select(options.limit)}
-                matched = [h for h in matched if h in allowed]
+            matched = [h.name for h in inventory.select(play.hosts, options.limit)]  # --limit, @retry files too
             out.write(f"    pattern: {[play.hosts]!r}\n    hosts ({len(matched)}):\n")
             for name in matched:
                 out.write(f"      {name}\n")

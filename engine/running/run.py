@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from ..loading.role_includer import RoleIncluder
 from ..planning.tags import selected
 from ..templating.templar import Templar
 from ..transport.pool import Connections
+from ..vars.fact_cache import CorruptCacheFile, FactCache, FactCacheSettings
 from ..vars.layers import HostState
 from ..vars.manager import VariableManager
 from .action_bridge import ActionPluginBridge
@@ -35,6 +37,7 @@ from .jobs import JobManager
 from .limit_check import check_limit_leaves_hosts
 from .prompts import ask_play_prompts
 from .slots import ForkSlots
+from .step import StepPrompt
 from .strategy import LinearStrategy
 
 STAT_KEYS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
@@ -79,6 +82,10 @@ class Run:
                                        on_worker_event=lambda host, message: self.jobs.on_worker_event(host, message))
         self.jobs = JobManager(self.bus, self.connections, options, self.slots)
         self.action_plugins = ActionPluginBridge(self.loader.foreign, self.jobs)   # the user's Ansible action plugins
+        self.fact_cache = FactCache(FactCacheSettings(options.fact_caching, options.fact_caching_connection,
+                                                      options.fact_caching_prefix, options.fact_caching_timeout),
+                                    warn=self._warn)
+        self.step = StepPrompt(sys.stdin, sys.stdout) if options.step else None
         self._host_states: dict[str, HostState] = {}
         self._state_lock = threading.Lock()
         self.stats: dict[str, dict[str, int]] = {}
@@ -96,8 +103,40 @@ class Run:
         state = self._host_states.get(host)
         if state is None:
             with self._state_lock:
-                state = self._host_states.setdefault(host, HostState())
+                state = self._host_states.get(host)
+                if state is None:
+                    state = self._host_states[host] = HostState()
+                    try:  # a host met while running (add_host): a corrupt file was warned about, and is gone
+                        state.add_facts(self.fact_cache.load(host))
+                    except CorruptCacheFile:
+                        pass
         return state
+
+    def _load_cached_facts(self) -> None:
+        """--flush-cache forgets the inventory hosts' cached facts; otherwise each host starts with
+        them. Read up front, so a corrupt cache file stops the run before anything ran."""
+        if not self.fact_cache.persistent:
+            return
+        for host in self.inventory.hosts:
+            if self.options.flush_cache:
+                self.fact_cache.delete(host)
+            elif host not in self._host_states:
+                state = HostState()
+                state.add_facts(self.fact_cache.load(host))
+                self._host_states[host] = state
+
+    def store_facts(self, host: str, facts: dict[str, Any]) -> None:
+        """New host facts (gathered, a module's, a cacheable set_fact), kept by the fact cache."""
+        state = self.host_state(host)
+        state.add_facts(facts)
+        self.fact_cache.store(host, state.fact_vars)
+
+    def clear_facts(self, host: str) -> None:
+        """`meta: clear_facts`: the host's facts, and its fact cache entry, as Ansible clears both."""
+        state = self.host_state(host)
+        state.facts.clear()
+        state.fact_vars.clear()
+        self.fact_cache.delete(host)
 
     def groups_map(self) -> dict[str, list[str]]:
         if self._groups_cache is None:
@@ -178,6 +217,7 @@ class Run:
     def run_playbook(self, playbook: Playbook) -> RunResult:
         check_limit_leaves_hosts(self.inventory, self.options.limit)
         self.announce_load_warnings()
+        self._load_cached_facts()
         short = shortfall_warning(len(self.inventory.select("all", self.options.limit)))
         if short:
             self.bus.emit(WarningEvent(text=short))

@@ -33,7 +33,7 @@ from ..core.events import (
     WarningEvent,
 )
 from ..core.model import Node, Play, Task
-from ..core.results import Outcome
+from ..core.results import Outcome, ResultNotes
 from .executor import ExecutorServices, TaskExecutor
 from .iterator import Cursor, HostIterator
 from .keyword_types import throttle_limit
@@ -42,6 +42,7 @@ from .playstate import PlayState
 
 if TYPE_CHECKING:
     from .slots import ForkSlots
+    from .step import StepPrompt
 
 
 META_ACTIONS = frozenset({"flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors",
@@ -65,6 +66,7 @@ class StrategyServices(ExecutorServices, Protocol):
     dead_hosts: set[str]           # failed or unreachable: out of later plays
     unreachable_hosts: set[str]
     failed_any: bool
+    step: StepPrompt | None        # --step: asks before each task
 
     def count(self, host: str, key: str, amount: int = 1) -> None:
         """Add to the host's recap counts."""
@@ -77,6 +79,12 @@ class StrategyServices(ExecutorServices, Protocol):
 
     def announce_load_warnings(self) -> None:
         """Show what loading found but did not refuse, once."""
+
+    def store_facts(self, host: str, facts: dict[str, Any]) -> None:
+        """Add facts to the host's (and to the fact cache)."""
+
+    def clear_facts(self, host: str) -> None:
+        """`meta: clear_facts`: the host's facts, here and in the fact cache."""
 
 
 class LinearStrategy:
@@ -201,6 +209,8 @@ class LinearStrategy:
         name = state.task_name(task, first_view)
         if task.module == "meta":  # announced host by host, as Ansible does
             return self._meta(state, executor, task, params, name, handler)
+        if self.run.step is not None and not self.run.step.allows(name, handler):  # --step, answered no
+            return {host: Outcome(host=host, task=task, result={"skipped": True, "changed": False}) for host in hosts}
         self.run.bus.emit(TaskStart(task=task, name=name, handler=handler, hosts=hosts))
         run_once = executor.flag(task, "run_once", first_view)
         targets = hosts[:1] if run_once else hosts
@@ -223,11 +233,12 @@ class LinearStrategy:
             outcome = future.result()
             outcomes[outcome.host] = outcome
             self._count(outcome)
-            if outcome.result.get("ansible_facts") and not outcome.failed \
-                    and task.module not in ("set_fact", "include_vars"):  # those two store their own
+            facts = _cacheable_facts(outcome) if task.module == "set_fact" else \
+                {} if task.module == "include_vars" else outcome.result.get("ansible_facts")  # those two store their own
+            if facts and not outcome.failed:
                 holder = outcome.delegated_to if outcome.delegated_to and self._truthy(task.get("delegate_facts")) \
                     else outcome.host
-                self._store_facts(holder, outcome.result)
+                self.run.store_facts(holder, facts)
         if task.module in ("include_tasks", "include_role"):
             self._announce_includes(task, [outcomes[h] for h in targets if h in outcomes])
         if run_once:
@@ -245,6 +256,9 @@ class LinearStrategy:
             return
         if task.module == "set_fact":
             self.run.host_state(host).registered.update(facts)
+            cacheable = _cacheable_facts(first)
+            if cacheable:
+                self.run.store_facts(host, cacheable)
         elif task.module == "include_vars":
             self.run.host_state(host).include_vars.update(facts)
         else:
@@ -263,12 +277,7 @@ class LinearStrategy:
             self.run.bus.emit(Included(task=task, **data))
 
     def _store_facts(self, host: str, result: dict[str, Any]) -> None:
-        facts = result.get("ansible_facts") or {}
-        state = self.run.host_state(host)
-        for key, value in facts.items():
-            short = key[len("ansible_"):] if key.startswith("ansible_") else key
-            state.facts[short] = value
-            state.fact_vars[key] = value  # injected under the module's own name, as Ansible does (getent_passwd)
+        self.run.store_facts(host, result.get("ansible_facts") or {})
 
     def _count(self, outcome: Outcome) -> None:
         run = self.run
@@ -398,9 +407,12 @@ class LinearStrategy:
                     targets.append(host)
             if not targets:
                 continue
-            for host in targets:
-                self.run.host_state(host).notified.pop(handler.uid, None)
+            names = {host: self.run.host_state(host).notified.pop(handler.uid, None) for host in targets}
             outcomes = self.run_task(state, executor, handler, {h: {} for h in targets}, handler=True)
+            if self.run.step is not None and self.run.step.declined:  # --step said no: still notified
+                for host, notified_as in names.items():
+                    self.run.host_state(host).notified[handler.uid] = str(notified_as)
+                continue
             for host, outcome in outcomes.items():
                 if outcome.fatal:
                     if outcome.unreachable:
@@ -480,8 +492,7 @@ class LinearStrategy:
             return "cleared host errors"
         if action == "clear_facts":
             for each in hosts:
-                self.run.host_state(each).facts.clear()
-                self.run.host_state(each).fact_vars.clear()
+                self.run.clear_facts(each)
             return "facts cleared"
         if action == "reset_connection":
             return "reset connection" if self.run.connections.reset(host) else "no connection, nothing to reset"
@@ -519,3 +530,14 @@ def _peer_failure(host: str, task: Task) -> Outcome:
 
 class _StopPlay(Exception):
     """any_errors_fatal or max_fail_percentage ended the play."""
+
+
+def _cacheable_facts(outcome: Outcome) -> dict[str, Any]:
+    """What a set_fact with `cacheable: true` set (each item's, in a loop): host facts too, which
+    the fact cache keeps."""
+    items = outcome.result.get("results")
+    facts: dict[str, Any] = {}
+    for result in items if isinstance(items, list) else [outcome.result]:
+        if isinstance(result, dict) and ResultNotes.of(result).facts_cacheable and not result.get("failed"):
+            facts.update(result.get("ansible_facts") or {})
+    return facts

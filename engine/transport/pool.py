@@ -121,10 +121,13 @@ class Connections:
         return tuple(None if value is None else self.templar.template(value, view) for value in values)
 
     def _with_keywords(self, settings: dict[str, Any], keywords: tuple) -> dict[str, Any]:
-        """Keywords fill in what the host's variables leave open (ansible_user beats remote_user)."""
+        """Keywords fill in what the host's variables leave open (ansible_user beats remote_user),
+        and -c/--connection what both leave open."""
         for (_, var), value in zip(CONNECTION_KEYWORDS, keywords, strict=False):
             if value is not None and var not in settings:
                 settings[var] = value
+        if self.options.connection and "ansible_connection" not in settings:  # -c: under variables and keywords
+            settings["ansible_connection"] = self.options.connection
         return settings
 
     def worker(self, host: str, view: VarsView, task: Task | None = None) -> WorkerClient:

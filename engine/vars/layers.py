@@ -114,6 +114,13 @@ class HostState:
     notified: dict[int, str] = field(default_factory=dict)       # handler uid → name, in notification order
     roles_ran: dict[int, set[str]] = field(default_factory=dict)  # play id → the role uses that ran here
 
+    def add_facts(self, facts: Mapping[str, Any]) -> None:
+        """Facts as a module returns them: `ansible_x` is `ansible_facts.x`, and is also injected
+        under its own name (as is any other key: getent_passwd), as Ansible does."""
+        for key, value in facts.items():
+            self.facts[key[len("ansible_"):] if key.startswith("ansible_") else key] = value
+            self.fact_vars[key] = value
+
 
 class HostVars(Mapping[str, Any]):
     """The `hostvars` magic variable: every host's variables at play level, lazily."""

@@ -1,7 +1,8 @@
 """set_fact — set host variables from templated values (controller only).
 
 The values are rendered now and frozen; they outrank play and task vars for the
-rest of the run on this host. `cacheable` is accepted and has no extra effect.
+rest of the run on this host. With `cacheable: true` they are also host facts, which the
+fact cache keeps (across runs with `fact_caching = jsonfile`), as in Ansible.
 A name may be a template (`set_fact: "{{ item }}=moo"`, `{"v_{{ i }}": x}`): the
 executor renders argument names, and the rendered name must be a valid variable name.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ...core.fieldtypes import loose_bool
 from . import ActionContext
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -31,7 +33,10 @@ def run(ctx: ActionContext) -> dict[str, Any]:
     if delegate and ctx.task.get("delegate_facts"):  # the facts belong to the delegated host
         holder = ctx.services.host_state(str(ctx.templar.template(delegate, ctx.vars)))
     holder.registered.update(facts)  # set_fact acts in check mode too, as in Ansible
-    return {"changed": False, "ansible_facts": facts, "failed": False}
+    result: dict[str, Any] = {"changed": False, "ansible_facts": facts, "failed": False}
+    if loose_bool(ctx.args.get("cacheable"), False):
+        result["_miniplay_facts_cacheable"] = True  # the strategy stores them as host facts too
+    return result
 
 
 def invalid_name(ctx: ActionContext, name: str, written: Any) -> dict[str, Any]:
