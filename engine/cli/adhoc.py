@@ -49,10 +49,12 @@ def module_args(module: str, text: str) -> dict[str, Any]:
 
 
 def build_play(pattern: str, written: str, args: dict[str, Any], background: int, poll: int,
-               module: str | None = None, basedir: str | None = None) -> Play:
+               module: str | None = None, basedir: str | None = None, task_timeout: int = 0) -> Play:
     module = module or canonical_name(written)
     assert module is not None
     keywords: dict[str, Any] = {"when": [], "tags": [], "vars": {}}
+    if task_timeout:  # --task-timeout is the task's `timeout` keyword, as in `ansible`
+        keywords["timeout"] = task_timeout
     if background:
         keywords.update({"async": background, "poll": poll})
     task = Task(action=written, module=module, args=args, location=Location(f"<adhoc '{written}' task>"),
@@ -86,7 +88,10 @@ def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: T
     parsed = module_args(module, args.args)
     if module in NEEDS_ARGS and not parsed:
         raise CliError(f"No argument passed to {module} module")
-    origin = repr({"action": written, "args": parsed, "timeout": 0, "async_val": args.background,
+    task_timeout = getattr(args, "task_timeout", 0) or 0
+    if task_timeout < 0:
+        raise CliError(f"--task-timeout must be a non-negative integer, got {task_timeout}")
+    origin = repr({"action": written, "args": parsed, "timeout": task_timeout, "async_val": args.background,
                    "poll": args.poll})
     renderer = MinimalRenderer(stdout or sys.stdout, sys.stderr, verbosity=option_values.get("verbosity", 0),
                                one_line=getattr(args, "one_line", False), origin=origin)
@@ -96,7 +101,8 @@ def run_adhoc(args: argparse.Namespace, option_values: dict[str, Any], stdout: T
     run = Run(options, bus, playbook_dir=basedir, loader=loader)
     if args.background and not supports_async(module):
         return _refuse_async(run, renderer, args.pattern, written, module)
-    play = build_play(args.pattern, written, parsed, args.background, args.poll, module, basedir=basedir)
+    play = build_play(args.pattern, written, parsed, args.background, args.poll, module, basedir=basedir,
+                      task_timeout=task_timeout)
     result = run.run_playbook(Playbook(path=os.path.join(os.getcwd(), "<adhoc>"), plays=[play]))
     return result.exit_code
 

@@ -204,9 +204,6 @@ def cmd_adhoc(args: argparse.Namespace) -> int:
     if args.tree:
         raise UsageError("miniplay adhoc does not write -t/--tree output files; use --one-line, or miniplay run "
                          "with --events FILE for every result as JSON")
-    if args.task_timeout:
-        raise UsageError("miniplay does not enforce task timeouts (the timeout keyword neither), so --task-timeout "
-                         "is refused; -B SECONDS runs the module as an async job that is killed at that limit")
     options = options_from_args(args)
     options["flush_cache"] = args.flush_cache
     return run_adhoc(args, options)

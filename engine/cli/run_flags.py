@@ -71,7 +71,7 @@ def add_adhoc_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--playbook-dir", default=None, metavar="BASEDIR",
                         help="act as if this were the playbook's directory (library/, group_vars/, roles/)")
     parser.add_argument("--task-timeout", type=int, default=0, metavar="SECONDS",
-                        help="not supported by miniplay (nor is the timeout keyword): refused when above 0")
+                        help="fail the module's task after this many seconds (the task's timeout keyword); 0: no limit")
     parser.add_argument("-t", "--tree", default=None, metavar="TREE",
                         help="not supported by miniplay: refused (Ansible writes one output file per host there)")
 

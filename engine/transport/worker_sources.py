@@ -56,6 +56,8 @@ class ModuleSources:
             roots.append("_foreign")
         if request.get("op") == "async":
             roots.append("_jobs")
+        if request.get("timeout"):  # the task's `timeout:` runs the module in a fork (_timed)
+            roots.append("_timed")
         return tuple(roots)
 
 
