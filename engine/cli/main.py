@@ -173,11 +173,14 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ..core.fieldtypes import loose_bool
     from .run import run_cli
 
     options = options_from_args(args)
+    # --force-handlers, else ANSIBLE_FORCE_HANDLERS, else ansible.cfg's force_handlers
+    configured = os.environ.get("ANSIBLE_FORCE_HANDLERS") or options["config"].get("force_handlers")
     options.update(tags=_split_tags(args.tags), skip_tags=_split_tags(args.skip_tags),
-                   start_at_task=args.start_at_task, force_handlers=args.force_handlers)
+                   start_at_task=args.start_at_task, force_handlers=args.force_handlers or loose_bool(configured))
     return run_cli(args, options)
 
 

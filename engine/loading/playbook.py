@@ -32,6 +32,7 @@ from ..templating.templar import is_template
 from .foreign_modules import ForeignModule, ForeignModules
 from .keyword_check import check_keyword_types
 from .roles import RoleLoadState, import_role, load_play_roles  # roles are their own room
+from .task_paths import first_existing, role_import_candidates
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LIST_KEYWORDS = ("when", "changed_when", "failed_when", "until")
@@ -55,8 +56,8 @@ def check_notified_handlers(play: Play) -> None:
     known: set[str] = set()
     for handler in play.handlers:
         known.update(n for n in (handler.name, handler.display_name) if n)
-        if handler.role and handler.name:
-            known.add(f"{handler.role} : {handler.name}")
+        if handler.name:
+            known.update(f"{prefix} : {handler.name}" for prefix in handler.role_prefixes)
         known.update(handler.listen)
     for section in play.sections() + [play.handlers]:
         for task in iter_tasks(section):
@@ -89,6 +90,7 @@ class Loader:
         self.role_state: RoleLoadState | None = None   # what import_role leaves for the play being loaded
         self.foreign = ForeignModules(module_paths, config)   # modules miniplay lacks: library/, collections
         self._task_context: tuple[str | None, list[str]] = (None, [])
+        self.playbook_dir: str | None = None   # the folder of the playbook being loaded (of the last, after)
 
     @property
     def top_file(self) -> str | None:
@@ -120,6 +122,7 @@ class Loader:
             raise ParseError("A playbook must be a list of plays, got a "
                              f"{type(to_plain(data)).__name__} instead", node_location(data, path))
         self._chain.append(real)
+        outer_dir, self.playbook_dir = self.playbook_dir, os.path.dirname(os.path.abspath(path))
         plays: list[Play] = []
         try:
             for index, entry in enumerate(data):
@@ -135,6 +138,8 @@ class Loader:
                 plays.append(self._load_play(entry, path, extra_vars))
         finally:
             self._chain.pop()
+            if outer_dir is not None:  # an imported playbook's folder ends with it
+                self.playbook_dir = outer_dir
         return plays
 
     def _load_play(self, data: dict, path: str, extra_vars: dict[str, Any]) -> Play:
@@ -254,9 +259,9 @@ class Loader:
         if "{{" in str(target):
             raise ParseError("import_tasks is static: its file name cannot use variables; use include_tasks",
                              task.location)
-        base = os.path.join(role_path, "tasks") if role_path else os.path.dirname(task.location.path)
-        file_path = os.path.join(base, str(target))
-        if not os.path.exists(file_path) and role_path is None:
+        if role_path:
+            file_path = first_existing(role_import_candidates(role_path, str(target), handlers, self.playbook_dir))
+        else:
             file_path = os.path.join(os.path.dirname(task.location.path), str(target))
         child = dict(task.keywords)
         child.pop("name", None)
