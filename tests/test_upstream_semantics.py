@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import write
+from helpers import miniplay, write
 from reference import TARGET_PYTHON, compare, require_ansible
 
 INVENTORY = (f"[pair]\nh1 ansible_connection=local ansible_python_interpreter={TARGET_PYTHON}\n"
@@ -43,3 +43,56 @@ def test_force_handlers_from_ansible_cfg(tmp_path: Path) -> None:
     write(source / "ansible.cfg", "[defaults]\nforce_handlers = True\n")
     ours, _ = compare(playbook, inventory, "-f", "1")
     assert "handler on h1" in ours.stdout
+
+
+def test_import_playbook_tags_reach_its_plays(tmp_path: Path) -> None:
+    """`import_playbook: x.yml` with `tags:`: --tags selects the imported plays' tasks by that tag."""
+    require_ansible()
+    source = tmp_path / "case"
+    write(source / "sub.yml", """
+        - hosts: h1
+          gather_facts: false
+          tasks:
+            - debug: msg="tagged by the import"
+        """)
+    playbook = write(source / "site.yml", """
+        - import_playbook: sub.yml
+          tags: picked
+        - hosts: h1
+          gather_facts: false
+          tasks:
+            - debug: msg="not picked"
+        """)
+    inventory = write(source / "hosts.ini", INVENTORY)
+    ours, _ = compare(playbook, inventory, "--tags", "picked")
+    assert "tagged by the import" in ours.stdout and "not picked" not in ours.stdout
+
+
+def test_role_file_names_must_be_strings(tmp_path: Path) -> None:
+    """include_role's vars_from given a list is refused when the playbook loads (exit 4), naming the key."""
+    require_ansible()
+    source = tmp_path / "case"
+    write(source / "roles" / "r" / "tasks" / "main.yml", "- debug: msg=r\n")
+    playbook = write(source / "site.yml", """
+        - hosts: h1
+          gather_facts: false
+          tasks:
+            - include_role:
+                name: r
+                vars_from:
+                  - one.yml
+        """)
+    inventory = write(source / "hosts.ini", INVENTORY)
+    ours, _ = compare(playbook, inventory)
+    assert ours.rc == 4
+    assert "Expected a string for vars_from but got <class 'list'> instead" in ours.stderr
+    assert "site.yml:4" in ours.stderr and "Traceback" not in ours.stderr
+
+
+def test_adhoc_include_role_takes_key_value_words(tmp_path: Path) -> None:
+    """`ansible -m include_role -a name=r`: `name=r` is an argument, not a free-form command."""
+    write(tmp_path / "roles" / "r" / "tasks" / "main.yml", "- debug: msg='In role r'\n")
+    run = miniplay("adhoc", "-m", "include_role", "-a", "name=r", "localhost", cwd=tmp_path,
+                   env={"ANSIBLE_ROLES_PATH": str(tmp_path / "roles")})
+    assert run.rc == 0, run.stdout + run.stderr
+    assert '"msg": "In role r"' in run.stdout

@@ -170,7 +170,8 @@ class LinearStrategy:
         if isinstance(args.get("gather_subset"), str):  # a list keyword: one string is one item, not split
             args["gather_subset"] = [args["gather_subset"]]
         return Task(action="gather_facts", module="setup", args=args, location=play.location, name="Gathering Facts",
-                    keywords={"when": [], "tags": ["always"], "_facts": True}, uid=-1)
+                    keywords={"when": list(play.get("_included_when") or []), "tags": ["always"], "_facts": True},
+                    uid=-1)
 
     # ------------------------------------------------------------------ the lockstep loop
     def _run_nodes(self, state: PlayState, executor: TaskExecutor, nodes: list[Node]) -> None:
