@@ -96,3 +96,58 @@ def test_adhoc_include_role_takes_key_value_words(tmp_path: Path) -> None:
                    env={"ANSIBLE_ROLES_PATH": str(tmp_path / "roles")})
     assert run.rc == 0, run.stdout + run.stderr
     assert '"msg": "In role r"' in run.stdout
+
+
+def test_hostvars_knows_the_implicit_localhost(tmp_path: Path) -> None:
+    """`hostvars['localhost']` works when the inventory has no localhost, as in ansible-core."""
+    require_ansible()
+    source = tmp_path / "case"
+    playbook = write(source / "site.yml", """
+        - hosts: h1
+          gather_facts: false
+          tasks:
+            - debug:
+                msg: "{{ hostvars['localhost'].ansible_connection }} {{ 'localhost' in hostvars }} {{ hostvars | list }}"
+        """)
+    inventory = write(source / "hosts.ini", INVENTORY)
+    ours, _ = compare(playbook, inventory)
+    assert "local True ['h1', 'h2']" in ours.stdout
+
+
+def test_templates_in_a_conditionals_string_constants(tmp_path: Path) -> None:
+    """Each string constant holding `{{ }}` is rendered alone, natively: `"{{ x }}" == "1"` is 1 == "1",
+    false; `"{{ x }}" == 1` holds."""
+    require_ansible()
+    source = tmp_path / "case"
+    playbook = write(source / "site.yml", """
+        - hosts: h1
+          gather_facts: false
+          vars:
+            x: 1
+          tasks:
+            - debug: msg="text compared with a number"
+              when: '"{{ x }}" == "1"'
+            - debug: msg="number compared with a number"
+              when: '"{{ x }}" == 1'
+            - debug: msg="{{ 'y' if ('{{ x }}' | int) == 1 else 'n' }}"
+        """)
+    inventory = write(source / "hosts.ini", INVENTORY)
+    ours, _ = compare(playbook, inventory)
+    assert "number compared with a number" in ours.stdout and "text compared with a number" not in ours.stdout
+
+
+def test_template_delimiters_that_break_the_expression(tmp_path: Path) -> None:
+    """`"{{ "a" }}" == "a"` is no expression (the quotes end early): the task fails with Ansible's words."""
+    source = tmp_path / "case"
+    playbook = write(source / "site.yml", """
+        - hosts: h1
+          gather_facts: false
+          tasks:
+            - assert:
+                that: '"{{ "a" }}" == "a"'
+        """)
+    inventory = write(source / "hosts.ini", INVENTORY)
+    run = miniplay("run", "-i", str(inventory), str(playbook))
+    assert run.rc == 2
+    assert ("Syntax error in expression. Template delimiters are not supported in expressions: chunk after "
+            "expression") in run.stdout + run.stderr
