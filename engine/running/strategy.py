@@ -179,11 +179,12 @@ class LinearStrategy:
         self._run_cursors(state, executor, cursors)
 
     def _run_cursors(self, state: PlayState, executor: TaskExecutor, cursors: dict[str, Cursor],
-                     handler: bool = False) -> None:
-        """The linear strategy: each step runs on every host whose walk is at it, then the next."""
+                     handler: bool = False, forced: frozenset[str] = frozenset()) -> None:
+        """The linear strategy: each step runs on every host whose walk is at it, then the next.
+        `forced`: failed hosts that walk on all the same (what a forced handler included)."""
         while True:
             for host, cursor in list(cursors.items()):
-                if cursor.finished or host in state.removed:
+                if cursor.finished or (host in state.removed and host not in forced):
                     if cursor.finished and not cursor.ok:
                         self._host_failed(state, host)
                     del cursors[host]
@@ -432,9 +433,14 @@ class LinearStrategy:
             included = {host: outcome.includes for host, outcome in outcomes.items()
                         if outcome.includes and not outcome.fatal}
             if included:  # a handler that is an include_tasks/include_role runs what it included, as handlers
-                self._run_cursors(state, executor, {
-                    host: self.iterator.includes_cursor(state, host, includes, (handler.uid,))
-                    for host, includes in included.items()}, handler=True)
+                forced = {host for host in included if force and host in state.removed}
+                self.iterator.forced |= forced
+                try:
+                    self._run_cursors(state, executor, {
+                        host: self.iterator.includes_cursor(state, host, includes, (handler.uid,))
+                        for host, includes in included.items()}, handler=True, forced=frozenset(forced))
+                finally:
+                    self.iterator.forced -= forced
 
     # ------------------------------------------------------------------ meta
     def _meta(self, state: PlayState, executor: TaskExecutor, task: Task,
