@@ -151,3 +151,27 @@ def test_template_delimiters_that_break_the_expression(tmp_path: Path) -> None:
     assert run.rc == 2
     assert ("Syntax error in expression. Template delimiters are not supported in expressions: chunk after "
             "expression") in run.stdout + run.stderr
+
+
+def test_jinja_tests_on_undefined_values_fail(tmp_path: Path) -> None:
+    """`d.missing is none` is no longer false: the test is not run and the conditional fails with
+    the undefined error (ansible-core 2.19); `is defined` / `is undefined` still look at it."""
+    source = tmp_path / "case"
+    playbook = write(source / "site.yml", """
+        - hosts: h1
+          gather_facts: false
+          vars:
+            d: {a: 1}
+          tasks:
+            - assert:
+                that:
+                  - d.missing is undefined
+                  - d.a is not none
+            - assert:
+                that: d.missing is none
+        """)
+    inventory = write(source / "hosts.ini", INVENTORY)
+    run = miniplay("run", "-i", str(inventory), str(playbook))
+    assert run.rc == 2
+    assert run.stdout.count("All assertions passed") == 1
+    assert "Error while evaluating conditional: object of type 'dict' has no attribute 'missing'" in run.stdout

@@ -188,6 +188,7 @@ class Templar:
         from . import filters, jinja_tests
 
         env.filters.update(filters.FILTERS)
+        jinja_tests.strict_about_undefined(env.tests)  # Jinja's own, before Ansible's are added
         env.tests.update(jinja_tests.TESTS)
         for plugins in (env.filters, env.tests):  # Jinja's own ones answer to `ansible.builtin.` too
             plugins.update({f"ansible.builtin.{name}": plugin for name, plugin in list(plugins.items())
