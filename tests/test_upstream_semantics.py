@@ -175,3 +175,24 @@ def test_jinja_tests_on_undefined_values_fail(tmp_path: Path) -> None:
     assert run.rc == 2
     assert run.stdout.count("All assertions passed") == 1
     assert "Error while evaluating conditional: object of type 'dict' has no attribute 'missing'" in run.stdout
+
+
+def test_unvault_lookup_reads_vaulted_and_plain_files_unstripped(tmp_path: Path) -> None:
+    require_ansible()
+    source = tmp_path / "case"
+    write(source / "secret", "pw\n")
+    write(source / "files" / "plain.txt", "plain\n")
+    write(source / "files" / "vaulted.txt", "hidden\n")
+    done = miniplay("vault", "encrypt", "--vault-password-file", "secret", "files/vaulted.txt", cwd=source)
+    assert done.rc == 0, done.stderr
+    assert "$ANSIBLE_VAULT" in (source / "files" / "vaulted.txt").read_text()
+    playbook = write(source / "site.yml", """
+        - hosts: h1
+          gather_facts: false
+          tasks:
+            - debug:
+                msg: "{{ lookup('unvault', 'vaulted.txt') }}|{{ lookup('unvault', 'plain.txt') }}|"
+        """)
+    inventory = write(source / "hosts.ini", INVENTORY)
+    ours, _ = compare(playbook, inventory, "--vault-password-file", "secret")
+    assert '"msg": "hidden\\n|plain\\n|"' in ours.stdout
