@@ -144,11 +144,18 @@ def test_template_delimiters_that_break_the_expression(tmp_path: Path) -> None:
           gather_facts: false
           tasks:
             - assert:
+                that: "{{x}} is defined"
+              vars:
+                x: 1
+              ignore_errors: true
+            - assert:
                 that: '"{{ "a" }}" == "a"'
         """)
     inventory = write(source / "hosts.ini", INVENTORY)
     run = miniplay("run", "-i", str(inventory), str(playbook))
     assert run.rc == 2
+    assert ("Syntax error in expression. Template delimiters are not supported in expressions: expected token "
+            "':', got '}'") in run.stdout
     assert ("Syntax error in expression. Template delimiters are not supported in expressions: chunk after "
             "expression") in run.stdout + run.stderr
 
@@ -196,3 +203,36 @@ def test_unvault_lookup_reads_vaulted_and_plain_files_unstripped(tmp_path: Path)
     inventory = write(source / "hosts.ini", INVENTORY)
     ours, _ = compare(playbook, inventory, "--vault-password-file", "secret")
     assert '"msg": "hidden\\n|plain\\n|"' in ours.stdout
+
+
+def test_ini_lookup_side_by_side(tmp_path: Path) -> None:
+    require_ansible()
+    source = tmp_path / "case"
+    write(source / "files" / "lookup.ini", """
+        [global]
+        value_in_global = from global
+        [section1]
+        value1 = section1/value1
+        value2 = section1/value2
+        other = x
+        Mixed = case
+        """)
+    write(source / "files" / "app.properties", "field.with.space = with space\nplain=p\n")
+    playbook = write(source / "site.yml", """
+        - hosts: h1
+          gather_facts: false
+          tasks:
+            - debug:
+                msg:
+                  - "{{ lookup('ini', 'value1 section=section1 file=lookup.ini') }}"
+                  - "{{ lookup('ini', 'value_in_global', file='lookup.ini') }}"
+                  - "{{ lookup('ini', 'missing', section='section1', file='lookup.ini', default='dflt') }}"
+                  - "{{ query('ini', 'value[1-2]', section='section1', file='lookup.ini', re=true) }}"
+                  - "{{ lookup('ini', 'field.with.space type=properties file=app.properties') }}"
+                  - "{{ lookup('ini', 'mixed', section='section1', file='lookup.ini') }}"
+            - debug: msg="{{ item }}"
+              with_ini: value[1-2] section=section1 file=lookup.ini re=true
+        """)
+    inventory = write(source / "hosts.ini", INVENTORY)
+    ours, _ = compare(playbook, inventory)
+    assert "section1/value2" in ours.stdout and "dflt" in ours.stdout

@@ -41,7 +41,8 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LIST_KEYWORDS = ("when", "changed_when", "failed_when", "until")
 LOOP_LOOKUPS = frozenset(
     {"items", "list", "dict", "sequence", "nested", "together", "subelements", "fileglob", "indexed_items",
-     "flattened", "first_found", "lines", "file", "env", "random_choice", "cartesian", "inventory_hostnames"}
+     "flattened", "first_found", "lines", "file", "env", "random_choice", "cartesian", "inventory_hostnames",
+     "ini"}
 )
 
 

@@ -48,12 +48,12 @@ def lift_embedded(env: jinja2.Environment, text: str, render: Callable[[str], An
     """The expression with each templated string constant replaced by a name, and those names'
     values (`render` renders one constant's text); a TemplateError when it is not an expression."""
     try:
-        tokens = list(env.lexer.tokeniter("{{ " + text + " }}", None))
+        tokens = list(env.lexer.tokeniter(text, None, state="variable"))  # read as Jinja reads an expression
     except jinja2.TemplateSyntaxError as exc:
         raise ExpressionSyntaxError(SYNTAX + str(exc.message)) from None
     pieces: list[str] = []
     constants: dict[str, str] = {}
-    for _line, kind, raw in tokens[1:-1]:  # without the `{{ ` and ` }}` put around it
+    for _line, kind, raw in tokens:
         if kind == "string":
             constant = env.compile_expression(raw)()
             if isinstance(constant, str) and ("{{" in constant or "{%" in constant):
