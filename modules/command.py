@@ -50,14 +50,24 @@ def _strip(text: str, enabled: bool) -> str:
     return text.rstrip("\r\n") if enabled else text
 
 
+def _check_command(args: dict[str, Any], ctx: ModuleContext, shell: bool, command_line: Any, argv: Any) -> None:
+    """Ansible's argument checks, in its order and words: one command, given one way."""
+    if command_line and argv:
+        ctx.fail("parameters are mutually exclusive: argv|cmd|_raw_params")
+    if not command_line and argv is None:  # Ansible's required_one_of: an empty command line counts as none
+        ctx.fail("one of the following is required: _raw_params, cmd, argv")
+    if not command_line and not argv:
+        ctx.fail("no command given", rc=256)
+    if not shell and args["executable"]:
+        ctx.warn("As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. "
+                 f"Not using '{args['executable']}'.")
+
+
 def main(args: dict[str, Any], ctx: ModuleContext) -> dict[str, Any]:
     shell = args["_uses_shell"]
     command_line = args["_raw_params"] or args["cmd"]
     argv = args["argv"]
-    if command_line and argv:
-        ctx.fail("parameters are mutually exclusive: argv|cmd|_raw_params")
-    if not command_line and not argv:
-        ctx.fail("no command given", rc=256)
+    _check_command(args, ctx, shell, command_line, argv)
     chdir = args["chdir"]
     if chdir:
         chdir = os.path.abspath(chdir)

@@ -24,7 +24,7 @@ from ..core.errors import CliError, Location
 from ..core.events import EventBus
 from ..core.model import Play, Playbook, Task
 from ..core.options import Options
-from ..core.registry import RAW_PARAMS_MODULES, all_names, canonical_name, supports_async
+from ..core.registry import all_names, canonical_name, supports_async
 from ..loading.config import config_banner
 from ..running.run import Run
 from ..views.minimal import MinimalRenderer
@@ -45,7 +45,8 @@ def module_args(module: str, text: str) -> dict[str, Any]:
         return value
     if not text.strip():
         return {}
-    return parse_kv(text, module in RAW_PARAMS_MODULES, Location("<CLI option '-a'>"))
+    # as `ansible` does: only the modules that require arguments take free-form words (include_role does not)
+    return parse_kv(text, module in NEEDS_ARGS, Location("<CLI option '-a'>"))
 
 
 def build_play(pattern: str, written: str, args: dict[str, Any], background: int, poll: int,

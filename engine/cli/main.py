@@ -189,11 +189,14 @@ def _fact_cache_settings(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ..core.fieldtypes import loose_bool
     from .run import run_cli
 
     options = options_from_args(args)
+    # --force-handlers, else ANSIBLE_FORCE_HANDLERS, else ansible.cfg's force_handlers
+    configured = os.environ.get("ANSIBLE_FORCE_HANDLERS") or options["config"].get("force_handlers")
     options.update(tags=_split_tags(args.tags), skip_tags=_split_tags(args.skip_tags),
-                   start_at_task=args.start_at_task, force_handlers=args.force_handlers,
+                   start_at_task=args.start_at_task, force_handlers=args.force_handlers or loose_bool(configured),
                    step=args.step, flush_cache=args.flush_cache)
     return run_cli(args, options)
 

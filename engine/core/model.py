@@ -51,7 +51,19 @@ class Task:
 
     @property
     def listen(self) -> list[str]:
-        return self.keywords.get("listen", [])
+        """The topics a handler answers to: as written and, in a role, each as `role : topic`."""
+        topics = self.keywords.get("listen", [])
+        return topics + [f"{prefix} : {topic}" for prefix in self.role_prefixes for topic in topics]
+
+    @property
+    def role_prefixes(self) -> list[str]:
+        """How a notify may name this task's role: its name and, for a collection's role
+        (`ns.col.role`), its short name too, as Ansible accepts both."""
+        if not self.role:
+            return []
+        short = self.role.rsplit(".", 1)[-1]
+        in_collection = short != self.role and "/ansible_collections/" in (self.role_path or "")
+        return [self.role, short] if in_collection else [self.role]
 
     def where(self, key: str | None = None) -> Location:
         """Location of a keyword when known, else of the task."""

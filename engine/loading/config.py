@@ -12,7 +12,7 @@ from typing import Any
 KEYS = ("inventory", "remote_user", "private_key_file", "forks", "host_key_checking", "timeout", "poll_interval",
         "show_custom_stats", "roles_path", "async_dir", "become", "become_user", "become_method", "vault_password_file",
         "vault_identity_list", "library", "collections_path", "collections_paths", "transport", "fact_caching",
-        "fact_caching_connection", "fact_caching_prefix", "fact_caching_timeout")
+        "fact_caching_connection", "fact_caching_prefix", "fact_caching_timeout", "force_handlers")
 
 
 def find_config() -> str | None:

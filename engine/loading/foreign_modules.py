@@ -156,6 +156,7 @@ class ForeignModules:
         return self._index
 
     def add_role_library(self, role_path: str) -> None:
+        """The library/ of a role (or of an imported playbook): searched for the rest of the run."""
         library = os.path.join(role_path, "library")
         if os.path.isdir(library) and library not in self.role_libraries:
             self.role_libraries.append(library)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import keywords as kw
 from ..core.argsplit import parse_kv, split_args
-from ..core.errors import LoadError, Location, MiniplayError, ParseError
-from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
+from ..core.errors import LoadError, Location, ParseError
+from ..core.model import Block, Node, Play, Playbook, Task
 from ..core.registry import (
     LOAD_TIME_ACTIONS,
     RAW_PARAMS_MODULES,
@@ -30,41 +31,19 @@ from ..core.textfile import NotARegularFile
 from ..core.yamlfile import item_location, key_location, load_yaml_file, node_location, to_plain, value_location
 from ..templating.templar import is_template
 from .foreign_modules import ForeignModule, ForeignModules
+from .handler_check import check_notified_handlers
 from .keyword_check import check_keyword_types
+from .role_names import templated_role_name
 from .roles import RoleLoadState, import_role, load_play_roles  # roles are their own room
+from .task_paths import first_existing, role_import_candidates
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LIST_KEYWORDS = ("when", "changed_when", "failed_when", "until")
 LOOP_LOOKUPS = frozenset(
     {"items", "list", "dict", "sequence", "nested", "together", "subelements", "fileglob", "indexed_items",
-     "flattened", "first_found", "lines", "file", "env", "random_choice", "cartesian", "inventory_hostnames"}
+     "flattened", "first_found", "lines", "file", "env", "random_choice", "cartesian", "inventory_hostnames",
+     "ini"}
 )
-
-
-class HandlerNotFound(MiniplayError):
-    """A task notifies a handler the play does not define (ansible-playbook exits 1)."""
-
-
-def check_notified_handlers(play: Play) -> None:
-    """Refuse, before running, a `notify:` naming no handler or listen topic of the play.
-
-    Skipped when the play includes roles at run time: their handlers are only known then.
-    """
-    if any(t.module == "include_role" for section in play.sections() for t in iter_tasks(section)):
-        return
-    known: set[str] = set()
-    for handler in play.handlers:
-        known.update(n for n in (handler.name, handler.display_name) if n)
-        if handler.role and handler.name:
-            known.add(f"{handler.role} : {handler.name}")
-        known.update(handler.listen)
-    for section in play.sections() + [play.handlers]:
-        for task in iter_tasks(section):
-            for name in task.get("notify") or []:
-                if isinstance(name, str) and "{{" not in name and name not in known:
-                    raise HandlerNotFound(f"The requested handler '{name}' was not found in either the main "
-                                          "handlers list nor in the listening handlers list",
-                                          task.where("notify"))
 
 
 DEBUGGER_WARNING = ("'debugger' is accepted and ignored: miniplay has no task debugger, so a failed task "
@@ -73,6 +52,14 @@ DEBUGGER_WARNING = ("'debugger' is accepted and ignored: miniplay has no task de
 
 # Task-list keywords dressed as actions: no action plugin stands in front of them.
 RUN_TIME_INCLUDES = frozenset({"include_tasks", "include_role", "meta"})
+
+
+@dataclass
+class IncludedBy:
+    """What an `import_playbook` (and those around it) pass to each play it imports."""
+
+    when: list[Any] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
 
 class Loader:
@@ -93,6 +80,8 @@ class Loader:
         self.role_state: RoleLoadState | None = None   # what import_role leaves for the play being loaded
         self.foreign = ForeignModules(module_paths, config)   # modules miniplay lacks: library/, collections
         self._task_context: tuple[str | None, list[str]] = (None, [])
+        self.play_vars: dict[str, Any] = {}     # the vars of the play being loaded, for static imports' names
+        self.playbook_dir: str | None = None   # the folder of the playbook being loaded (of the last, after)
 
     @property
     def top_file(self) -> str | None:
@@ -109,7 +98,8 @@ class Loader:
         self.foreign.set_playbook_dir(os.path.dirname(full))
         return Playbook(path=full, plays=self._load_plays(full, {}, top=True), written_path=path)
 
-    def _load_plays(self, path: str, extra_vars: dict[str, Any], top: bool = False) -> list[Play]:
+    def _load_plays(self, path: str, extra_vars: dict[str, Any], top: bool = False,
+                    included: IncludedBy | None = None) -> list[Play]:
         real = os.path.realpath(path)
         if real in self._chain:
             raise ParseError(f"import_playbook loop: '{path}' imports itself")
@@ -124,24 +114,37 @@ class Loader:
             raise ParseError("A playbook must be a list of plays, got a "
                              f"{type(to_plain(data)).__name__} instead", node_location(data, path))
         self._chain.append(real)
+        outer_dir, self.playbook_dir = self.playbook_dir, os.path.dirname(os.path.abspath(path))
+        if not top:  # as in Ansible, an imported playbook's library/ serves the whole run
+            self.foreign.add_role_library(self.playbook_dir)
         plays: list[Play] = []
         try:
             for index, entry in enumerate(data):
                 if not isinstance(entry, dict):
                     raise ParseError(f"A play must be a mapping, got {to_plain(entry)!r}", item_location(data, index, path))
                 if "import_playbook" in entry:
-                    target = str(entry["import_playbook"])
-                    target_path = target if os.path.isabs(target) else os.path.join(os.path.dirname(path), target)
-                    imported_vars = to_plain(entry.get("vars") or {}, path)
-                    for play in self._load_plays(target_path, imported_vars):
-                        plays.append(play)
+                    plays += self._import_playbook(entry, data, index, path, extra_vars, included)
                     continue
-                plays.append(self._load_play(entry, path, extra_vars))
+                plays.append(self._load_play(entry, path, extra_vars, included))
         finally:
             self._chain.pop()
+            if outer_dir is not None:  # an imported playbook's folder ends with it
+                self.playbook_dir = outer_dir
         return plays
 
-    def _load_play(self, data: dict, path: str, extra_vars: dict[str, Any]) -> Play:
+    def _import_playbook(self, entry: dict, data: list, index: int, path: str, extra_vars: dict[str, Any],
+                         included: IncludedBy | None) -> list[Play]:
+        """The plays of `import_playbook: file`: its vars, `when` and tags reach every play it holds."""
+        imported_vars = {**extra_vars, **to_plain(entry.get("vars") or {}, path)}
+        target = str(templated_role_name(to_plain(entry["import_playbook"], path), {**imported_vars, **self.extra_vars},
+                                         item_location(data, index, path), "playbook name"))
+        target_path = target if os.path.isabs(target) else os.path.join(os.path.dirname(path), target)
+        outer = included or IncludedBy()
+        inner = IncludedBy(when=outer.when + self._as_list(to_plain(entry.get("when"), path)),
+                           tags=outer.tags + self._tags(entry.get("tags")))
+        return self._load_plays(target_path, imported_vars, included=inner)
+
+    def _load_play(self, data: dict, path: str, extra_vars: dict[str, Any], included: IncludedBy | None = None) -> Play:
         location = node_location(data, path)
         self._check_keys(data, kw.PLAY, "Play", path)
         if "hosts" not in data or data["hosts"] in (None, ""):
@@ -152,8 +155,11 @@ class Loader:
             hosts = ",".join(str(h) for h in hosts)
         play_vars = self._vars_dict(data.get("vars"), path, key_location(data, "vars", path))
         play_vars.update(extra_vars)
+        self.play_vars = play_vars
         inherited = {k: to_plain(data[k], path) for k in kw.INHERITED if k in data}
-        inherited["tags"] = self._tags(data.get("tags"))
+        inherited["tags"] = (included.tags if included else []) + self._tags(data.get("tags"))
+        if included and included.when:  # an import_playbook's `when` guards every task of the play, facts too
+            inherited["when"] = list(included.when)
         basedir = os.path.dirname(os.path.abspath(path))
         play = Play(
             hosts=str(hosts),
@@ -167,6 +173,8 @@ class Loader:
             value_locations={str(k): value_location(data, k, path) for k in data},
         )
         play.keywords.setdefault("gather_facts", True)
+        if included and included.when:
+            play.keywords["_included_when"] = list(included.when)
         play.vars_prompt = self._vars_prompt(data, path)
         play.keywords.pop("vars_prompt", None)
         if not isinstance(play.vars_files, list):
@@ -181,6 +189,9 @@ class Loader:
         play.handlers += [t for t in self._handlers(data.get("handlers"), path, inherited)]
         check_notified_handlers(play)
         return play
+
+    def load_time_vars(self, task: Task) -> dict[str, Any]:
+        return {**self.play_vars, **(task.get("vars") or {}), **self.extra_vars}
 
     # ------------------------------------------------------------------ task lists
     def load_tasks_file(self, path: str, inherited: dict[str, Any], role: str | None = None,
@@ -258,9 +269,9 @@ class Loader:
         if "{{" in str(target):
             raise ParseError("import_tasks is static: its file name cannot use variables; use include_tasks",
                              task.location)
-        base = os.path.join(role_path, "tasks") if role_path else os.path.dirname(task.location.path)
-        file_path = os.path.join(base, str(target))
-        if not os.path.exists(file_path) and role_path is None:
+        if role_path:
+            file_path = first_existing(role_import_candidates(role_path, str(target), handlers, self.playbook_dir))
+        else:
             file_path = os.path.join(os.path.dirname(task.location.path), str(target))
         child = dict(task.keywords)
         child.pop("name", None)
@@ -309,6 +320,11 @@ class Loader:
                 raise ParseError("'args' must be a mapping of module arguments", key_location(data, "args", path))
             args = {**extra, **args}
         keywords = self._task_keywords(data, inherited, action_key, module, path)
+        if module in ("include_role", "import_role"):  # Ansible checks these when it loads the play
+            for key in ("tasks_from", "vars_from", "defaults_from", "handlers_from"):
+                if key in args and not isinstance(args[key], str):
+                    raise ParseError(f"Expected a string for {key} but got <class '{type(args[key]).__name__}'> "
+                                     "instead", key_location(data, action_key, path))
 
         task = Task(action=str(written), module=module, args=args, location=location,
                     name=None if data.get("name") in (None, "") else str(to_plain(data.get("name"), path)),

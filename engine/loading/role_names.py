@@ -31,14 +31,15 @@ class LazyPlayVars(Mapping[str, Any]):
         return len(self._values)
 
 
-def templated_role_name(name: Any, play_vars: dict[str, Any], location: Location) -> Any:
+def templated_role_name(name: Any, play_vars: dict[str, Any], location: Location, what: str = "role name") -> Any:
     """A role name from a variable (`roles: ["{{ rn }}"]`), rendered with the play's vars and
-    extra vars as Ansible does when it loads the play (host and inventory vars are not known yet)."""
+    extra vars as Ansible does when it loads the play (host and inventory vars are not known yet).
+    The file names of import_playbook and import_tasks are rendered the same way (`what` says which)."""
     if not is_template(name):
         return name
     templar = Templar()
     try:
         return str(templar.template(name, LazyPlayVars(play_vars, templar)))
     except TemplateError as exc:
-        raise ParseError(f"The role name {name!r} could not be templated with the play's vars and extra vars: "
+        raise ParseError(f"The {what} {name!r} could not be templated with the play's vars and extra vars: "
                          f"{exc.message}", location) from None

@@ -82,6 +82,9 @@ class TasksFileLoader(Protocol):
                        handlers: bool = False) -> list[Node]:
         """The nodes of a list of tasks given as data (a role's implicit argument check)."""
 
+    def load_time_vars(self, task: Task) -> dict[str, Any]:
+        """What a static import's name may use: the play's vars, the task's, then extra vars."""
+
 
 class RoleNotFound(ParseError):
     """No directory for the role in any search path (ansible-playbook exits 1 for this)."""
@@ -489,6 +492,7 @@ def import_role(loader: TasksFileLoader, task: Task, inherited: dict[str, Any]) 
     name = args.get("name", args.get("role"))
     if not name:
         raise ParseError("'name' is a required field for import_role.", task.location)
+    name = templated_role_name(name, loader.load_time_vars(task), task.where("_args"))
     unknown = sorted(set(args) - INCLUDE_ROLE_ARGS - {"_raw_params"})
     if unknown:
         raise ParseError(f"Invalid options for import_role: {', '.join(unknown)}", task.where("_args"))

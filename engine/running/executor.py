@@ -562,9 +562,13 @@ class TaskExecutor:
             delegate = str(self.run.templar.template(task.get("delegate_to"), view))
         except TemplateError:
             return view  # depends on the loop item: settled per item
-        address = self.run.vars.hostvars_view(self.play, delegate).get("ansible_host", delegate) \
-            if delegate in self.run.inventory.hosts else delegate
-        return view.child({"ansible_host": address}, label="delegation")
+        known = delegate in self.run.inventory.hosts
+        address = self.run.vars.hostvars_view(self.play, delegate).get("ansible_host", delegate) if known else delegate
+        # Ansible's `ansible_delegated_vars`: the delegated host's variables, under this host's inventory_hostname
+        mine = {"inventory_hostname": view.get("inventory_hostname")}
+        theirs = self.run.vars.view(delegate, self.play, task).child(mine, label="delegated") if known else mine
+        delegated = {delegate: theirs}
+        return view.child({"ansible_host": address, "ansible_delegated_vars": delegated}, label="delegation")
 
     def _delegate(self, task: Task, view: VarsView) -> str | None:
         value = task.get("delegate_to")

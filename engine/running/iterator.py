@@ -83,6 +83,7 @@ class HostIterator:
         self.run = run
         self.last_failure: dict[str, Outcome] = {}   # per host: what a rescue sees as ansible_failed_*
         self.errors_cleared: set[str] = set()  # hosts a meta clear_host_errors reached while they were failing
+        self.forced: set[str] = set()  # failed hosts walking what a forced handler included (force_handlers)
 
     def cursor(self, state: PlayState, host: str, nodes: list[Node]) -> Cursor:
         """A cursor over `nodes` (a play section, or handlers) for the host."""
@@ -105,7 +106,7 @@ class HostIterator:
               params: dict[str, Any]) -> Walker:
         for index, node in enumerate(nodes):
             step_path = path + (index,)
-            if host in state.removed:
+            if host in state.removed and host not in self.forced:
                 return True
             if isinstance(node, Block):
                 if ROLE_MARK in node.keywords and not self._first_run_of_role(state, host, node):
@@ -129,7 +130,7 @@ class HostIterator:
                 ok = yield from self._walk(state, host, sub_nodes, step_path + (number,), {**params, **sub_params})
                 if not ok:
                     return False
-            if host in state.removed:
+            if host in state.removed and host not in self.forced:
                 return True
         return True
 

@@ -143,15 +143,28 @@ class LinearStrategy:
                 self._run_nodes(state, executor, [self._facts_task(play)])
             for section in play.sections():
                 self._run_nodes(state, executor, section)
-                self.flush_handlers(state, executor, state.active_hosts())
+                self.flush_handlers(state, executor, self._section_flush_hosts(state))
                 if self.play_failed:
                     break
         except _StopPlay:
-            if self.run.options.force_handlers or self._truthy(play.get("force_handlers")):
+            if self._forces_handlers(play):
                 # the play stopped (any_errors_fatal...): forced handlers still run for what was notified
                 self.flush_handlers(state, executor, [h for h in state.hosts if h not in self.run.unreachable_hosts])
         batch_failed = [h for h in state.hosts if h in self.run.dead_hosts]
         return not (self.play_failed or (batch_failed and len(batch_failed) == len(state.hosts)))
+
+    def _forces_handlers(self, play: Play) -> bool:
+        """The play's force_handlers when it sets one (even `false` beats --force-handlers), else the run's."""
+        value = play.get("force_handlers")
+        return self.run.options.force_handlers if value is None else self._truthy(value)
+
+    def _section_flush_hosts(self, state: PlayState) -> list[str]:
+        """Who flushes handlers at the end of a section: the active hosts and, with force_handlers,
+        the hosts that failed too (Ansible wraps each section in a block whose `always` flushes)."""
+        if not self._forces_handlers(state.play):
+            return state.active_hosts()
+        return [h for h in state.hosts if h not in state.removed
+                or (h in self.run.dead_hosts and h not in self.run.unreachable_hosts)]
 
     def _gather_facts(self, state: PlayState) -> bool:
         value = state.play.get("gather_facts", True)
@@ -166,7 +179,8 @@ class LinearStrategy:
         if isinstance(args.get("gather_subset"), str):  # a list keyword: one string is one item, not split
             args["gather_subset"] = [args["gather_subset"]]
         return Task(action="gather_facts", module="setup", args=args, location=play.location, name="Gathering Facts",
-                    keywords={"when": [], "tags": ["always"], "_facts": True}, uid=-1)
+                    keywords={"when": list(play.get("_included_when") or []), "tags": ["always"], "_facts": True},
+                    uid=-1)
 
     # ------------------------------------------------------------------ the lockstep loop
     def _run_nodes(self, state: PlayState, executor: TaskExecutor, nodes: list[Node]) -> None:
@@ -174,11 +188,12 @@ class LinearStrategy:
         self._run_cursors(state, executor, cursors)
 
     def _run_cursors(self, state: PlayState, executor: TaskExecutor, cursors: dict[str, Cursor],
-                     handler: bool = False) -> None:
-        """The linear strategy: each step runs on every host whose walk is at it, then the next."""
+                     handler: bool = False, forced: frozenset[str] = frozenset()) -> None:
+        """The linear strategy: each step runs on every host whose walk is at it, then the next.
+        `forced`: failed hosts that walk on all the same (what a forced handler included)."""
         while True:
             for host, cursor in list(cursors.items()):
-                if cursor.finished or host in state.removed:
+                if cursor.finished or (host in state.removed and host not in forced):
                     if cursor.finished and not cursor.ok:
                         self._host_failed(state, host)
                     del cursors[host]
@@ -376,16 +391,23 @@ class LinearStrategy:
 
     @staticmethod
     def _handlers_for(play: Play, name: str) -> list[Task]:
-        """Handlers a notify reaches: the last one defined under that name, and every listener of it."""
-        named = None
-        listening = []
+        """Handlers a notify reaches: one handler by that name, and every listener of it.
+
+        As in Ansible, whose handlers sit in blocks (one for the play's own handlers, one for each
+        role's) searched last block first, in order within a block: among same-named handlers the
+        last role (or the play) wins, and inside one handlers list the first one defined does."""
+        named: Task | None = None
+        listening: dict[str | None, Task] = {}
         for handler in play.handlers:
-            names = {handler.name, handler.display_name, f"{handler.role} : {handler.name}" if handler.role else None}
-            if name in names:
+            names = {handler.name, handler.display_name, *(f"{prefix} : {handler.name}" for prefix in handler.role_prefixes)}
+            if name in names and (named is None or named.role_path != handler.role_path):
                 named = handler
             if name in handler.listen:
-                listening.append(handler)
-        return ([named] if named is not None and named not in listening else []) + listening
+                same = listening.get(handler.name)
+                if handler.name is None or same is None or same.role_path != handler.role_path:
+                    listening[handler.name if handler.name is not None else f"#{handler.uid}"] = handler
+        chosen = sorted(listening.values(), key=lambda h: h.uid)
+        return ([named] if named is not None and named not in chosen else []) + chosen
 
     def announce_notified(self, host: str) -> None:
         """The handlers waiting on this host, in the order they were notified (Ansible's -vv
@@ -395,7 +417,7 @@ class LinearStrategy:
 
     def flush_handlers(self, state: PlayState, executor: TaskExecutor, hosts: list[str],
                        announced: bool = False) -> None:
-        force = self.run.options.force_handlers or self._truthy(state.play.get("force_handlers"))
+        force = self._forces_handlers(state.play)
         if not announced:
             for host in hosts:
                 self.announce_notified(host)
@@ -424,9 +446,14 @@ class LinearStrategy:
             included = {host: outcome.includes for host, outcome in outcomes.items()
                         if outcome.includes and not outcome.fatal}
             if included:  # a handler that is an include_tasks/include_role runs what it included, as handlers
-                self._run_cursors(state, executor, {
-                    host: self.iterator.includes_cursor(state, host, includes, (handler.uid,))
-                    for host, includes in included.items()}, handler=True)
+                forced = {host for host in included if force and host in state.removed}
+                self.iterator.forced |= forced
+                try:
+                    self._run_cursors(state, executor, {
+                        host: self.iterator.includes_cursor(state, host, includes, (handler.uid,))
+                        for host, includes in included.items()}, handler=True, forced=frozenset(forced))
+                finally:
+                    self.iterator.forced -= forced
 
     # ------------------------------------------------------------------ meta
     def _meta(self, state: PlayState, executor: TaskExecutor, task: Task,

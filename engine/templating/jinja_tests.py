@@ -427,3 +427,26 @@ def vaulted_file(path: str) -> bool:
             return handle.read(len(b"$ANSIBLE_VAULT;")) == b"$ANSIBLE_VAULT;"
     except OSError as exc:
         raise TemplateError(f"Cannot test if the file '{path}' is a vault: {exc}") from None
+
+
+def strict_about_undefined(jinja_tests: dict[str, Any]) -> None:
+    """Jinja's own tests as Ansible 2.19 calls them: one given an undefined argument is not run,
+    the undefined value is the result, so `x.missing is none` fails with the undefined error
+    instead of being false. `defined` and `undefined` exist to look at undefined values."""
+    from functools import wraps
+
+    from jinja2 import Undefined
+
+    def strict(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, Undefined):
+                    return value
+            return fn(*args, **kwargs)
+
+        return call
+
+    for name, fn in list(jinja_tests.items()):
+        if name not in ("defined", "undefined"):
+            jinja_tests[name] = strict(fn)

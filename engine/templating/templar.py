@@ -188,6 +188,7 @@ class Templar:
         from . import filters, jinja_tests
 
         env.filters.update(filters.FILTERS)
+        jinja_tests.strict_about_undefined(env.tests)  # Jinja's own, before Ansible's are added
         env.tests.update(jinja_tests.TESTS)
         for plugins in (env.filters, env.tests):  # Jinja's own ones answer to `ansible.builtin.` too
             plugins.update({f"ansible.builtin.{name}": plugin for name, plugin in list(plugins.items())
@@ -336,8 +337,11 @@ class Templar:
             return expression
         text = _bare_expression(expression)
         wrapped = text != str(expression).strip()
-        if is_template(text):  # embedded `{{ }}` inside the expression: render those first (Ansible 2.19)
-            text = str(self.render_string(text, variables, native=False))
+        if is_template(text):  # `{{ }}` inside the expression's string constants: each rendered first (Ansible 2.19)
+            from .embedded import Overlay, lift_embedded
+
+            text, values = lift_embedded(self.native_env, text, lambda constant: self.render_string(constant, variables))
+            variables = Overlay(values, variables)
         return self.render_string("{{ (" + text + ") }}", variables, escape_backslashes=wrapped)
 
     def conditional(self, expression: Any, variables: Mapping[str, Any]) -> bool:
@@ -345,10 +349,13 @@ class Templar:
         try:
             value = self.evaluate(expression, variables)
         except TemplateError as exc:
+            from .embedded import ExpressionSyntaxError
             from .filters import PluginFailed  # filters import the templar's helpers
 
             if isinstance(exc, PluginFailed):  # Ansible names the plugin, without the conditional wording
                 raise TemplateError(exc.full_message) from None
+            if isinstance(exc, ExpressionSyntaxError):
+                raise TemplateError(exc.message) from None
             raise TemplateError(f"Error while evaluating conditional: {exc.message}") from None
         if isinstance(value, bool):
             return value

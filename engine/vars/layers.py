@@ -125,17 +125,20 @@ class HostState:
 class HostVars(Mapping[str, Any]):
     """The `hostvars` magic variable: every host's variables at play level, lazily."""
 
-    def __init__(self, build_view, host_names) -> None:
+    def __init__(self, build_view, host_names, also_known: tuple[str, ...] = ()) -> None:
+        """`also_known`: names that are hosts without being listed (Ansible's implicit localhost:
+        `hostvars['localhost']` works, though iterating hostvars does not show it)."""
         self._build_view = build_view
         self._host_names = host_names
+        self._also_known = also_known
 
     def __getitem__(self, host: str) -> Any:
-        if host not in self._host_names():
+        if host not in self:
             raise KeyError(host)
         return self._build_view(host)
 
     def __contains__(self, host: object) -> bool:
-        return host in self._host_names()
+        return host in self._also_known or host in self._host_names()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._host_names())

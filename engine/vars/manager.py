@@ -185,4 +185,7 @@ class VariableManager:
         return self.view(host, None, None)
 
     def make_hostvars(self, play: PlayScope) -> HostVars:
-        return HostVars(lambda host: self.hostvars_view(play, host), lambda: list(self.run.inventory.hosts))
+        from ..loading.inventory.model import LOCALHOST_NAMES
+
+        return HostVars(lambda host: self.hostvars_view(play, host), lambda: list(self.run.inventory.hosts),
+                        LOCALHOST_NAMES)

@@ -6,7 +6,7 @@ when imported, so a new lookup is a function with `@register("name")` in the fam
 """
 from __future__ import annotations
 
-from . import csvfile, files, lists, password, sequence, variables  # noqa: F401  (each registers its lookups)
+from . import csvfile, files, ini, lists, password, sequence, variables  # noqa: F401  (each registers its lookups)
 from .base import LOOKUPS, LookupContext, run_lookup
 
 __all__ = ["LOOKUPS", "LookupContext", "run_lookup"]

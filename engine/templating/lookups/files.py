@@ -58,6 +58,21 @@ def lookup_file(terms: list, ctx: LookupContext, kwargs: dict) -> list:
     return contents
 
 
+@register("unvault")
+def lookup_unvault(terms: list, ctx: LookupContext, kwargs: dict) -> list:
+    """Contents of controller files, decrypted if vault-encrypted, exactly as stored (no stripping)."""
+    contents = []
+    for term in terms:
+        path = find_file(ctx, term, "files")
+        if path is None or os.path.isdir(path):
+            raise TemplateError(f'Unable to find file matching "{term}" ')
+        try:
+            contents.append(_read_decrypted(path, ctx.vault))
+        except OSError as exc:
+            raise TemplateError(f'Unable to find file matching "{term}" : {exc.strerror}') from None
+    return contents
+
+
 TEMPLATE_LOOKUP_OPTIONS = ("variable_start_string", "variable_end_string", "comment_start_string",
                            "comment_end_string", "trim_blocks")
 
