@@ -20,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-BOOLEANS_TRUE = ("y", "yes", "on", "1", "true", "t", 1, 1.0, True)
-BOOLEANS_FALSE = ("n", "no", "off", "0", "false", "f", 0, 0.0, False)
+from .fieldtypes import FALSE_WORDS, TRUE_WORDS
+
+BOOLEANS_TRUE = (*TRUE_WORDS, 1, 1.0, True)
+BOOLEANS_FALSE = (*FALSE_WORDS, 0, 0.0, False)
 
 
 @dataclass

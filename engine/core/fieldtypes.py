@@ -53,18 +53,23 @@ PLAY_LOAD_SCALARS = ("gather_facts", "force_handlers", "max_fail_percentage")
 STRATEGIES = frozenset({"linear", "free", "host_pinned", "debug"})
 ORDERS = frozenset({"inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"})
 
-_TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
-_FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
+# Ansible's boolean words (any case, surrounding space ignored), in the order its messages list them.
+# Every boolean miniplay reads uses these; only the `bool` filter has a smaller set of its own.
+TRUE_WORDS = ("y", "yes", "on", "1", "true", "t")
+FALSE_WORDS = ("n", "no", "off", "0", "false", "f")
 
 
 def loose_bool(value: Any, default: bool = False) -> bool:
-    """An action argument read as Ansible's actions read one: None is `default`, a string is true
-    when it is one of Ansible's true words (anything else is false), other values by truthiness."""
+    """Ansible's boolean(strict=False), as actions and settings read a flag: None is `default`, a
+    bool is itself, a string is true when it is one of Ansible's true words, a number when it is 1;
+    anything else is false."""
     if value is None:
         return default
+    if isinstance(value, bool):
+        return value
     if isinstance(value, str):
-        return value.strip().lower() in _TRUE
-    return bool(value)
+        return value.strip().lower() in TRUE_WORDS
+    return isinstance(value, (int, float)) and value == 1
 
 
 class FieldTypeError(ValueError):
@@ -82,9 +87,9 @@ def to_bool(value: Any) -> bool:
         return bool(value)
     if isinstance(value, str):
         word = value.strip().lower()
-        if word in _TRUE:
+        if word in TRUE_WORDS:
             return True
-        if word in _FALSE:
+        if word in FALSE_WORDS:
             return False
     raise FieldTypeError(value, BOOL)
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import ParseError
+from ..core.fieldtypes import loose_bool
 from ..core.model import Block, Node, Play, Task
 from .roles import (
     RoleBuilder,
     RoleInstance,
     TasksFileLoader,
     configured_roles_path,
-    is_truthy,
     parent_role_context,
     role_file_names,
 )
@@ -65,7 +65,7 @@ class RoleIncluder:
                 cached = self._load(play, task, args, inherited, name)
                 self._cache[cache_key] = cached
             role, block = cached
-            if is_truthy(args.get("public", False)):
+            if loose_bool(args.get("public", False)):
                 defaults = dict(play.keywords.get("_role_export_defaults") or {})
                 defaults.update(role.exported_defaults())
                 role_vars = dict(play.keywords.get("_role_export_vars") or {})

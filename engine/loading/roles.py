@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core import keywords as kw
 from ..core.errors import Location, MiniplayError, ParseError
+from ..core.fieldtypes import loose_bool
 from ..core.model import Block, Node, Play, Task, iter_tasks
 from ..core.yamlfile import item_location, key_location, load_yaml_file, to_plain, value_location
 from .keyword_check import check_keyword_types
@@ -277,7 +278,7 @@ class RoleBuilder:
             plain = to_plain(meta, meta_file) or {}
             if not isinstance(plain, dict):
                 raise ParseError("the role's meta/main.yml must be a mapping", Location(meta_file))
-            role.allow_duplicates = is_truthy(plain.get("allow_duplicates", False))
+            role.allow_duplicates = loose_bool(plain.get("allow_duplicates", False))
             if plain.get("collections"):  # the role's own search list for short module names
                 role.entry_keywords = {**role.entry_keywords, "collections": _as_list(plain["collections"])}
             deps = meta.get("dependencies") if isinstance(meta, dict) else None
@@ -515,7 +516,7 @@ def import_role(loader: TasksFileLoader, task: Task, inherited: dict[str, Any]) 
     parent = parent_role_context(task)
     block, handlers = builder.compile(role, child, parent, mark_self=False)
     state.handlers += handlers
-    if is_truthy(args.get("public", True)):
+    if loose_bool(args.get("public", True)):
         state.exports.append(role)
     return block.block
 
@@ -568,9 +569,3 @@ def _tags(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
     return [t.strip() for t in str(value).split(",") if t.strip()]
-
-
-def is_truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("yes", "true", "on", "1", "y")
-    return bool(value)

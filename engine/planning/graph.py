@@ -37,6 +37,7 @@ import networkx as nx
 
 from ..core import keywords as kw
 from ..core.errors import MiniplayError
+from ..core.fieldtypes import FALSE_WORDS, TRUE_WORDS
 from ..core.model import Block, Node, Play, Playbook, Task, iter_tasks
 from ..loading.playbook import Loader
 from ..templating.varrefs import EMPTY, Refs, task_refs, template_refs
@@ -122,9 +123,9 @@ def truthy(value: Any) -> bool | None:
     if isinstance(value, (int, float)):
         return bool(value)
     text = str(value).strip().lower()
-    if text in ("yes", "true", "on", "1"):
+    if text in TRUE_WORDS:
         return True
-    if text in ("no", "false", "off", "0", ""):
+    if text in FALSE_WORDS or text == "":
         return False
     return None
 

@@ -12,8 +12,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from ..core.fieldtypes import loose_bool
+
 RUN_KEY = "_run"
-TRUE_WORDS = ("yes", "on", "true", "1", "y", "t")
 
 
 class CustomStats:
@@ -54,4 +55,4 @@ def merged(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
 def shown(config: Mapping[str, Any]) -> bool:
     """Whether the console prints custom stats: ANSIBLE_SHOW_CUSTOM_STATS, else ansible.cfg."""
     value = os.environ.get("ANSIBLE_SHOW_CUSTOM_STATS", config.get("show_custom_stats", "false"))
-    return str(value).strip().lower() in TRUE_WORDS
+    return loose_bool(value)

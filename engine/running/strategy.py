@@ -32,6 +32,7 @@ from ..core.events import (
     Verbose,
     WarningEvent,
 )
+from ..core.fieldtypes import as_flag
 from ..core.model import Node, Play, Task
 from ..core.results import Outcome, ResultNotes
 from .executor import ExecutorServices, TaskExecutor
@@ -167,10 +168,7 @@ class LinearStrategy:
                 or (h in self.run.dead_hosts and h not in self.run.unreachable_hosts)]
 
     def _gather_facts(self, state: PlayState) -> bool:
-        value = state.play.get("gather_facts", True)
-        if isinstance(value, str):
-            value = value.strip().lower() in ("yes", "true", "on", "1")
-        return bool(value)
+        return as_flag(state.play.get("gather_facts", True))  # its type was checked at load
 
     def _facts_task(self, play: Play) -> Task:
         # the play's gather_subset, gather_timeout and fact_path are the implicit task's arguments
@@ -354,9 +352,8 @@ class LinearStrategy:
 
     @staticmethod
     def _truthy(value: Any) -> bool:
-        if isinstance(value, str):
-            return value.strip().lower() in ("yes", "true", "on", "1")
-        return bool(value)
+        """A boolean keyword's effect (its type was checked at load and after templating)."""
+        return as_flag(value)
 
     def _host_failed(self, state: PlayState, host: str) -> None:
         if host in state.removed:

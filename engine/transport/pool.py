@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConnectionFailed, MiniplayError, TemplateError
+from ..core.fieldtypes import loose_bool
 from .factory import connection_for
 from .worker import WorkerClient, WorkerError
 
@@ -177,7 +178,7 @@ class Connections:
             become = view.get("ansible_become", self.options.become or config.get("become"))
         become = self.templar.template(become, view)
         if isinstance(become, str):  # "yes"/"false" from a variable or ansible.cfg
-            become = become.strip().lower() in ("yes", "y", "true", "t", "on", "1")
+            become = loose_bool(become)
         if not become:
             return None
         user = task.get("become_user") or view.get("ansible_become_user") or self.options.become_user \

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import ConnectionFailed
+from ..core.fieldtypes import FALSE_WORDS, TRUE_WORDS
 
 DEFAULT_TIMEOUT = 10
 ISOLATED_ENV = "MINIPLAY_SSH_ISOLATED"
@@ -24,8 +25,6 @@ USER_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
 GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 FAILED = "Task failed: Failed to connect to the host via ssh: "
 
-_TRUE = ("1", "true", "yes", "on", "y", "t")
-_FALSE = ("0", "false", "no", "off", "n", "f")
 
 
 # ====================================================================== settings
@@ -97,9 +96,9 @@ def _as_bool(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     return None
 

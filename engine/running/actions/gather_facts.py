@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core.fieldtypes import FALSE_WORDS, TRUE_WORDS
 from . import ActionContext
 
 FACT_MODULE = "ansible.legacy.setup"
-BOOLEANS = {"yes": True, "on": True, "true": True, "1": True, "y": True, "t": True,
-            "no": False, "off": False, "false": False, "0": False, "n": False, "f": False}
+BOOLEANS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
 
 
 def parallel_flag(value: Any) -> Any:

@@ -23,18 +23,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ...core.fieldtypes import loose_bool
 from . import ActionContext
 
 VALID_ARGS = frozenset({"aggregate", "data", "per_host"})
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-LOOSE_TRUE = ("yes", "on", "true", "1", "y", "t", "1.0")
-
-
-def loose_bool(value: Any) -> bool:
-    """Ansible's boolean(strict=False): anything not a known true word is false."""
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in LOOSE_TRUE
 
 
 def run(ctx: ActionContext) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 from jinja2 import Undefined
 
 from ...core.errors import TemplateError
+from ...core.fieldtypes import FALSE_WORDS, TRUE_WORDS
 from .base import register, type_name
 
 # ---------------------------------------------------------------------------
@@ -27,8 +28,6 @@ def to_bool(value: Any) -> bool:
     return False
 
 
-_LOOSE_TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
-_LOOSE_FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
 
 
 def to_bool_loose(value: Any) -> Any:
@@ -40,9 +39,9 @@ def to_bool_loose(value: Any) -> Any:
         return value
     if isinstance(value, str):
         lowered = value.lower()
-        if lowered in _LOOSE_TRUE:
+        if lowered in TRUE_WORDS:
             return True
-        if lowered in _LOOSE_FALSE:
+        if lowered in FALSE_WORDS:
             return False
     elif isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
