@@ -41,6 +41,8 @@ class ResultNotes:
     module_failed: bool = False         # an action handed the work to its module: "Module failed"
     task_error: bool = False            # refused before any action ran ("Task failed: MESSAGE")
     module: str | None = None        # the module a templated `action:` named when it ran
+    no_log: bool = False                # a loop item censored by its own no_log (running/censor.py)
+    message: str | None = None       # a censored result's [ERROR] message (running/censor.py), it has no msg
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> ResultNotes:
@@ -57,7 +59,8 @@ class ResultNotes:
                    origin_text=result.get("_miniplay_origin_text"),
                    action_raised=bool(result.get("_miniplay_action_raised")),
                    module_failed=bool(result.get("_miniplay_module_failed")),
-                   task_error=bool(result.get("_miniplay_task_error")), module=result.get("_miniplay_module"))
+                   task_error=bool(result.get("_miniplay_task_error")), module=result.get("_miniplay_module"),
+                   no_log=bool(result.get("_miniplay_no_log")))
 
 
 NO_NOTES = ResultNotes()
@@ -143,8 +146,12 @@ def loop_total(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def registered(result: dict[str, Any]) -> dict[str, Any]:
-    """What `register:` stores: no `_ansible_*` keys and no top-level invocation."""
-    return {k: v for k, v in visible(result).items() if not k.startswith("_ansible") and k != "invocation"}
+    """What `register:` stores: no `_ansible_*` keys (in a loop's items neither) and no top-level invocation."""
+    value = {k: v for k, v in visible(result).items() if not k.startswith("_ansible") and k != "invocation"}
+    if isinstance(value.get("results"), list):
+        value["results"] = [{k: v for k, v in item.items() if not k.startswith("_ansible")}
+                            if isinstance(item, dict) else item for item in value["results"]]
+    return value
 
 
 DEBUG_KEYS = ("msg", "exception", "warnings", "deprecations")
