@@ -91,8 +91,8 @@ class Censor:
         """The notes of a censored result: texts that quote a value the task saw are dropped;
         the message of the [ERROR] line is kept when it quotes none."""
         values = self._values(result)
-        dropped = {name: None for name in _TEXT_NOTES
-                   if getattr(notes, name) and self._quotes(str(getattr(notes, name)), values)}
+        dropped: dict[str, Any] = {name: None for name in _TEXT_NOTES
+                                   if getattr(notes, name) and self._quotes(str(getattr(notes, name)), values)}
         message = result.get("msg")
         if message in (None, ""):
             kept: str | None = None
