@@ -174,7 +174,7 @@ class Run:
 
     # ------------------------------------------------------------------ running
     def run_playbook(self, playbook: Playbook) -> RunResult:
-        check_limit_leaves_hosts(self.inventory, self.options.limit)
+        check_limit_leaves_hosts(self.inventory, self.options.limit, lambda text: self.bus.emit(WarningEvent(text=text)))
         self.announce_load_warnings()
         short = shortfall_warning(len(self.inventory.select("all", self.options.limit)))
         if short:
