@@ -29,8 +29,7 @@ from pathlib import Path
 import pytest
 
 from helpers import miniplay, write
-
-pytestmark = pytest.mark.usefixtures("sudo")
+from reference import ansible_playbook, compare, require_ansible
 
 PLAYBOOK = """
 - hosts: all
@@ -161,6 +160,7 @@ def _hits(secrets: dict[str, str], channels: dict[str, str]) -> list[str]:
             for name, value in secrets.items() if value in text]
 
 
+@pytest.mark.usefixtures("sudo")
 def test_no_secret_reaches_any_channel(ssh_hosts, tmp_path: Path) -> None:
     host = ssh_hosts[0]
     token = uuid.uuid4().hex[:10]
@@ -212,3 +212,64 @@ def test_no_secret_reaches_any_channel(ssh_hosts, tmp_path: Path) -> None:
     assert _hits(secrets, channels) == []
     assert "(item=(censored due to no_log))" in run.stdout
     assert "FAILED - RETRYING" in run.stdout and "censored" in run.stdout
+
+
+CENSORED_SHAPES = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: loop
+      debug: msg="x {{ item }}"
+      loop: [hidden-a, hidden-b]
+      no_log: true
+      register: looped
+    - debug: var=looped
+    - name: until
+      command: echo hidden-u
+      register: until_result
+      until: until_result.attempts > 1
+      retries: 3
+      delay: 0
+      no_log: true
+    - name: failing
+      command: /bin/false hidden-f
+      no_log: true
+      ignore_errors: true
+    - set_fact: fact=hidden-s
+      no_log: true
+    - name: loop fail
+      command: "/bin/false {{ item }}"
+      loop: [hidden-l]
+      no_log: true
+      ignore_errors: true
+    - name: no_log per item
+      debug: msg="{{ item }}"
+      loop: [shown, hidden-p]
+      no_log: "{{ item == 'hidden-p' }}"
+"""
+
+
+@pytest.mark.parametrize("verbosity", [[], ["-v"]])
+def test_censored_shapes_match_ansible(tmp_path: Path, verbosity: list[str]) -> None:
+    """Item labels, loop results, failures, set_fact and per-item no_log, line for line as
+    ansible-core prints them; `register` keeps the real values in both."""
+    require_ansible()
+    write(tmp_path / "p/hosts", "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n")
+    playbook = write(tmp_path / "p/site.yml", CENSORED_SHAPES)
+    ours, _ = compare(playbook, tmp_path / "p/hosts", *verbosity)
+    assert "(item=(censored due to no_log))" in ours.stdout and '"item": "hidden-a"' in ours.stdout
+
+
+def _retry_block(text: str) -> str:
+    start = text.index("FAILED - RETRYING")
+    return text[start:text.index("\n}\n", start) + 2]
+
+
+def test_a_censored_retry_at_vvv_matches_ansible(tmp_path: Path) -> None:
+    require_ansible()
+    write(tmp_path / "hosts", "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n")
+    write(tmp_path / "site.yml", CENSORED_SHAPES)
+    theirs = ansible_playbook("-vvv", "-i", "hosts", "site.yml", cwd=tmp_path)
+    ours = miniplay("run", "-vvv", "-i", "hosts", "site.yml", cwd=tmp_path)
+    assert _retry_block(ours.stdout) == _retry_block(theirs.stdout)
+    assert '"retries": 4' in _retry_block(ours.stdout) and "hidden-u" not in _retry_block(ours.stdout)
