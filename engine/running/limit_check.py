@@ -21,7 +21,7 @@ class NoHostsToTarget(MiniplayError):
     """The inventory and --limit leave no host (ansible-playbook exits 1)."""
 
 
-def check_limit_leaves_hosts(inventory: Inventory, limit: str | None, warn: Callable[[str], None]) -> None:
+def check_limit_leaves_hosts(inventory: Inventory, limit: str | None, warn: Callable[[str], object]) -> None:
     """Raise NoHostsToTarget (or the limit file's own error) when `limit` matches no host.
 
     Each term of the limit that names no group or host is warned about first, whether or not
