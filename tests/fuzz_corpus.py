@@ -13,6 +13,8 @@ plus the `miniplay run` arguments, in one of these classes:
   sandbox         template escapes (dunder attributes, globals, format strings)
   limit           --limit patterns that match nothing or are malformed
   special-files   devices and FIFOs where a playbook or include is expected
+  event-files     `miniplay report` / `explain` on a broken events file: torn, wrong field types (top
+                  level and nested), unknown kinds, not JSON objects, binary, empty, huge, deep
 
 Run it as a script to write the corpus out (`python tests/fuzz_corpus.py OUT_DIR [SEED]`);
 tests/test_fuzz.py builds the same cases in memory.
@@ -274,8 +276,65 @@ def special_files(cases: list[Case], rng: random.Random) -> None:
               ["run", "-i", target, "site.yml"], fifos=["pipe.yml"])
 
 
+EVENTS_SAMPLE = Path(__file__).with_name("fuzz_events.jsonl")   # a real run's events (loop, retry, async, handler)
+EVENT_COMMANDS = (["report", "events.jsonl", "-o", "report.html"], ["explain", "events.jsonl"])
+WRONG_VALUES: list[object] = [None, 0, -7, 2.5, True, "x", "", [], {}, [1, "a"], {"a": 1}, {"results": "x"},
+                              [{"expr": 1}], "\u0000", 10**30]
+
+
+def _mutated(value: object, rng: random.Random, depth: int = 0) -> object:
+    """The value with one field somewhere inside replaced by a value of a random type."""
+    if isinstance(value, dict) and value and (depth == 0 or rng.random() < 0.7):
+        key = rng.choice(sorted(value))
+        return {**value, key: _mutated(value[key], rng, depth + 1)}
+    if isinstance(value, list) and value and rng.random() < 0.7:
+        index = rng.randrange(len(value))
+        return value[:index] + [_mutated(value[index], rng, depth + 1)] + value[index + 1:]
+    return rng.choice(WRONG_VALUES)
+
+
+def event_files(cases: list[Case], rng: random.Random) -> None:
+    good = EVENTS_SAMPLE.read_text().splitlines()
+
+    def add(data: str | bytes) -> None:
+        command = EVENT_COMMANDS[sum(c.klass == "event-files" for c in cases) % 2]
+        _case(cases, "event-files", {"events.jsonl": data}, list(command), comparable=False)
+
+    for _ in range(60):  # one field somewhere in one record (a top-level, data or nested field)
+        lines = list(good)
+        index = rng.randrange(len(lines))
+        lines[index] = json.dumps(_mutated(json.loads(lines[index]), rng))
+        add("\n".join(lines) + "\n")
+    nested = {"recap": ("stats", {"localhost": 5}), "conditional": ("clauses", ["x"]), "task_vars": ("vars", {"x": 5}),
+              "play_start": ("play", {"name": 5, "hosts": [1]}), "host_result": ("result", {"results": "x"})}
+    for kind, (name, value) in nested.items():   # nested fields the renderers read
+        add("\n".join(json.dumps({**r, "data": {**r["data"], name: value}}) if r["kind"] == kind else json.dumps(r)
+                      for r in map(json.loads, good)) + "\n")
+    text = "\n".join(good) + "\n"
+    for _ in range(8):  # cut anywhere: a torn last line, or a cut in the middle of the file
+        cut = rng.randrange(1, len(text))
+        add(text[:cut])
+        add(text[:cut] + "\n" + text[cut:])
+    for kind in ("no_such_kind", "", "HOST_RESULT"):
+        add("\n".join(good[:5] + [json.dumps({"seq": 5, "time": 1.0, "kind": kind, "host": None, "task": None,
+                                                "data": {}})] + good[5:]) + "\n")
+    for line in ("[1, 2]", '"text"', "{}", "null", '{"kind": 5}', "{\"seq\": 1,", "\u0000"):
+        add("\n".join(good[:3] + [line] + good[3:]) + "\n")
+        add(line + "\n" + text)
+    for _ in range(3):
+        add(bytes(rng.randrange(256) for _ in range(rng.randint(1, 3000))))
+        add(text.encode()[:rng.randrange(len(text))] + bytes([0xff, 0xfe, 0x80]) + b"\n" + text.encode())
+    add("")
+    add("\n\n   \n")
+    add("\n".join(good[:4]) + "\n" + "[" * 50000 + "]" * 50000 + "\n")
+    big = json.loads(good[-2])
+    big["data"]["result"] = {"stdout": "x" * 3_000_000} if isinstance(big["data"].get("result"), dict) else big["data"]
+    add("\n".join(good[:-2] + [json.dumps(big)] + good[-1:]) + "\n")
+    add(text * 200)   # a long run: the same events again and again (seq and time going back)
+
+
 GENERATORS = [keyword_types, broken_yaml, recursion, huge_values, bytes_in, inventories, extra_vars, sandbox, limits,
-              special_files]
+              special_files, event_files]
 
 
 def generate(seed: int = SEED) -> list[Case]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -69,6 +70,10 @@ def _problems(case: Case, rc: int, output: str) -> list[str]:
         found.append(f"hang (over {PER_CASE_SECONDS}s)")
     if rc == 250 or any(marker in output for marker in BUG_MARKERS):
         found.append("internal error")
+    if case.klass == "event-files" and rc not in (0, 1):
+        found.append(f"exit {rc}")
+    if case.klass == "event-files" and "[ERROR]" in output and not re.search(r"events\.jsonl(:\d+)?: ", output):
+        found.append("error without the events file (and line)")
     if rc == 4 and "[ERROR]" in output:
         names = list(case.files) + [a.lstrip("@") for a in case.args] + ["<CLI option", "/dev/", "site.yml"]
         if not any(name in output for name in names if name):

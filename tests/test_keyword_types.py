@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import miniplay
+from helpers import miniplay, write
 from reference import ansible_playbook, require_ansible
 
 HEAD = "- hosts: localhost\n  gather_facts: false\n"
@@ -131,13 +131,21 @@ def test_same_exit_code_as_ansible_core(tmp_path: Path) -> None:
         assert message[:40] in theirs.stdout + theirs.stderr, name
 
 
-def test_a_missing_vars_file_names_the_play_line(tmp_path: Path) -> None:
-    playbook = tmp_path / "site.yml"
-    playbook.write_text(play("vars_files", "abc"))
-    result = miniplay("run", str(playbook), cwd=tmp_path)
-    assert result.rc == 4
-    assert "vars file abc was not found" in result.stderr
-    assert f"Origin: {playbook}:3:15" in result.stderr
+@pytest.mark.parametrize("value", ["abc", "[abc]", "[[abc, def]]", "abc.yml", "[nothere.yml, found.yml]"])
+def test_vars_files_as_ansible_reads_them(tmp_path: Path, value: str) -> None:
+    """A string is one file; a file that does not exist is skipped without a word (exit 0);
+    a name is looked up in the play's `vars/` folder first. Side by side with ansible-core."""
+    require_ansible()
+    write(tmp_path / "vars/abc.yml", "word: from-vars-folder\n")
+    write(tmp_path / "abc.yml", "word: beside-the-play\n")
+    write(tmp_path / "found.yml", "word: found\n")
+    playbook = write(tmp_path / "site.yml", "- hosts: localhost\n  gather_facts: false\n"
+                     f"  vars_files: {value}\n  tasks:\n    - debug: msg={{{{ word | default('none') }}}}\n")
+    write(tmp_path / "hosts", "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n")
+    theirs = ansible_playbook("-i", "hosts", str(playbook), cwd=tmp_path)
+    ours = miniplay("run", "-i", "hosts", str(playbook), cwd=tmp_path)
+    assert (ours.rc, ours.stdout, ours.stderr) == (theirs.rc, theirs.stdout, theirs.stderr)
+    assert ours.rc == 0
 
 
 def test_a_missing_import_is_refused_as_ansible_refuses_it(tmp_path: Path) -> None:

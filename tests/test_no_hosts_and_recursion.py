@@ -22,7 +22,7 @@ def lab(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("limit,message", [
     ("nomatch", NO_HOSTS),
-    ("web[5]", NO_HOSTS),
+    ("web[5]", "No hosts matched the subscripted pattern 'web[5]'"),
     ("@nofile", "Unable to find limit file nofile"),
     ("all:!", "'!' must be followed by a host pattern"),
 ])
@@ -70,3 +70,23 @@ def test_a_port_that_is_not_a_number_fails_the_task(tmp_path: Path) -> None:
     result = miniplay("run", "-i", "hosts.ini", "site.yml", cwd=tmp_path)
     assert result.rc == 2
     assert "Error processing keyword 'port': The value 'abc' could not be converted to 'int'." in result.stdout
+
+
+@pytest.mark.parametrize("hosts,limit", [
+    ("all", "nomatch"), ("all", "nomatch,web1"), ("all", "all:&nomatch"), ("all", "all:!all"),
+    ("all", "nomatch:other"), ("all", "web[5]"), ("nomatch", None), ("nomatch:web1", None), ("nomatch:other", "web2"),
+    ("all:!web1:!web2", None),
+])
+def test_unmatched_pattern_warnings_and_exit_codes_match_ansible(tmp_path: Path, hosts: str, limit: str | None) -> None:
+    """Each term of `hosts:` or `--limit` that names nothing is warned about once, before the
+    play (or before the no-hosts error); a pattern whose terms all exist but leave no host is
+    not. Exit codes, stdout and stderr are Ansible's, line for line."""
+    require_ansible()
+    write(tmp_path / "hosts.ini", "[web]\nweb1 ansible_connection=local\nweb2 ansible_connection=local\n")
+    write(tmp_path / "site.yml", f"- hosts: '{hosts}'\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n"
+                                 "- hosts: nomatch\n  gather_facts: false\n  tasks: []\n")
+    args = ["-i", "hosts.ini", "site.yml", *(["-l", limit] if limit else [])]
+    theirs = ansible_playbook(*args, cwd=tmp_path)
+    ours = miniplay("run", *args, cwd=tmp_path)
+    assert (ours.rc, ours.stdout, ours.stderr) == (theirs.rc, theirs.stdout, theirs.stderr)
+    assert "Could not match" in ours.stderr or "subscripted" in ours.stderr or "!" in hosts + (limit or "")

@@ -239,7 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbosity >= 3:
             traceback.print_exc()
         sys.stdout.flush()
-        sys.stderr.write(exc.describe() + "\n\n")
+        text = exc.describe()   # a block with its source lines ends with a blank line; one line does not (as Ansible)
+        sys.stderr.write(text + ("\n\n" if "\n" in text.strip("\n") else "\n"))
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("[ERROR]: User interrupted execution\n")

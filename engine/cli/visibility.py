@@ -128,23 +128,47 @@ def check_before_run(paths: list[str], options: dict[str, Any]) -> int:
     return 2
 
 
+def _events(path: str) -> Any:
+    """The checked records of an events file; nothing usable at all is an error (exit 1)."""
+    from ..core.errors import MiniplayError
+    from ..views.eventfile import read_events
+
+    found = read_events(path)
+    if not found.records:
+        raise MiniplayError(found.problem or f"{path}: no events")
+    for note in found.notes:
+        sys.stderr.write(f"[WARNING]: {path}: {note}\n")
+    return found
+
+
+def _bad_tail(found: Any, what: str) -> int:
+    """After rendering a good prefix: the line that stopped the reading, and exit 1."""
+    if found.problem is None:
+        return 0
+    count = len(found.records)
+    lines = "the event" if count == 1 else f"the {count} events"
+    sys.stderr.write(f"[ERROR]: {found.problem}\n{what} {lines} before it.\n")
+    return 1
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..views.jsonlog import read_events
+    from ..views.eventfile import render_checked
     from ..views.report import render_report
 
-    records = read_events(args.events)
-    _write(render_report(records, source=args.events), args.output)
+    found = _events(args.events)
+    _write(render_checked(found, args.events, lambda records: render_report(records, source=args.events)), args.output)
     sys.stdout.write(f"report: {args.output}\n")
-    return 0
+    return _bad_tail(found, "The report shows")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from ..views.eventfile import render_checked
     from ..views.explain import explain
-    from ..views.jsonlog import read_events
 
-    text, matched = explain(read_events(args.events), host=args.host, task=args.task)
+    found = _events(args.events)
+    text, matched = render_checked(found, args.events, lambda records: explain(records, host=args.host, task=args.task))
     sys.stdout.write(text)
-    return 0 if matched else 1
+    return _bad_tail(found, "The explanation above covers") or (0 if matched else 1)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -42,6 +42,8 @@ class ResultNotes:
     task_error: bool = False            # refused before any action ran ("Task failed: MESSAGE")
     module: str | None = None        # the module a templated `action:` named when it ran
     facts_cacheable: bool = False       # set_fact with cacheable: true (its facts go to the fact cache too)
+    no_log: bool = False                # a loop item censored by its own no_log (running/censor.py)
+    message: str | None = None       # a censored result's [ERROR] message (running/censor.py), it has no msg
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> ResultNotes:
@@ -59,7 +61,8 @@ class ResultNotes:
                    action_raised=bool(result.get("_miniplay_action_raised")),
                    module_failed=bool(result.get("_miniplay_module_failed")),
                    task_error=bool(result.get("_miniplay_task_error")), module=result.get("_miniplay_module"),
-                   facts_cacheable=bool(result.get("_miniplay_facts_cacheable")))
+                   facts_cacheable=bool(result.get("_miniplay_facts_cacheable")),
+                   no_log=bool(result.get("_miniplay_no_log")))
 
 
 NO_NOTES = ResultNotes()
@@ -145,8 +148,12 @@ def loop_total(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def registered(result: dict[str, Any]) -> dict[str, Any]:
-    """What `register:` stores: no `_ansible_*` keys and no top-level invocation."""
-    return {k: v for k, v in visible(result).items() if not k.startswith("_ansible") and k != "invocation"}
+    """What `register:` stores: no `_ansible_*` keys (in a loop's items neither) and no top-level invocation."""
+    value = {k: v for k, v in visible(result).items() if not k.startswith("_ansible") and k != "invocation"}
+    if isinstance(value.get("results"), list):
+        value["results"] = [{k: v for k, v in item.items() if not k.startswith("_ansible")}
+                            if isinstance(item, dict) else item for item in value["results"]]
+    return value
 
 
 DEBUG_KEYS = ("msg", "exception", "warnings", "deprecations")

@@ -506,7 +506,8 @@ class Loader:
             raise ParseError(f"Invalid 'register' specified: {register!r}. Variable names must be strings starting "
                              "with a letter or underscore character, and contain only letters, numbers and "
                              "underscores.", key_location(data, "register", path))
-        for key in ("async", "poll"):  # a value that is not a number fails the task on each host, as in Ansible
+        for key in ("async",):  # a value that is not a number fails the task on each host, as in Ansible
+            # (a negative `poll` is no error there: the job is not polled, as with `poll: 0`)
             value = keywords.get(key)
             if value is None or (isinstance(value, str) and "{{" in value):
                 continue

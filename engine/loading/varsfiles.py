@@ -30,9 +30,10 @@ def _first_existing(candidates: list[Any], basedir: str, render: Callable[[Any],
             raise
         except TemplateError:
             continue
-        path = name if os.path.isabs(name) else os.path.join(basedir, name)
-        if os.path.exists(path):
-            return path
+        paths = [name] if os.path.isabs(name) else [os.path.join(basedir, "vars", name), os.path.join(basedir, name)]
+        for path in paths:   # a play's `vars/` folder first, as Ansible looks
+            if os.path.exists(path):
+                return path
     return None
 
 
@@ -46,8 +47,9 @@ def resolve_vars_files(entries: list[Any], basedir: str,
     `render` templates a file name with the host's variables (a name may use them). An entry
     whose name uses an undefined variable is skipped as a whole (`on_undefined` is told its
     index), even when a later candidate of a first-found list would exist: Ansible warns
-    "skipping vars_files item due to an undefined variable" and does not fall back. `where` is
-    the play's `vars_files:` value, named by the error for a missing file.
+    "skipping vars_files item due to an undefined variable" and does not fall back. A file
+    that does not exist (in the play's `vars/` folder or beside it) is skipped without a word,
+    as ansible-core 2.19 does. `where` is the play's `vars_files:` value.
     """
     loaded: list[tuple[str, dict[str, Any]]] = []
     for index, entry in enumerate(entries):
@@ -59,9 +61,6 @@ def resolve_vars_files(entries: list[Any], basedir: str,
                 on_undefined(index)
             continue
         if found is None:
-            if isinstance(entry, list):
-                raise ParseError(f"vars file {entry} was not found: none of the files in the list exists", where)
-            name = str(entry)
-            raise ParseError(f"vars file {name} was not found. Could not find file on the Ansible Controller.", where)
+            continue   # ansible-core 2.19 skips a vars file it cannot find, without a word (exit 0)
         loaded.append((found, load_vars_file(found, warnings, vault)))
     return loaded

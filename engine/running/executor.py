@@ -31,7 +31,6 @@ from ..core.registry import (
 )
 from ..core.results import (
     Outcome,
-    ResultNotes,
     add_lines,
     error_result,
     keyword_failure,
@@ -39,12 +38,12 @@ from ..core.results import (
     normalize,
     registered,
     skip_result,
-    visible,
 )
 from ..templating.filters import PluginFailed, user_message
 from ..templating.templar import has_embedded_template, is_template, remove_omitted
 from ..transport.worker import WorkerError
 from .actions import ActionContext, ActionServices, get_action
+from .censor import CENSORED_LABEL, HIDDEN_NOTE, Censor, censor_for
 from .failures import module_failure
 from .keyword_types import keyword_type_failure
 from .loops import LoopSettings, NotAList, item_label, item_status, loop_items, loop_where
@@ -57,14 +56,6 @@ if TYPE_CHECKING:
     from .action_bridge import ActionPluginBridge
     from .jobs import JobManager
     from .playstate import PlayState
-
-NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
-
-
-def censored(result: dict[str, Any]) -> dict[str, Any]:
-    kept: dict[str, Any] = {k: result[k] for k in ("changed", "failed", "skipped", "unreachable") if k in result}
-    return {"censored": NO_LOG_MESSAGE, **kept}
-
 
 class ExecutorServices(ActionServices, Protocol):
     """The parts of the run the executor uses: what actions use, plus variables and async jobs."""
@@ -99,7 +90,8 @@ class TaskExecutor:
             result = error_result(out_of_descriptors_message(exc) or
                                   f"Unexpected failure in miniplay (a bug): {type(exc).__name__}: {exc}",
                                   exception=traceback.format_exc())
-            self.run.bus.emit(HostResult(host=host, task=task, result=visible(result), notes=ResultNotes.of(result),
+            shown, notes = Censor(hide=task.get("no_log") not in (None, False)).shown(result)  # unknown: hide
+            self.run.bus.emit(HostResult(host=host, task=task, result=shown, notes=notes,
                                          status="failed", ignored=False,
                               loop=False, delegated_to=None, target_module=False))
             return Outcome(host=host, task=task, result=result)
@@ -131,10 +123,10 @@ class TaskExecutor:
             outcome.includes, outcome.included = _take_includes(task, result)
         if self.before_result is not None:
             self.before_result(outcome)
-        shown = censored(result) if no_log else result
+        shown, notes = self._censor(task, view, no_log).shown(result)
         if "diff" in shown and not (self.run.options.diff or self._diff_on(task, view)):
             shown = {k: v for k, v in shown.items() if k != "diff"}  # registered, but shown only in diff mode
-        self.run.bus.emit(HostResult(host=host, task=task, result=visible(shown), notes=ResultNotes.of(shown),
+        self.run.bus.emit(HostResult(host=host, task=task, result=shown, notes=notes,
                                      status=outcome.status,
                           ignored=ignored, loop=task.get("loop") is not None, delegated_to=outcome.delegated_to,
                           target_module=self._is_target_module(task, result)
@@ -188,14 +180,17 @@ class TaskExecutor:
             result.update(loop_vars)
             if result.get("failed"):
                 result.setdefault("exception", "(traceback unavailable)")
-            label = item_label(control, item, templar, item_view)
-            if "label" in control and "_miniplay_include" in result:
+            censor = self._censor(task, item_view, no_log or self.flag(task, "no_log", item_view), item)
+            if censor.hide:
+                result[HIDDEN_NOTE] = True   # no_log may hold for some items only (it is templated per item)
+            label = censor.label(item_label(control, item, templar, item_view))
+            if ("label" in control or censor.hide) and "_miniplay_include" in result:
                 result["_miniplay_include"]["label"] = label  # names the `included:` line, as in Ansible
             results.append(result)
-            shown = censored(result) if no_log else result
+            shown, notes = censor.shown(result)
             if "diff" in shown and not self._diff_on(task, item_view):
                 shown = {k: v for k, v in shown.items() if k != "diff"}
-            self.run.bus.emit(ItemResult(host=host, task=task, result=visible(shown), notes=ResultNotes.of(shown),
+            self.run.bus.emit(ItemResult(host=host, task=task, result=shown, notes=notes,
                                          status=item_status(result),
                               label=label, index=index, delegated_to=self._delegate(task, item_view),
                               target_module=self._is_target_module(task, result)
@@ -257,10 +252,10 @@ class TaskExecutor:
                 return keyword_failure(exc.message, task.value_where("until"))
             if done:
                 break
-            if attempt < runs:
+            if attempt < runs:  # Ansible's retry result also says how many runs there may be
+                shown, notes = self._censor(task, view, self.flag(task, "no_log", view)).shown({**result, "retries": runs})
                 self.run.bus.emit(Retry(host=host, task=task, name=self.play.task_name(task, view),
-                                  retries_left=runs - attempt, result=visible(result), attempt=attempt, delay=delay,
-                                  notes=ResultNotes.of(result)))
+                                  retries_left=runs - attempt, result=shown, attempt=attempt, delay=delay, notes=notes))
                 self.run.jobs.pause_before_retry(task.module, result, delay)
             else:
                 # out of attempts: the result says failed; the task's status still follows a
@@ -335,7 +330,10 @@ class TaskExecutor:
         extra: dict[str, Any] = {"attempt": attempt} if attempt is not None else {}
         loop = next((la.values for la in view.layers[:3] if la.label == "loop" and "ansible_loop_var" in la.values),
                     None)
-        if loop is not None and not self.flag(task, "no_log", view):
+        if self.flag(task, "no_log", view):
+            for entry in shown:   # an error may quote the values it saw
+                entry.update({"error": CENSORED_LABEL} if "error" in entry else {})
+        elif loop is not None:
             extra["item"] = loop.get(loop["ansible_loop_var"])
         self.run.bus.emit(Conditional(host=host or view.get("inventory_hostname"), task=task, keyword=keyword,
                           clauses=shown, result=holds and error is None, **extra))
@@ -509,6 +507,10 @@ class TaskExecutor:
             return bool(self.run.templar.template(task.get("diff", self.run.options.diff), view))
         except TemplateError:
             return False
+
+    def _censor(self, task: Task, view: VarsView, hide: bool, *items: Any) -> Censor:
+        """What no_log hides of this task's events, knowing its arguments as rendered for this host."""
+        return censor_for(hide, lambda: self._template_args(task, view), *items)
 
     def flag(self, task: Task, key: str, view: VarsView) -> bool:
         value = task.get(key)

@@ -271,9 +271,9 @@ class JobManager:
     # ------------------------------------------------------------------ launching
     def run_async_task(self, ctx: ActionContext, module: str, args: dict[str, Any], async_seconds: int,
                        poll: int) -> dict[str, Any]:
-        """Start `module` as an async job on ctx.host; wait for it when `poll > 0`."""
-        if poll < 0:
-            return error_result(f"poll must be a non-negative integer, got {poll}")
+        """Start `module` as an async job on ctx.host; wait for it when `poll > 0` (a negative
+        poll leaves it running, as `poll: 0` does: ansible-core 2.19 polls only when poll > 0)."""
+        poll = max(poll, 0)
         directory = async_dir_for(self.options, ctx.vars)
         executor = ctx.executor
         request = {"op": "async", "module": module, "args": args, "check": ctx.check_mode, "diff": ctx.diff,

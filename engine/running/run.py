@@ -215,7 +215,7 @@ class Run:
 
     # ------------------------------------------------------------------ running
     def run_playbook(self, playbook: Playbook) -> RunResult:
-        check_limit_leaves_hosts(self.inventory, self.options.limit)
+        check_limit_leaves_hosts(self.inventory, self.options.limit, lambda text: self.bus.emit(WarningEvent(text=text)))
         self.announce_load_warnings()
         self._load_cached_facts()
         short = shortfall_warning(len(self.inventory.select("all", self.options.limit)))

@@ -38,6 +38,7 @@ from ..core.results import Outcome, ResultNotes
 from .executor import ExecutorServices, TaskExecutor
 from .iterator import Cursor, HostIterator
 from .keyword_types import throttle_limit
+from .limit_check import UNMATCHED
 from .play_keywords import check_play_scalars
 from .playstate import PlayState
 
@@ -108,12 +109,13 @@ class LinearStrategy:
             pass
         check_play_scalars(play, lambda value: run.templar.template(value, run.vars.view("localhost", None).child(
             play.vars, label="play vars", lazy=True)))
-        matched = [h.name for h in run.inventory.select(pattern)]
+        match = run.inventory.match_patterns(pattern)
+        for term in match.unmatched:   # each term that names nothing, as Ansible warns (once a run)
+            run.bus.emit(WarningEvent(text=UNMATCHED.format(term)))
+        matched = [h.name for h in match.hosts]
         if run.options.limit:
             allowed = {h.name for h in run.inventory.select(run.options.limit)}
             matched = [h for h in matched if h in allowed]
-        if not matched:
-            run.bus.emit(WarningEvent(text=f"Could not match supplied host pattern, ignoring: {pattern}"))
         hosts = _ordered([h for h in matched if h not in run.dead_hosts], play.get("order"))
         run.bus.emit(PlayStart(name=play.name or pattern, play=play))
         if not hosts:

@@ -142,7 +142,7 @@ class ConsoleRenderer(Reporter):
         if task is None or task.uid < 0:
             return
         notes = notes_of(event)
-        message = str(result.get("msg", "") or "")
+        message = str(result.get("msg", "") or notes.message or "")   # notes.message: a censored result's
         if notes.exception:  # the OS error behind a module's short message (Ansible's header)
             message = f"{message.rstrip('.')}: {notes.exception}"
         if not message and result.get("reason"):

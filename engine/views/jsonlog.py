@@ -152,27 +152,3 @@ class JsonLogWriter(Reporter):
         if not self._file.closed:
             self.flush()
             self._file.close()
-
-
-def read_events(path: str) -> list[dict[str, Any]]:
-    """The records of an events file, in order; a torn last line (killed run) is dropped."""
-    from ..core.errors import MiniplayError
-
-    records = []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    records.append(json.loads(line))
-                except ValueError:
-                    # only the very last line may be torn; anything else is not our file
-                    if handle.readline():
-                        raise MiniplayError(f"{path}:{number}: not a miniplay events file (bad JSON line)") from None
-    except OSError as exc:
-        raise MiniplayError(f"cannot read events file {path}: {exc.strerror}") from None
-    if not records or records[0].get("kind") not in ("log_start", "playbook_start"):
-        raise MiniplayError(f"{path}: not a miniplay events file (it must start with a log_start record)")
-    return records
