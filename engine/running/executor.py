@@ -47,6 +47,7 @@ from .censor import CENSORED_LABEL, HIDDEN_NOTE, Censor, censor_for
 from .failures import module_failure
 from .keyword_types import keyword_type_failure
 from .loops import LoopSettings, NotAList, item_label, item_status, loop_items, loop_where
+from .var_sources import VariableSources
 
 if TYPE_CHECKING:
     from ..core.model import Task
@@ -72,7 +73,7 @@ class TaskExecutor:
     def __init__(self, run: ExecutorServices, play: PlayState) -> None:
         self.run = run
         self.play = play
-        self._refs_cache: dict[int, tuple[Task, list[str]]] = {}   # task id → the variables its templates read
+        self._var_sources = VariableSources()   # for the task_vars event
         # called with each outcome before its result is shown (the strategy queues handlers here,
         # so -vv's "Notification ... saved" comes before the result line, as in Ansible)
         self.before_result: Callable[[Outcome], None] | None = None
@@ -343,30 +344,9 @@ class TaskExecutor:
 
     def _emit_var_sources(self, host: str, task: Task, view: VarsView) -> None:
         """A `task_vars` event: each variable the task's templates read and the layer it comes from."""
-        from ..templating.varrefs import task_refs, template_refs
-
-        cache = self._refs_cache
-        entry = cache.get(id(task))
-        if entry is None or entry[0] is not task:
-            entry = cache[id(task)] = (task, sorted(task_refs(task).names))
-        names = entry[1]
-        if not names:
-            return
-        sources: dict[str, Any] = {}
-        pending: list[tuple[str, str | None]] = [(name, None) for name in names]
-        while pending and len(sources) < 200:
-            name, via = pending.pop(0)
-            if name in sources:
-                continue
-            layer = view.find(name)
-            sources[name] = {"layer": layer.label if layer is not None else None}
-            if via:
-                sources[name]["via"] = via
-            if layer is not None and layer.lazy:
-                value = layer.values.get(name)
-                if isinstance(value, str):
-                    pending += [(n, name) for n in sorted(template_refs(value).names) if n not in sources]
-        self.run.bus.emit(TaskVars(host=host, task=task, vars=sources))
+        sources = self._var_sources.of(task, view)
+        if sources:
+            self.run.bus.emit(TaskVars(host=host, task=task, vars=sources))
 
     # ------------------------------------------------------------------ the action itself
     def _run_action(self, host: str, task: Task, view: VarsView) -> dict[str, Any]:
