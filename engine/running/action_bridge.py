@@ -38,7 +38,7 @@ from ..core.registry import canonical_name, controller_actions, target_modules
 from ..core.results import error_result
 from ..loading.ansible_install import INSTALL_HINT
 from ..loading.foreign_modules import ForeignModule
-from ..templating.collection_plugins import plain_variables
+from ..templating.collection_plugins import plain_data, plain_variables
 from ..transport.worker import WorkerError
 from .actions import ActionContext, get_action
 
@@ -106,7 +106,7 @@ class ActionPluginBridge:
         generic = os.path.basename(plugin.path) == "normal.py" and plugin.name.rsplit(".", 1)[-1] != "normal"
         return {"op": "run", "path": plugin.path, "name": plugin.name, "collection": plugin.collection,
                 "raw_params_owner": None if generic else plugin.name,  # free-form text goes to the module then
-                "basedir": ctx.services.playbook_dir, "task": _plain(fields), "task_vars": plain_variables(ctx.vars)}
+                "basedir": ctx.services.playbook_dir, "task": plain_data(fields), "task_vars": plain_variables(ctx.vars)}
 
     # ------------------------------------------------------------------ the conversation
     def _converse(self, talk: Conversation, request: dict[str, Any]) -> dict[str, Any]:
@@ -293,14 +293,3 @@ def _resolved(plugin: ActionPlugin, action: str) -> str:
     if "." in action:
         return action
     return f"{plugin.collection}.{action}" if plugin.collection else f"ansible.legacy.{action}"
-
-
-def _plain(value: Any) -> Any:
-    """Plain JSON data for the helper: lazy mappings become dicts, anything else odd a string."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in value]
-    return str(value)

@@ -97,7 +97,7 @@ class CollectionPlugins:
         from .filters import PluginFailed
 
         request = {"kind": kind, "collection": collection, "root": root, "name": name,
-                   "args": [_plain(a) for a in args], "kwargs": {k: _plain(v) for k, v in kwargs.items()}}
+                   "args": [plain_data(a) for a in args], "kwargs": {k: plain_data(v) for k, v in kwargs.items()}}
         if variables is not None:
             request["variables"] = plain_variables(variables)
         with self._lock:
@@ -152,14 +152,15 @@ class CollectionPlugins:
                 process.kill()
 
 
-def _plain(value: Any) -> Any:
-    """Plain JSON data for the host: mappings (hostvars, lazy views) become dicts."""
+def plain_data(value: Any) -> Any:
+    """Plain JSON data for a helper process: mappings (hostvars, lazy views) become dicts, sets and
+    tuples lists, anything else odd a string."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     return str(value)
 
 
@@ -171,7 +172,7 @@ def plain_variables(view: Any) -> dict[str, Any]:
         if key in ("hostvars", "vars"):
             continue
         try:
-            found[str(key)] = _plain(view[key])
+            found[str(key)] = plain_data(view[key])
         except Exception:
             continue
     return found
