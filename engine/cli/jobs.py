@@ -13,8 +13,6 @@ Without an inventory, the implicit `localhost` is used, as with `ansible`.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
-import datetime
 import json
 import re
 import sys
@@ -117,6 +115,8 @@ class JobHosts:
                 return {"failed": True, "unreachable": True,
                         "msg": message + (f": {detail.strip()}" if detail and detail.strip() else "")}
 
+        import concurrent.futures  # here: the parser of every command imports this module
+
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(self.forks, len(self.hosts))) as pool:
             results = dict(zip(self.hosts, pool.map(one, self.hosts), strict=False))
         return results
@@ -128,6 +128,8 @@ class JobHosts:
 def _when(epoch: float | None) -> str:
     if not epoch:
         return "-"
+    import datetime
+
     return datetime.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -18,7 +18,6 @@ something is really encrypted or decrypted, so runs without vault data do not pa
 from __future__ import annotations
 
 import binascii
-import hmac
 import os
 from dataclasses import dataclass
 
@@ -94,6 +93,8 @@ def _split_body(body: bytes) -> tuple[bytes, bytes, bytes]:
 def decrypt_with(envelope: Envelope, password: bytes) -> bytes | None:
     """The plaintext, or None when this password is not the one (the HMAC does not match)."""
     salt, mac, data = _split_body(envelope.body)
+    import hmac  # here, not at the top: every run reads this module, few runs decrypt
+
     aes_key, hmac_key, counter = _derive(password, salt)
     expected = hmac.new(hmac_key, data, "sha256").digest()
     if not hmac.compare_digest(expected, mac):
@@ -113,6 +114,8 @@ def decrypt_with(envelope: Envelope, password: bytes) -> bytes | None:
 def encrypt(plaintext: bytes, password: bytes, vault_id: str | None = None,
             salt: bytes | None = None) -> str:
     """Vault text for `plaintext`: format 1.2 when a vault id other than `default` is given, else 1.1."""
+    import hmac
+
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 

@@ -21,7 +21,6 @@ from typing import Any, TextIO
 from ..core.fieldtypes import loose_bool
 from ..core.yamlfile import UnsafeText
 from ..loading.role_names import LazyPlayVars
-from ..templating.filters import FILTERS
 from ..templating.templar import Templar
 
 NOT_INTERACTIVE = "Not prompting as we are not in interactive mode"
@@ -51,6 +50,8 @@ def ask_play_prompts(prompts: list[dict[str, Any]], play_vars: Mapping[str, Any]
         if not answer and default is not None:
             answer = default
         if entry.get("encrypt"):
+            from ..templating.filters import FILTERS  # here: importing every filter is a cost for every run
+
             answer = FILTERS["password_hash"](answer, str(entry["encrypt"]), salt=entry.get("salt"),
                                               salt_size=entry.get("salt_size"))
         answer = "None" if answer is None else str(answer)

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..core.errors import TemplateError
-from .lookups.base import TASK_VARIABLES
 
 
 class CollectionIndexView(Protocol):
@@ -48,6 +47,10 @@ class PluginSource(Protocol):
 class PluginNotFound(TemplateError):
     """The collection is installed but has no plugin of that name."""
 
+
+# The keyword that hands a collection lookup the task's variables (never a lookup option: not an identifier).
+# Here, not in lookups/: the run makes this object at start, and importing lookups/ costs every filter.
+TASK_VARIABLES = "task variables"
 
 KIND_FOLDERS = {"filter": "filter", "test": "test", "lookup": "lookup"}
 

@@ -16,8 +16,9 @@ How this works
 from __future__ import annotations
 
 import itertools
+import os
 import re
-import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -31,7 +32,7 @@ from ..core.vault import VaultValue
 from ..core.yamlfile import UnsafeText
 from .sandbox import SandboxPolicy
 
-OMIT = "__omit_place_holder__" + secrets.token_hex(20)
+OMIT = "__omit_place_holder__" + os.urandom(20).hex()  # os, not secrets: the same bytes, without hmac's import
 _TEMPLATE_START = re.compile(r"{{|{%|{#")
 
 
@@ -173,12 +174,31 @@ class Templar:
         self.collection_plugins: Any = None  # set by the run: filters/tests from installed collections
         self._lookup = jinja2.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
         self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
-        self.native_env = self._make_env(_NativeEnvironment)
-        self.text_env = self._make_env(_TextEnvironment)
+        self._envs: dict[type, jinja2.Environment] = {}  # built on first use: a run may template nothing
+        self._envs_lock = threading.Lock()
         self._compiled: dict[tuple[bool, bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
         self.select_hosts = select_hosts
         self.vault = vault  # the run's VaultSecrets: inline vault values are decrypted when read
+
+    @property
+    def native_env(self) -> jinja2.Environment:
+        return self._env(_NativeEnvironment)
+
+    @property
+    def text_env(self) -> jinja2.Environment:
+        return self._env(_TextEnvironment)
+
+    def _env(self, cls: type) -> jinja2.Environment:
+        """The environment of this class, made once: the filters, tests and sandbox cost a few
+        milliseconds that a run with nothing to template (an empty playbook) need not pay."""
+        env = self._envs.get(cls)
+        if env is None:
+            with self._envs_lock:
+                env = self._envs.get(cls)
+                if env is None:
+                    env = self._envs[cls] = self._make_env(cls)
+        return env
 
     def _make_env(self, cls: type) -> jinja2.Environment:
         env = cls(undefined=StrictChainableUndefined, keep_trailing_newline=True,

@@ -32,6 +32,7 @@ from typing import Any
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 
 from ...core.errors import MiniplayError, TemplateError
+from ..collection_plugins import TASK_VARIABLES
 from ..filters import PluginFailed
 
 
@@ -65,8 +66,6 @@ def register(name: str, *aliases: str) -> Callable[[LookupFn], LookupFn]:
     return register
 
 
-# The keyword that hands a collection lookup the task's variables (never a lookup option: not an identifier).
-TASK_VARIABLES = "task variables"
 
 
 def run_lookup(name: str, terms: list, ctx: LookupContext, kwargs: dict, wantlist: bool,
