@@ -56,10 +56,36 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="directories of modules written for Ansible (repeatable, or ':'-separated)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Unused:
+    """Stands in for the parser of a command this invocation does not run: every call is accepted
+    and ignored, so its flags are never built (400 add_argument calls cost ~10 ms at every start)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+
+class _OnlyCommand:
+    """The subcommands, each named with its help (`miniplay --help` and a mistyped command list
+    them all), but with flags only for `command`, the one that runs."""
+
+    def __init__(self, sub: Any, command: str) -> None:
+        self.sub = sub
+        self.command = command
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if name == self.command or self.command in kwargs.get("aliases", ()):
+            return self.sub.add_parser(name, **kwargs)
+        self.sub.add_parser(name, **{key: kwargs[key] for key in ("help", "aliases") if key in kwargs})
+        return _Unused()
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the `command` about to run, only its flags are built."""
     parser = _Parser(prog="miniplay", description="Run Ansible-style playbooks, fast and visibly.")
     parser.add_argument("--version", action="version", version=f"miniplay {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub: Any = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    if command is not None:
+        sub = _OnlyCommand(sub, command)
 
     run = sub.add_parser("run", help="run playbooks")
     run.add_argument("playbooks", nargs="+", metavar="PLAYBOOK")
@@ -229,8 +255,9 @@ COMMANDS.update(VISIBILITY_COMMANDS)  # graph, check, report, explain
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
+    args = parser.parse_args(words)
     verbosity = getattr(args, "verbose", 0)
     raise_open_files_limit()  # many hosts hold many descriptors: take what the hard limit allows
     try:

@@ -15,7 +15,6 @@ import os
 import shlex
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -157,6 +156,8 @@ class _VaultCommand:
             sys.stdout.flush()
             return
         directory = os.path.dirname(os.path.abspath(name))
+        import tempfile  # here: only the vault command writes files, and every run imports this one
+
         fd, temp = tempfile.mkstemp(dir=directory, prefix=".miniplay-vault-")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -265,6 +266,8 @@ class _VaultCommand:
         """Open $EDITOR on a private temporary copy; it is removed whatever happens."""
         editor = shlex.split(os.environ.get("EDITOR", "vi"))
         suffix = os.path.splitext(name)[1]
+        import tempfile  # here: only the vault command writes files, and every run imports this one
+
         fd, temp = tempfile.mkstemp(suffix=suffix, prefix="miniplay-vault-")
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import base64
-import hashlib
 import json
 import os
 import re
@@ -104,6 +103,8 @@ def build(name: str, path: str, fqn: str, module_utils_dir: str | None,
         payload.files.setdefault("ansible/module_utils/__init__.py", {"text": ""})
         for package in _packages(fqn):
             payload.files.setdefault(package, {"text": ""})
+    import hashlib  # here: only a module written for Ansible needs it, and every run imports this file
+
     digest = hashlib.sha256(json.dumps(payload.files, sort_keys=True).encode())
     digest.update(f"{style}{exec_}{rel}".encode())
     payload.hash = digest.hexdigest()[:32]

@@ -39,7 +39,7 @@ from ..core.results import (
     registered,
     skip_result,
 )
-from ..templating.filters import PluginFailed, user_message
+from ..templating.plugin_errors import PluginFailed, user_message
 from ..templating.templar import has_embedded_template, is_template, remove_omitted
 from ..transport.worker import WorkerError
 from .actions import ActionContext, ActionServices, get_action

@@ -31,7 +31,6 @@ Status checks run on a small thread pool so a slow host does not delay the rest.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import threading
 import time
@@ -125,6 +124,8 @@ class Poller:
         self.cond = threading.Condition()
         self.jobs: dict[tuple[str, str], JobHandle] = {}
         self.stopping = False
+        import concurrent.futures  # here: most runs poll no job, and this import costs every run
+
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="job-check")
         self.thread = threading.Thread(target=self._loop, name="async-poller", daemon=True)
         self.thread.start()

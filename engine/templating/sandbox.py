@@ -18,21 +18,11 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..core.errors import TemplateError
-
-MAX_RANGE = 10_000_000          # items a template's range() may make
-MAX_REPEAT = 10_000_000         # items (or characters) `x * n` may make
-MAX_POWER_DIGITS = 100_000      # decimal digits `a ** b` may make
+from .bounds import MAX_POWER_DIGITS, MAX_RANGE, MAX_REPEAT, range_size
 
 
 class TemplateLimitError(TemplateError):
     """A template asked for more work than the limits allow (a huge range or repetition)."""
-
-
-def range_size(numbers: range) -> int:
-    """len(numbers), also past sys.maxsize (where len() raises OverflowError)."""
-    span = numbers.stop - numbers.start
-    step = numbers.step
-    return max(0, (span + step - 1) // step if step > 0 else (span + step + 1) // step)
 
 
 def bounded_range(*args: int) -> range:

@@ -15,128 +15,21 @@ How this works
 """
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-
-import jinja2
-from jinja2 import nativetypes
-from jinja2.exceptions import SecurityError
-from jinja2.runtime import Undefined
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import TemplateError, UndefinedVariableError
 from ..core.vault import VaultValue
 from ..core.yamlfile import UnsafeText
-from .sandbox import SandboxPolicy
+
+if TYPE_CHECKING:
+    import jinja2
 
 OMIT = "__omit_place_holder__" + os.urandom(20).hex()  # os, not secrets: the same bytes, without hmac's import
 _TEMPLATE_START = re.compile(r"{{|{%|{#")
-
-
-class StrictChainableUndefined(jinja2.ChainableUndefined, jinja2.StrictUndefined):
-    """Fails on any real use, but lets `a.b.c` chain so `| default()` can catch it."""
-
-    __slots__ = ()
-
-    @property
-    def _undefined_message(self) -> str:
-        if self._undefined_hint:
-            return self._undefined_hint
-        if self._undefined_obj is jinja2.utils.missing:
-            return f"'{self._undefined_name}' is undefined"
-        kind = type(self._undefined_obj).__name__
-        if isinstance(self._undefined_name, str):
-            return f"object of type '{kind}' has no attribute '{self._undefined_name}'"
-        return f"object of type '{kind}' has no item {self._undefined_name!r}"
-
-
-class _NativeCodeGenerator(nativetypes.NativeCodeGenerator):
-    """Never fold an output expression into a string constant: `{{ 1 == 2 }}` must stay a bool."""
-
-    def _output_child_to_const(self, node, frame, finalize):
-        if isinstance(node, jinja2.nodes.TemplateData):
-            return node.as_const(frame.eval_ctx)
-        raise jinja2.nodes.Impossible()
-
-
-class _NativeEnvironment(SandboxPolicy, nativetypes.NativeEnvironment):
-    """Lone expressions keep their Python type; sandboxed and bounded (see sandbox.py)."""
-
-    code_generator_class = _NativeCodeGenerator
-
-
-class _TextEnvironment(SandboxPolicy, jinja2.Environment):
-    """Text output (template files, text around `{{ }}`); sandboxed and bounded."""
-
-
-def _escape_backslashes(text: str, env: jinja2.Environment) -> str:
-    """Keep a YAML backslash literal inside the string literals of `{{ }}` (`'\\1'` stays
-    backslash-1), as Ansible does: YAML already processed the escapes once. `{% %}` blocks
-    and bare conditionals keep Jinja's own escapes (`'a\\nb'` is three characters there)."""
-    if "\\" not in text:
-        return text
-    try:
-        tokens = list(env.lex(text))
-    except jinja2.TemplateSyntaxError:
-        return text
-    out = []
-    in_expression = False
-    for _, kind, value in tokens:
-        if kind == "variable_begin":
-            in_expression = True
-        elif kind == "variable_end":
-            in_expression = False
-        elif kind == "string" and in_expression:
-            value = value.replace("\\", "\\\\")
-        out.append(value)
-    return "".join(out)
-
-
-def _native_concat(chunks: Iterable[Any]) -> Any:
-    head = list(itertools.islice(chunks, 2))
-    if not head:
-        return ""
-    if len(head) == 1:
-        value = head[0]
-        if isinstance(value, Undefined):
-            value._fail_with_undefined_error()
-        return _plain_output(value)
-    return "".join(_as_text(v) for v in itertools.chain(head, chunks))
-
-
-def _lists_for_tuples(value: Any) -> Any:
-    """Tuples (dictsort, zip, items()) become lists, as everything Ansible hands on does."""
-    if isinstance(value, (tuple, list)):
-        return [_lists_for_tuples(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _lists_for_tuples(v) for k, v in value.items()}
-    return value
-
-
-def _plain_output(value: Any) -> Any:
-    """A lone expression's value as a task sees it: a lazy variable mapping (`hostvars[h]`,
-    `vars`) becomes a plain dict of what renders, a tuple a list."""
-    if isinstance(value, tuple):
-        return _lists_for_tuples(value)
-    if isinstance(value, Mapping) and not isinstance(value, dict):
-        resolved = getattr(value, "resolved", None)
-        return resolved() if resolved is not None else {k: _plain_output(value[k]) for k in value}
-    return value
-
-
-def _as_text(value: Any) -> str:
-    """One piece of a template with text around it: None is empty (Ansible's rule), and
-    containers print with lists for tuples (`[['a', 1]]`, not `[('a', 1)]`)."""
-    if value is None:
-        return ""
-    if isinstance(value, (tuple, list, dict)):
-        return str(_lists_for_tuples(value))
-    if isinstance(value, Mapping):
-        return str(_plain_output(value))
-    return str(value)
 
 
 def is_template(value: Any) -> bool:
@@ -154,17 +47,6 @@ def contains_template(value: Any) -> bool:
     return False
 
 
-def describe_jinja_error(exc: Exception) -> str:
-    """The user-facing text of a Jinja2 error, in Ansible's words."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return f"Syntax error in template: {exc.message}"
-    if isinstance(exc, (jinja2.UndefinedError, SecurityError)):
-        return str(exc.message)
-    if isinstance(exc, TemplateError):
-        return exc.message
-    return f"{type(exc).__name__}: {exc}"
-
-
 class Templar:
     """Renders templates and evaluates conditionals; one per run (it caches compiled templates)."""
 
@@ -172,9 +54,7 @@ class Templar:
         """`select_hosts(pattern)`: the inventory's host names for a pattern (inventory_hostnames lookup);
         `vault`: the run's VaultSecrets (inline vault values are decrypted when read)."""
         self.collection_plugins: Any = None  # set by the run: filters/tests from installed collections
-        self._lookup = jinja2.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
-        self._query = jinja2.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
-        self._envs: dict[type, jinja2.Environment] = {}  # built on first use: a run may template nothing
+        self._envs: dict[bool, jinja2.Environment] = {}  # built on first use: a run may template nothing
         self._envs_lock = threading.Lock()
         self._compiled: dict[tuple[bool, bool, str], jinja2.Template] = {}
         self.warnings: list[str] = []
@@ -183,28 +63,33 @@ class Templar:
 
     @property
     def native_env(self) -> jinja2.Environment:
-        return self._env(_NativeEnvironment)
+        return self._env(native=True)
 
     @property
     def text_env(self) -> jinja2.Environment:
-        return self._env(_TextEnvironment)
+        return self._env(native=False)
 
-    def _env(self, cls: type) -> jinja2.Environment:
-        """The environment of this class, made once: the filters, tests and sandbox cost a few
-        milliseconds that a run with nothing to template (an empty playbook) need not pay."""
-        env = self._envs.get(cls)
+    def _env(self, native: bool) -> jinja2.Environment:
+        """The native or text environment, made once: Jinja2, the filters, tests and sandbox cost
+        some 30 ms that a run with nothing to template (an empty playbook) need not pay."""
+        env = self._envs.get(native)
         if env is None:
             with self._envs_lock:
-                env = self._envs.get(cls)
+                env = self._envs.get(native)
                 if env is None:
-                    env = self._envs[cls] = self._make_env(cls)
+                    from . import jinja_env
+
+                    env = self._make_env(jinja_env.NativeEnvironment if native else jinja_env.TextEnvironment)
+                    self._envs[native] = env
         return env
 
     def _make_env(self, cls: type) -> jinja2.Environment:
-        env = cls(undefined=StrictChainableUndefined, keep_trailing_newline=True,
+        from . import jinja_env
+
+        env = cls(undefined=jinja_env.StrictChainableUndefined, keep_trailing_newline=True,
                   extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
-        if cls is _TextEnvironment:  # text output (template files): the same rules as text around `{{ }}`
-            env.finalize = _as_text
+        if cls is jinja_env.TextEnvironment:  # text output (template files): the same rules as text around `{{ }}`
+            env.finalize = jinja_env.as_text
         from . import filters, jinja_tests
 
         env.filters.update(filters.FILTERS)
@@ -213,7 +98,9 @@ class Templar:
         for plugins in (env.filters, env.tests):  # Jinja's own ones answer to `ansible.builtin.` too
             plugins.update({f"ansible.builtin.{name}": plugin for name, plugin in list(plugins.items())
                             if "." not in name and f"ansible.builtin.{name}" not in plugins})
-        env.globals.update(lookup=self._lookup, query=self._query, q=self._query, now=_now, omit=OMIT)
+        lookup = jinja_env.pass_context(lambda ctx, *a, **k: self._lookup_impl(ctx, *a, **k))
+        query = jinja_env.pass_context(lambda ctx, *a, **k: self._query_impl(ctx, *a, **k))
+        env.globals.update(lookup=lookup, query=query, q=query, now=_now, omit=OMIT)
         from .collection_plugins import PluginTable
 
         env.filters = PluginTable(env.filters, "filter", lambda: self.collection_plugins)
@@ -257,10 +144,12 @@ class Templar:
         key = (native, escape_backslashes, text)
         template = self._compiled.get(key)
         if template is None:
-            env = self.native_env if native else self.text_env
+            from . import jinja_env
+
+            env = self._env(native)
             try:
-                template = env.from_string(_escape_backslashes(text, env) if escape_backslashes else text)
-            except jinja2.TemplateSyntaxError as exc:
+                template = env.from_string(jinja_env.escape_backslashes(text, env) if escape_backslashes else text)
+            except jinja_env.TemplateSyntaxError as exc:
                 raise TemplateError(f"Syntax error in template: {exc.message}") from None
             if len(self._compiled) > 20000:
                 self._compiled.clear()
@@ -281,20 +170,22 @@ class Templar:
         return self._render_once(text, variables, native, escape_backslashes)
 
     def _render_once(self, text: str, variables: Mapping[str, Any], native: bool, escape_backslashes: bool) -> Any:
+        from . import jinja_env
+
         template = self._compile(text, native, escape_backslashes)
-        # jinja2 types vars as a dict, but with shared=True it only reads it as a mapping: _Scope is one.
-        context = template.new_context(vars=_Scope(variables, template.environment.globals),  # type: ignore[arg-type]
+        # jinja2 types vars as a dict, but with shared=True it only reads it as a mapping: Scope is one.
+        context = template.new_context(vars=jinja_env.Scope(variables, template.environment.globals),  # type: ignore[arg-type]
                                        shared=True)
         try:
             if native:
-                return _native_concat(template.root_render_func(context))
+                return jinja_env.native_concat(template.root_render_func(context))
             return template.environment.concat(template.root_render_func(context))
         except TemplateError:
             raise
-        except jinja2.UndefinedError as exc:
+        except jinja_env.UndefinedError as exc:
             raise UndefinedVariableError(str(exc.message)) from None
-        except jinja2.TemplateError as exc:
-            raise TemplateError(describe_jinja_error(exc)) from None
+        except jinja_env.JinjaTemplateError as exc:
+            raise TemplateError(jinja_env.describe_jinja_error(exc)) from None
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as exc:
             raise TemplateError(f"Error rendering template: {type(exc).__name__}: {exc}") from None
 
@@ -323,26 +214,28 @@ class Templar:
         `{% include %}`); with them the text is compiled exactly as written, with no
         backslash escaping, as Ansible's template module does.
         """
+        from . import jinja_env
+
         if options:
             settings = dict(options)
             searchpath = settings.pop("searchpath", None)
             if searchpath:
-                settings["loader"] = jinja2.FileSystemLoader(searchpath)
+                settings["loader"] = jinja_env.FileSystemLoader(searchpath)
             try:
                 template = self.text_env.overlay(**settings).from_string(text)
-            except jinja2.TemplateSyntaxError as exc:
+            except jinja_env.TemplateSyntaxError as exc:
                 raise TemplateError(f"Syntax error in template: {exc.message}") from None
         else:
             template = self._compile(text, native=False)
-        # jinja2 types vars as a dict, but with shared=True it only reads it as a mapping: _Scope is one.
-        context = template.new_context(vars=_Scope(variables, template.environment.globals),  # type: ignore[arg-type]
+        # jinja2 types vars as a dict, but with shared=True it only reads it as a mapping: Scope is one.
+        context = template.new_context(vars=jinja_env.Scope(variables, template.environment.globals),  # type: ignore[arg-type]
                                        shared=True)
         try:
             return "".join(template.root_render_func(context))
-        except jinja2.UndefinedError as exc:
+        except jinja_env.UndefinedError as exc:
             raise UndefinedVariableError(str(exc.message)) from None
-        except jinja2.TemplateError as exc:
-            raise TemplateError(describe_jinja_error(exc)) from None
+        except jinja_env.JinjaTemplateError as exc:
+            raise TemplateError(jinja_env.describe_jinja_error(exc)) from None
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
             raise TemplateError(f"Error rendering template: {type(exc).__name__}: {exc}") from None
 
@@ -370,7 +263,7 @@ class Templar:
             value = self.evaluate(expression, variables)
         except TemplateError as exc:
             from .embedded import ExpressionSyntaxError
-            from .filters import PluginFailed  # filters import the templar's helpers
+            from .plugin_errors import PluginFailed
 
             if isinstance(exc, PluginFailed):  # Ansible names the plugin, without the conditional wording
                 raise TemplateError(exc.full_message) from None
@@ -410,40 +303,6 @@ def _now(utc: bool = False, fmt: str | None = None) -> Any:
 
     moment = datetime.datetime.now(datetime.timezone.utc) if utc else datetime.datetime.now()
     return moment.strftime(fmt) if fmt else moment
-
-
-class _Scope(Mapping[str, Any]):
-    """The variables Jinja sees: the host's VarsView first, then the Jinja globals."""
-
-    __slots__ = ("variables", "globals")
-
-    def __init__(self, variables: Mapping[str, Any], globals_: Mapping[str, Any]) -> None:
-        self.variables = variables
-        self.globals = globals_
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return self.variables[key]
-        except UndefinedVariableError as exc:
-            # a variable whose own template is undefined (`d: "{{ nested_undefined }}"`) is itself
-            # undefined, as in Ansible: `d is undefined` holds, `d | default(x)` is x, any other
-            # use fails with the inner variable's message
-            return StrictChainableUndefined(hint=exc.message, name=key)
-        except KeyError:
-            return self.globals[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.variables or key in self.globals
-
-    def __iter__(self):
-        seen = set()
-        for key in itertools.chain(self.variables, self.globals):
-            if key not in seen:
-                seen.add(key)
-                yield key
-
-    def __len__(self) -> int:
-        return len(set(self.variables) | set(self.globals))
 
 
 def remove_omitted(value: Any) -> Any:

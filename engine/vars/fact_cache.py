@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,6 +109,8 @@ class FactCache:
         path = self.path(host)
         text = json.dumps({PAYLOAD_KEY: json.dumps(facts, default=_plain)})
         try:
+            import tempfile  # here: only a persistent fact cache writes, and every run imports this file
+
             handle, temp = tempfile.mkstemp(dir=self.directory)
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(text)

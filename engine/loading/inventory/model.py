@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from ...core.errors import InventoryError, Location, ParseError
 from ...core.textfile import NotARegularFile, read_text_file
-from ...templating.sandbox import range_size
+from ...templating.bounds import range_size
 
 #: Names that resolve to the implicit localhost when the inventory lacks them.
 LOCALHOST_NAMES = ("localhost", "127.0.0.1", "::1")

@@ -33,29 +33,11 @@ from jinja2 import Undefined
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 
 from ...core.errors import MiniplayError, TemplateError
+from ..plugin_errors import PluginFailed, user_message  # noqa: F401  (filters' own names for them)
 
 # ---------------------------------------------------------------------------
 # Plugin plumbing shared with jinja_tests.py and lookups.py
 # ---------------------------------------------------------------------------
-
-
-class PluginFailed(TemplateError):
-    """A filter, test or lookup failed; remembers which one, as Ansible reports it."""
-
-    def __init__(self, message: str, kind: str, name: str) -> None:
-        super().__init__(message)
-        self.plugin_kind = kind
-        self.plugin_name = name
-
-    @property
-    def full_message(self) -> str:
-        """Ansible 2.19's wording: "The filter plugin 'ansible.builtin.x' failed: ..."."""
-        return f"The {self.plugin_kind} plugin '{self.plugin_name}' failed: {self.message}"
-
-
-def user_message(exc: MiniplayError) -> str:
-    """What the user reads for a template failure: a plugin's own failure names the plugin."""
-    return exc.full_message if isinstance(exc, PluginFailed) else exc.message
 
 
 def require_defined(value: Any) -> None:

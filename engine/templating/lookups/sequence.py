@@ -6,7 +6,7 @@ import shlex
 from typing import overload
 
 from ...core.errors import TemplateError
-from ..sandbox import MAX_RANGE, range_size
+from ..bounds import MAX_RANGE, range_size
 from .base import LookupContext, register
 
 # ---------------------------------------------------------------------------
