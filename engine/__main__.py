@@ -1,4 +1,4 @@
 """`python -m miniplay` is the same as the `miniplay` command."""
-from .cli.main import main
+from .cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -280,3 +280,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"[ERROR]: Unexpected Exception, this is probably a bug: {type(exc).__name__}: {exc}\n"
                          "to see the full traceback, use -vvv\n")
         return 250
+
+
+def entry() -> None:
+    """The `miniplay` command (and `python -m miniplay`): main(), then a quicker exit.
+
+    Python's own shutdown runs full garbage collections over every object the run left, two
+    or three times: 20 ms with the engine loaded, 45 ms once paramiko and fabric are. One
+    collection here (garbage found now still has its finalizers run: files flushed, processes
+    reaped), then the survivors are frozen so that shutdown does not walk them again; what
+    shutdown really does (joining the threads that end the workers, the atexit hooks that close
+    the views' files, flushing stdout) is untouched. Not in main(): a program that calls main()
+    in its own process keeps its garbage collector as it was."""
+    import gc
+
+    code = main()
+    gc.collect()
+    gc.freeze()
+    raise SystemExit(code)
+
