@@ -50,10 +50,6 @@ def run_cli(args: argparse.Namespace, option_values: dict[str, Any]) -> int:
         from ..views.trace import TraceWriter
 
         bus.subscribe(TraceWriter(args.trace))
-    exit_code = 0
-    for playbook in playbooks:
-        run = Run(options, bus, playbook_dir=playbook.basedir, loader=loader)
-        result = run.run_playbook(playbook)
-        options.flush_cache = False  # --flush-cache empties the cache once, before the first playbook
-        exit_code = max(exit_code, result.exit_code) if result.exit_code != 4 else 4
-    return exit_code
+    # One run for all the playbooks, as ansible-playbook has: what one sets, the next sees.
+    run = Run(options, bus, playbook_dir=playbooks[0].basedir, loader=loader)
+    return run.run_playbooks(playbooks).exit_code

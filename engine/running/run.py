@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,36 +216,62 @@ class Run:
 
     # ------------------------------------------------------------------ running
     def run_playbook(self, playbook: Playbook) -> RunResult:
+        return self.run_playbooks([playbook])
+
+    def run_playbooks(self, playbooks: Sequence[Playbook]) -> RunResult:
+        """The playbooks of one `ansible-playbook a.yml b.yml`, as it runs them: in one run, so
+        variables, facts, registered values and failed hosts carry from one to the next; a recap
+        after each, with the counts so far; the next starts only if this one's last play ended
+        with no host failed in it and none unreachable."""
         check_limit_leaves_hosts(self.inventory, self.options.limit, lambda text: self.bus.emit(WarningEvent(text=text)))
         self.announce_load_warnings()
         self._load_cached_facts()
         short = shortfall_warning(len(self.inventory.select("all", self.options.limit)))
         if short:
             self.bus.emit(WarningEvent(text=short))
-        self.bus.emit(PlaybookStart(path=playbook.path, plays=len(playbook.plays),
-                      written=playbook.written_path or playbook.path))
         try:
-            strategy = LinearStrategy(self)
-            for play in playbook.plays:
-                if play.vars_prompt:  # asked before the play starts, as ansible-playbook does
-                    play.vars.update(ask_play_prompts(play.vars_prompt, play.vars, self.options.extra_vars,
-                                                      self.templar, self._warn))
-                if not strategy.run_play(play):
+            for index, playbook in enumerate(playbooks):
+                ended_clean = self._run_plays(playbook)
+                if index == len(playbooks) - 1 or not ended_clean:
                     break
+                self._emit_recap()
         finally:
             self.jobs.close()
             self.action_plugins.close()
             self.connections.close_all()
             self.templar.collection_plugins.close()
-        custom = self.custom_stats.as_dict()
-        if custom:
-            self.bus.emit(Recap(stats=self.stats, custom_stats=custom,
-                                show_custom_stats=show_custom_stats(self.options.config or {})))
-        else:
-            self.bus.emit(Recap(stats=self.stats))
+        self._emit_recap()
         return RunResult(stats=self.stats, exit_code=self.exit_code(),
                          registered={h: dict(s.registered) for h, s in self._host_states.items()},
-                         custom_stats=custom)
+                         custom_stats=self.custom_stats.as_dict())
+
+    def _run_plays(self, playbook: Playbook) -> bool:
+        """Run one playbook's plays; whether its last play ended clean (no host failed in it,
+        none unreachable so far), which is what lets ansible-playbook go on to the next."""
+        self.bus.emit(PlaybookStart(path=playbook.path, plays=len(playbook.plays),
+                      written=playbook.written_path or playbook.path))
+        strategy = LinearStrategy(self)
+        failed_in_play: set[str] = set()
+        for play in playbook.plays:
+            if play.vars_prompt:  # asked before the play starts, as ansible-playbook does
+                play.vars.update(ask_play_prompts(play.vars_prompt, play.vars, self.options.extra_vars,
+                                                  self.templar, self._warn))
+            dead_before = set(self.dead_hosts)
+            go_on = strategy.run_play(play)
+            failed_in_play = self.dead_hosts - dead_before - self.unreachable_hosts
+            if not go_on:
+                return False
+        return not failed_in_play and not self.unreachable_hosts
+
+    def _emit_recap(self) -> None:
+        """The recap: the counts so far (a copy: a later playbook goes on counting)."""
+        stats = {host: dict(counts) for host, counts in self.stats.items()}
+        custom = self.custom_stats.as_dict()
+        if custom:
+            self.bus.emit(Recap(stats=stats, custom_stats=custom,
+                                show_custom_stats=show_custom_stats(self.options.config or {})))
+        else:
+            self.bus.emit(Recap(stats=stats))
 
     def _warn(self, text: str) -> None:
         self.bus.emit(WarningEvent(text=text))
