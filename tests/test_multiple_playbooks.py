@@ -65,3 +65,15 @@ def test_a_failed_playbook_stops_the_ones_after_it(tmp_path: Path) -> None:
     assert run.rc == 2
     assert "TASK [debug]" not in run.stdout and run.stdout.count("PLAY RECAP") == 1
     _both(tmp_path, "fails.yml", "reads.yml")
+
+
+def test_each_playbook_runs_from_its_own_folder(tmp_path: Path) -> None:
+    shows = "    - debug: {msg: \"{{ playbook_dir | basename }} {{ lookup('file', 'data.txt') }} {{ plain | default('none') }}\"}\n"
+    write(tmp_path / "top.yml", "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - set_fact: {plain: 1}\n" + shows)
+    write(tmp_path / "sub" / "second.yml", "- hosts: localhost\n  gather_facts: false\n  tasks:\n" + shows)
+    write(tmp_path / "data.txt", "top-data\n")
+    write(tmp_path / "sub" / "data.txt", "sub-data\n")
+    run = miniplay("run", "top.yml", "sub/second.yml", cwd=tmp_path)
+    assert run.rc == 0, run.stdout
+    assert f'"msg": "{tmp_path.name} top-data 1"' in run.stdout and '"msg": "sub sub-data 1"' in run.stdout
+    _both(tmp_path, "top.yml", "sub/second.yml")

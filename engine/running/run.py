@@ -248,6 +248,7 @@ class Run:
     def _run_plays(self, playbook: Playbook) -> bool:
         """Run one playbook's plays; whether its last play ended clean (no host failed in it,
         none unreachable so far), which is what lets ansible-playbook go on to the next."""
+        self._enter_playbook_dir(playbook.basedir)
         self.bus.emit(PlaybookStart(path=playbook.path, plays=len(playbook.plays),
                       written=playbook.written_path or playbook.path))
         strategy = LinearStrategy(self)
@@ -262,6 +263,14 @@ class Run:
             if not go_on:
                 return False
         return not failed_in_play and not self.unreachable_hosts
+
+    def _enter_playbook_dir(self, directory: str) -> None:
+        """While a playbook runs, its folder is `playbook_dir` and where roles, files, templates and
+        library/ are looked for, as ansible-playbook sets its basedir per playbook. (The inventory's
+        playbook-adjacent group_vars/host_vars stay those of the first playbook's folder.)"""
+        self.playbook_dir = os.path.abspath(directory)
+        self.roles.playbook_dir = self.playbook_dir
+        self.loader.foreign.set_playbook_dir(self.playbook_dir)
 
     def _emit_recap(self) -> None:
         """The recap: the counts so far (a copy: a later playbook goes on counting)."""
