@@ -38,7 +38,7 @@ from ..core.registry import canonical_name, controller_actions, target_modules
 from ..core.results import error_result
 from ..loading.ansible_install import INSTALL_HINT
 from ..loading.foreign_modules import ForeignModule
-from ..templating.collection_plugins import plain_data, plain_variables
+from ..templating.collection_plugins import plain_data, plain_variables, stop_helper
 from ..transport.worker import WorkerError
 from .actions import ActionContext, get_action
 
@@ -279,13 +279,7 @@ class ActionPluginBridge:
         with self._lock:
             processes, self._all, self._idle = self._all, [], []
         for process in processes:
-            try:
-                if process.stdin is not None:
-                    process.stdin.close()
-                process.wait(timeout=5)
-            except Exception:
-                process.kill()
-                process.wait()
+            stop_helper(process)
 
 
 def _resolved(plugin: ActionPlugin, action: str) -> str:

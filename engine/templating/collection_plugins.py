@@ -147,12 +147,19 @@ class CollectionPlugins:
     def close(self) -> None:
         process, self._process = self._process, None
         if process is not None:
-            try:
-                if process.stdin is not None:
-                    process.stdin.close()
-                process.wait(timeout=5)
-            except Exception:
-                process.kill()
+            stop_helper(process)
+
+
+def stop_helper(process: subprocess.Popen[str]) -> None:
+    """End a helper process that serves JSON lines on stdin: it exits when stdin closes; one that
+    has not after 5 s is killed (and reaped)."""
+    try:
+        if process.stdin is not None:
+            process.stdin.close()
+        process.wait(timeout=5)
+    except Exception:
+        process.kill()
+        process.wait()
 
 
 def plain_data(value: Any) -> Any:
