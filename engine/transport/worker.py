@@ -180,7 +180,7 @@ class WorkerClient:
         with self._write_lock:
             missing = self._sources.closure(self._sources.needed(request)) - self._sent
             if missing:
-                request["sources"] = {name: self._sources.sources[name] for name in sorted(missing)}
+                request.update(self._sources.payload(sorted(missing), self.info.get("magic")))
                 self._sent |= missing
             self._process.stdin.write((json.dumps(request, default=str) + "\n").encode())
             self._process.stdin.flush()

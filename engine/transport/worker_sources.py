@@ -4,12 +4,22 @@ The worker starts with its own source only; each request carries the sources of 
 module it runs and of the `miniplay.modules` files that module imports (found by reading
 the import lines), minus those this worker was already sent. A host that only pings never
 receives, decodes or keeps the other fifty modules.
+
+When the worker's interpreter reads the controller's bytecode (same magic number: the
+same Python minor version), a module goes as its compiled code, taken from the
+controller's own `__pycache__` (written there by the first run, as for any import), so
+no target compiles anything; otherwise as source.
 """
 from __future__ import annotations
 
+import binascii
 import functools
+import importlib.util
+import marshal
 import os
 import re
+from importlib.machinery import SourceFileLoader
+from types import CodeType
 from typing import Any
 
 # `from miniplay.modules._files import x`, `from miniplay.modules import command, apt`
@@ -22,6 +32,7 @@ class ModuleSources:
     """The module sources of one directory, read once, with each module's import closure."""
 
     def __init__(self, directory: str) -> None:
+        self.directory = directory
         self.sources: dict[str, str] = {}
         for name in sorted(os.listdir(directory)):
             if name.endswith(".py"):
@@ -47,6 +58,32 @@ class ModuleSources:
                 todo.extend(self.imports_of(name) - seen)
         return frozenset(seen)
 
+    def payload(self, names: list[str], magic: object) -> dict[str, dict[str, str]]:
+        """What a request carries for modules the worker lacks: `code` when the worker
+        reads our bytecode (its ready line's `magic`), `sources` for the rest."""
+        if magic != importlib.util.MAGIC_NUMBER.hex():
+            return {"sources": {name: self.sources[name] for name in names}}
+        code = {name: self.code_of(name) for name in names}
+        missing = [name for name, value in code.items() if value is None]
+        carried: dict[str, dict[str, str]] = {"code": {k: v for k, v in code.items() if v is not None}}
+        if missing:
+            carried["sources"] = {name: self.sources[name] for name in missing}
+        return carried
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019  (as closure above)
+    def code_of(self, name: str) -> str | None:
+        """The module's code object, marshalled and base64'd; None when it cannot be compiled
+        here (the worker then compiles the source and reports the error as it would)."""
+        path = os.path.join(self.directory, name + ".py")
+        try:
+            code = SourceFileLoader(f"miniplay.modules.{name}", path).get_code(f"miniplay.modules.{name}")
+        except (OSError, SyntaxError, ImportError):
+            return None
+        if code is None:
+            return None
+        code = _renamed(code, f"<miniplay>/modules/{name}.py")  # as a source compiled there would be named
+        return binascii.b2a_base64(marshal.dumps(code), newline=False).decode("ascii")
+
     def needed(self, request: dict[str, Any]) -> tuple[str, ...]:
         """The modules a request may import on the worker."""
         roots = list(ALWAYS)
@@ -59,6 +96,12 @@ class ModuleSources:
         if request.get("timeout"):  # the task's `timeout:` runs the module in a fork (_timed)
             roots.append("_timed")
         return tuple(roots)
+
+
+def _renamed(code: CodeType, filename: str) -> CodeType:
+    """The code object and every one nested in it, with `filename` as the file tracebacks name."""
+    consts = tuple(_renamed(const, filename) if isinstance(const, CodeType) else const for const in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
 
 
 @functools.lru_cache(maxsize=4)
