@@ -118,6 +118,17 @@ class TestHost:
                 queue.extend(_children(pid))
         return found
 
+    def session_processes(self) -> list[int]:
+        """PIDs of everything running under this host's connections: shells, workers, sudo and
+        the become workers under it (async jobs leave this tree: they start their own session)."""
+        found, queue = [], [child for pid in self.session_pids() for child in _children(pid)]
+        while queue:
+            pid = queue.pop()
+            if _comm(pid) != "sshd":
+                found.append(pid)
+            queue.extend(_children(pid))
+        return found
+
     def drop_connections(self) -> None:
         """Cut every open SSH connection to this host (the listener keeps running)."""
         for pid in self.session_pids():

@@ -115,7 +115,9 @@ def test_tasks_run_as_each_hosts_user_over_one_connection_and_one_worker(ssh_hos
 
 
 def test_one_ssh_connection_per_host_even_with_become_workers(ssh_host, sudo, tmp_path):
-    """While a run is paused after plain and become tasks, the host holds exactly one session."""
+    """While a run is paused after plain and become tasks, the host holds exactly one session;
+    once the run has ended, nothing it started is left running there (the end of a run closes
+    the connection without waiting for the workers: each ends on its channel's EOF)."""
     write(tmp_path / "hosts.ini", ssh_host.inventory_line("h1") + "\n")
     write(tmp_path / "site.yml", """
         - hosts: h1
@@ -140,6 +142,7 @@ def test_one_ssh_connection_per_host_even_with_become_workers(ssh_host, sudo, tm
             if line.startswith("TASK [pause]"):
                 time.sleep(0.8)
                 sessions = ssh_host.session_pids()
+                workers = ssh_host.session_processes()
                 break
         out, err = proc.communicate(timeout=60)
     finally:
@@ -149,6 +152,13 @@ def test_one_ssh_connection_per_host_even_with_become_workers(ssh_host, sudo, tm
     assert proc.returncode == 0, out + err
     # one connection = one privileged monitor + one unprivileged session process
     assert sessions is not None and len(sessions) == 2, sessions
+    # the plain worker, and sudo with a become worker under it for root and for nobody
+    assert len(workers) >= 3, workers
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and [pid for pid in workers if os.path.exists(f"/proc/{pid}")]:
+        time.sleep(0.1)
+    assert [pid for pid in workers if os.path.exists(f"/proc/{pid}")] == []
+    assert ssh_host.session_pids() == []
 
 
 def test_connection_vars_from_group_vars_and_password_login(ssh_hosts, tmp_path):

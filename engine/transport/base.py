@@ -24,6 +24,10 @@ class RemoteProcess(abc.ABC):
     stdin: IO[bytes]
     stdout: IO[bytes]
     stderr: IO[bytes]
+    # True when closing the process's connection ends it as surely as waiting for it would:
+    # over SSH, the most `terminate` can do is close the channel, which closing the
+    # connection does too, so the end of a run need not wait for such a worker to leave.
+    ends_with_connection = False
 
     @abc.abstractmethod
     def poll(self) -> int | None:

@@ -273,9 +273,14 @@ def _quietly(call: Callable[[], Any]) -> Any:
 
 
 def _finish_host(processes: list[Any], connections: list[Any], bound: float) -> None:
-    """Give the host's workers `bound` seconds to leave (killed after it), then close its connections."""
+    """Give the host's workers `bound` seconds to leave (killed after it), then close its connections.
+
+    A worker that its connection's close ends (an SSH channel: the exit request is already
+    on the wire, and the closed channel is its EOF) is not waited for: waiting would end the
+    same way, a round trip later (at 20 hosts, 0.1 s at the end of every run)."""
     for process in processes:
-        _quietly(functools.partial(process.terminate, grace=bound))
+        if not (connections and process.ends_with_connection):
+            _quietly(functools.partial(process.terminate, grace=bound))
     for connection in connections:
         _close_quietly(connection)
 

@@ -147,6 +147,8 @@ class _ChannelReader:
 class SSHProcess(RemoteProcess):
     """A command running in one session channel."""
 
+    ends_with_connection = True  # its channel closes with the connection; the worker ends on that EOF
+
     def __init__(self, channel: Any) -> None:
         self.channel = channel
         self.stdin = _ChannelWriter(channel)  # type: ignore[assignment]
