@@ -152,6 +152,31 @@ def test_template_renders_host_vars_and_template_vars(tmp_path: Path) -> None:
     assert again.debug_values()["rendered"]["changed"] is False
 
 
+def test_template_rendered_again_sees_changed_includes_and_per_host_values(tmp_path: Path) -> None:
+    """The same template file rendered for several hosts and tasks (compiled once per run)
+    still reads each host's variables and an included file as it is at that moment."""
+    write(tmp_path / "templates" / "page.j2", "page of {{ inventory_hostname }}: {% include 'part.j2' %}\n")
+    write(tmp_path / "templates" / "part.j2", "first {{ colour }}")
+    write(tmp_path / "hosts", "one ansible_connection=local colour=red\ntwo ansible_connection=local colour=blue\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    playbook = write(tmp_path / "site.yml", f"""
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - template: src=page.j2 dest={out}/{{{{ inventory_hostname }}}}-1.txt
+            - copy: content="second {{{{ '{{{{' }}}} colour {{{{ '}}}}' }}}}" dest={tmp_path}/templates/part.j2
+              run_once: true
+            - template: src=page.j2 dest={out}/{{{{ inventory_hostname }}}}-2.txt
+        """)
+    result = miniplay("run", "-i", "hosts", str(playbook), cwd=tmp_path)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert (tmp_path / "templates" / "part.j2").read_text() == "second {{ colour }}"
+    assert [(out / f"{host}-{n}.txt").read_text() for host in ("one", "two") for n in (1, 2)] == [
+        "page of one: first red\n", "page of one: second red\n",
+        "page of two: first blue\n", "page of two: second blue\n"]
+
+
 def test_template_check_mode_and_diff_do_not_write(tmp_path: Path) -> None:
     write(tmp_path / "templates" / "motd.j2", "Hi {{ who }}\n")
     dest = tmp_path / "motd"

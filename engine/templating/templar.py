@@ -57,6 +57,7 @@ class Templar:
         self._envs: dict[bool, jinja2.Environment] = {}  # built on first use: a run may template nothing
         self._envs_lock = threading.Lock()
         self._compiled: dict[tuple[bool, bool, str], jinja2.Template] = {}
+        self._compiled_files: dict[tuple[str, tuple, tuple], jinja2.Template] = {}  # template files, by text and settings
         self.warnings: list[str] = []
         self.select_hosts = select_hosts
         self.vault = vault  # the run's VaultSecrets: inline vault values are decrypted when read
@@ -156,6 +157,33 @@ class Templar:
             self._compiled[key] = template
         return template
 
+    def _compile_file(self, text: str, options: dict[str, Any]) -> jinja2.Template:
+        """A template file compiled with its own settings, once per run for each text and settings:
+        the template module renders the same file for every host (compiling it cost 1-3 ms each).
+        `{% include %}`d files are read through the overlay's loader, which checks them for
+        changes at each render (Jinja's auto_reload), so a cached template never serves stale text."""
+        from . import jinja_env
+
+        settings = dict(options)
+        searchpath = tuple(settings.pop("searchpath", None) or ())
+        key: tuple[str, tuple, tuple] | None = (text, searchpath, tuple(sorted(settings.items())))
+        try:
+            template = self._compiled_files.get(key)  # type: ignore[arg-type]
+        except TypeError:  # a setting that cannot be a key (from a `#jinja2:` header): compiled each time
+            template, key = None, None
+        if template is None:
+            if searchpath:
+                settings["loader"] = jinja_env.FileSystemLoader(list(searchpath))
+            try:
+                template = self.text_env.overlay(**settings).from_string(text)
+            except jinja_env.TemplateSyntaxError as exc:
+                raise TemplateError(f"Syntax error in template: {exc.message}") from None
+            if key is not None:
+                if len(self._compiled_files) > 512:
+                    self._compiled_files.clear()
+                self._compiled_files[key] = template
+        return template
+
     def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True,
                       escape_backslashes: bool = True) -> Any:
         """Render one string; native keeps the Python type of a lone expression.
@@ -216,17 +244,7 @@ class Templar:
         """
         from . import jinja_env
 
-        if options:
-            settings = dict(options)
-            searchpath = settings.pop("searchpath", None)
-            if searchpath:
-                settings["loader"] = jinja_env.FileSystemLoader(searchpath)
-            try:
-                template = self.text_env.overlay(**settings).from_string(text)
-            except jinja_env.TemplateSyntaxError as exc:
-                raise TemplateError(f"Syntax error in template: {exc.message}") from None
-        else:
-            template = self._compile(text, native=False)
+        template = self._compile_file(text, options) if options else self._compile(text, native=False)
         # jinja2 types vars as a dict, but with shared=True it only reads it as a mapping: Scope is one.
         context = template.new_context(vars=jinja_env.Scope(variables, template.environment.globals),  # type: ignore[arg-type]
                                        shared=True)
