@@ -7,8 +7,11 @@ Runs the same 10-task playbook over 100 and over 1,000 local inventory hosts at 
   not grow with the inventory (the goal is ≤ 1.2);
 - the controller's peak RSS and peak open descriptors (sampled from /proc every 50 ms),
   and descriptors per host (peak minus an empty run's, divided by the hosts);
-- the workers' RSS (median and maximum over every worker seen: processes whose command
-  line holds the worker bootstrap);
+- the workers' memory (median and maximum over every worker seen: processes whose command
+  line holds the worker bootstrap): RSS, and PSS and private memory from smaps_rollup. RSS
+  counts the interpreter's shared library pages (libpython, libc: ~10 MB on Debian's 3.11)
+  in full for every worker; PSS shares them out, and private memory is what one more host
+  really adds;
 - failures (hosts not ok at the end).
 
 The load average is printed with each table, since the machine may be shared.
@@ -57,6 +60,8 @@ class Sample:
     controller_rss_kb: int = 0
     controller_fds: int = 0
     worker_rss_kb: dict[int, int] = field(default_factory=dict)
+    worker_pss_kb: dict[int, int] = field(default_factory=dict)
+    worker_private_kb: dict[int, int] = field(default_factory=dict)
     failures: int = -1
     rc: int = -1
 
@@ -70,6 +75,20 @@ def _status_kb(pid: int, key: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _rollup_kb(pid: int) -> tuple[int, int]:
+    """(PSS, private) of a process in kB, from /proc/PID/smaps_rollup (0, 0 if it is gone)."""
+    values: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                key, _, rest = line.partition(":")
+                if key in ("Pss", "Private_Clean", "Private_Dirty"):
+                    values[key] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+    return values.get("Pss", 0), values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)
 
 
 def _fd_count(pid: int) -> int:
@@ -106,6 +125,9 @@ def _watch(pid: int, sample: Sample, done: threading.Event) -> None:
                 rss = _status_kb(worker, "VmRSS")
                 if rss:
                     sample.worker_rss_kb[worker] = max(sample.worker_rss_kb.get(worker, 0), rss)
+                    pss, private = _rollup_kb(worker)
+                    sample.worker_pss_kb[worker] = max(sample.worker_pss_kb.get(worker, 0), pss)
+                    sample.worker_private_kb[worker] = max(sample.worker_private_kb.get(worker, 0), private)
         done.wait(0.05)
 
 
@@ -138,18 +160,23 @@ def _load() -> str:
 
 def report(hosts: int, samples: list[Sample], empty_fds: int) -> dict[str, float]:
     workers = [rss for sample in samples for rss in sample.worker_rss_kb.values()]
+    pss = [kb for sample in samples for kb in sample.worker_pss_kb.values() if kb]
+    private = [kb for sample in samples for kb in sample.worker_private_kb.values() if kb]
     figures = {
         "wall": statistics.median(sample.wall for sample in samples),
         "controller_mb": statistics.median(sample.controller_rss_kb for sample in samples) / 1024,
         "fds": statistics.median(sample.controller_fds for sample in samples),
         "worker_mb": statistics.median(workers) / 1024 if workers else 0.0,
         "worker_max_mb": max(workers) / 1024 if workers else 0.0,
+        "worker_pss_mb": statistics.median(pss) / 1024 if pss else 0.0,
+        "worker_private_mb": statistics.median(private) / 1024 if private else 0.0,
         "failures": max(sample.failures for sample in samples),
     }
     per_host = (figures["fds"] - empty_fds) / hosts
     print(f"{hosts:>6} hosts | wall {figures['wall']:7.2f} s | controller {figures['controller_mb']:6.1f} MB, "
           f"{figures['fds']:5.0f} fds ({per_host:.2f}/host) | worker RSS median {figures['worker_mb']:.1f} MB, "
-          f"max {figures['worker_max_mb']:.1f} MB | failures {figures['failures']} | rc "
+          f"max {figures['worker_max_mb']:.1f} MB, PSS median {figures['worker_pss_mb']:.1f} MB, private median "
+          f"{figures['worker_private_mb']:.1f} MB | failures {figures['failures']} | rc "
           f"{sorted({sample.rc for sample in samples})}")
     return figures
 
