@@ -6,6 +6,7 @@ Unsolicited `{"event": ...}` lines (a job ended) go to `on_event`.
 """
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import shlex
@@ -19,10 +20,14 @@ from ..core.registry import modules_dir
 from .base import Connection, RemoteProcess
 from .worker_sources import ModuleSources, sources_of
 
+# The first line carries the worker's source and, keyed by the controller's bytecode magic
+# number, its compiled code: an interpreter that reads that bytecode skips the compile.
 BOOTSTRAP = (
-    "import sys,json;d=json.loads(sys.stdin.buffer.readline());"
+    "import sys,json,marshal,binascii,importlib._bootstrap_external as e;"
+    "d=json.loads(sys.stdin.buffer.readline());"
     "g={'__name__':'__miniplay_worker__','SOURCES':d['sources'],'BOOT':d};"
-    "exec(compile(d['sources'].pop('_worker'),'<miniplay>/modules/_worker.py','exec'),g)"
+    "s=d['sources'].pop('_worker');c=d.pop('worker_code',{}).get(e.MAGIC_NUMBER.hex());"
+    "exec(marshal.loads(binascii.a2b_base64(c)) if c else compile(s,'<miniplay>/modules/_worker.py','exec'),g)"
 )
 # -S: site-packages are set up by the worker only when an import needs them (a lean worker)
 INTERPRETER_FLAGS = "-u -S"
@@ -40,8 +45,12 @@ class WorkerError(Exception):
 
 
 def _start_line(sources: ModuleSources, keep_stderr: bool) -> bytes:
-    """The first line a worker reads: its own source (the modules come with the requests that use them)."""
-    return (json.dumps({"sources": {"_worker": sources.sources["_worker"]}, "keep_stderr": keep_stderr}) + "\n").encode()
+    """The first line a worker reads: its own source and code (the modules come with the requests that use them)."""
+    line: dict[str, Any] = {"sources": {"_worker": sources.sources["_worker"]}, "keep_stderr": keep_stderr}
+    code = sources.code_of("_worker")
+    if code is not None:
+        line["worker_code"] = {importlib.util.MAGIC_NUMBER.hex(): code}
+    return (json.dumps(line) + "\n").encode()
 
 
 class _Pending:
