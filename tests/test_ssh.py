@@ -317,6 +317,39 @@ def test_host_keys_are_checked_by_default_even_with_a_config_file(ssh_hosts, tmp
     assert result.rc == 4 and "Host key verification failed" in fatal_line(result, "lab")
 
 
+def test_a_large_hashed_known_hosts_file_is_honoured_for_every_host(ssh_hosts, tmp_path):
+    """Two hosts found among 400 other entries, every name hashed (`ssh-keygen -H`); with one
+    host's key replaced in the file, that host is refused and the other still runs."""
+    first, second = ssh_hosts[0], ssh_hosts[1]
+    lab_lines = first.known_hosts.read_text().splitlines()
+    mine = [line for line in lab_lines if line.startswith((f"[{first.address}]:{first.port} ",
+                                                           f"[{second.address}]:{second.port} "))]
+    assert len(mine) == 2, lab_lines
+    other_key = keygen(tmp_path / "other_key").with_suffix(".pub").read_text().split()[:2]
+    others = [f"[10.9.{n // 200}.{n % 200}]:22 {other_key[0]} {other_key[1]}" for n in range(400)]
+    known = tmp_path / "known_hosts"
+    known.write_text("\n".join(others[:200] + mine + others[200:]) + "\n")
+    subprocess.run([SSH_KEYGEN, "-H", "-f", str(known)], capture_output=True, check=True)  # every name hashed
+    assert first.address not in known.read_text()
+    inventory = "".join(host.inventory_line(name, ansible_ssh_known_hosts_file=str(known)) + "\n"
+                        for name, host in (("one", first), ("two", second)))
+    result = run(tmp_path, inventory, "- command: whoami\n")
+    assert result.rc == 0, result.stdout + result.stderr
+    assert recap(result, "one")["changed"] == 1 and recap(result, "two")["changed"] == 1
+
+    lines = known.read_text().splitlines()
+    found = subprocess.run([SSH_KEYGEN, "-F", f"[{second.address}]:{second.port}", "-f", str(known)],
+                           capture_output=True, text=True, check=True).stdout
+    entry = next(line for line in found.splitlines() if line and not line.startswith("#"))
+    name = entry.split()[0]
+    known.write_text("\n".join(f"{name} {other_key[0]} {other_key[1]}" if line.split()[0] == name else line
+                               for line in lines) + "\n")
+    again = run(tmp_path, inventory, "- command: whoami\n")
+    no_traceback(again)
+    assert again.rc == 4 and recap(again, "one")["changed"] == 1
+    assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in fatal_line(again, "two")
+
+
 # =========================================================================== settings sources
 def test_ansible_cfg_defaults_inventory_remote_user_private_key(ssh_hosts, tmp_path):
     host = ssh_hosts[1]

@@ -46,6 +46,7 @@ from typing import Any
 from ..core.errors import ConnectionFailed
 from .base import CommandResult, Connection, RemoteProcess
 from .ssh_ack import acking_transport
+from .ssh_known_hosts import keys_for
 from .ssh_settings import (  # noqa: F401  (re-exported: the settings are part of this connection's API)
     DEFAULT_TIMEOUT,
     FAILED,
@@ -365,12 +366,10 @@ def _make_connection(settings: SSHSettings, gateway: Any) -> Any:
     client = connection.client
     client.set_missing_host_key_policy(_host_key_policies()[settings.host_key_mode]())
     if settings.host_key_mode != "no":
+        known = client.get_host_keys()
         for path in settings.known_hosts:
-            if os.path.isfile(path):
-                try:
-                    client.load_system_host_keys(path)
-                except Exception:
-                    continue  # an unreadable known_hosts line is ssh's warning, not our failure
+            for key_type, key in keys_for(path, settings.key_name):
+                known.add(settings.key_name, key_type, key)  # a later file's key of a type wins, as before
     return connection
 
 
