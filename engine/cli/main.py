@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -254,6 +253,13 @@ COMMANDS = {"run": cmd_run, "adhoc": cmd_adhoc, "jobs": cmd_jobs, "vault": cmd_v
 COMMANDS.update(VISIBILITY_COMMANDS)  # graph, check, report, explain
 
 
+def _print_traceback() -> None:
+    """-vvv: the traceback of the error being handled (traceback is imported only then)."""
+    import traceback
+
+    traceback.print_exc()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
@@ -264,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except MiniplayError as exc:
         if verbosity >= 3:
-            traceback.print_exc()
+            _print_traceback()
         sys.stdout.flush()
         text = exc.describe()   # a block with its source lines ends with a blank line; one line does not (as Ansible)
         sys.stderr.write(text + ("\n\n" if "\n" in text.strip("\n") else "\n"))
@@ -276,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:  # a bug in miniplay: say so plainly, traceback only on request
         if verbosity >= 3:
-            traceback.print_exc()
+            _print_traceback()
         sys.stderr.write(f"[ERROR]: Unexpected Exception, this is probably a bug: {type(exc).__name__}: {exc}\n"
                          "to see the full traceback, use -vvv\n")
         return 250
