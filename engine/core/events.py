@@ -96,8 +96,11 @@ class LoggedEvent(Event):
 
 
 # --------------------------------------------------------------------------- the kinds
+# Each has a docstring: for a class without one, dataclass writes one from its signature at import.
 @dataclass(kw_only=True, repr=False, eq=False)
 class PlaybookStart(Event):
+    """A playbook starts (after it loaded)."""
+
     kind: ClassVar[str] = "playbook_start"
     path: str
     plays: int
@@ -106,6 +109,8 @@ class PlaybookStart(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class PlayStart(Event):
+    """A play (or the next serial batch of it) starts."""
+
     kind: ClassVar[str] = "play_start"
     name: str
     play: Play
@@ -113,12 +118,16 @@ class PlayStart(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class NoHosts(Event):
+    """The play matched no host."""
+
     kind: ClassVar[str] = "no_hosts"
     pattern: str
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class TaskStart(Event):
+    """A task (or handler) starts on its hosts."""
+
     kind: ClassVar[str] = "task_start"
     name: str
     handler: bool
@@ -127,17 +136,23 @@ class TaskStart(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class HostStart(Event):
+    """A host got a fork slot and starts the task."""
+
     kind: ClassVar[str] = "host_start"
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class TaskVars(Event):
+    """The variables the task's templates read, and their layers."""
+
     kind: ClassVar[str] = "task_vars"
     vars: dict[str, Any]
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Conditional(Event):
+    """A when / until / changed_when / failed_when was evaluated."""
+
     kind: ClassVar[str] = "conditional"
     keyword: str
     clauses: list[dict[str, Any]]
@@ -148,6 +163,8 @@ class Conditional(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Retry(Event):
+    """An `until` attempt failed; another follows."""
+
     kind: ClassVar[str] = "retry"
     name: str
     retries_left: int
@@ -159,6 +176,8 @@ class Retry(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class ItemResult(Event):
+    """One loop item ended."""
+
     kind: ClassVar[str] = "item_result"
     result: dict[str, Any]
     status: str
@@ -171,6 +190,8 @@ class ItemResult(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class HostResult(Event):
+    """The task ended on a host."""
+
     kind: ClassVar[str] = "host_result"
     result: dict[str, Any]
     status: str
@@ -184,6 +205,8 @@ class HostResult(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class AsyncLaunch(Event):
+    """An async job started."""
+
     kind: ClassVar[str] = "async_launch"
     jid: str
     limit: int
@@ -192,6 +215,8 @@ class AsyncLaunch(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class AsyncPoll(Event):
+    """A polled async job was still running."""
+
     kind: ClassVar[str] = "async_poll"
     jid: str
     started: bool
@@ -200,6 +225,8 @@ class AsyncPoll(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class AsyncEnd(Event):
+    """A polled async job is over."""
+
     kind: ClassVar[str] = "async_end"
     jid: str
     ok: bool
@@ -207,18 +234,24 @@ class AsyncEnd(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Notify(Event):
+    """A changed task notified a handler."""
+
     kind: ClassVar[str] = "notify"
     handler: str
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Notified(Event):
+    """A flush takes a waiting handler."""
+
     kind: ClassVar[str] = "notified"
     handler: str
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Verbose(Event):
+    """A line shown from a -v level on."""
+
     kind: ClassVar[str] = "verbose"
     level: int
     text: str
@@ -226,12 +259,16 @@ class Verbose(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Display(Event):
+    """A line an action shows while it runs (pause)."""
+
     kind: ClassVar[str] = "display"
     text: str
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Included(Event):
+    """An include loaded its file for some hosts."""
+
     kind: ClassVar[str] = "included"
     path: str
     hosts: list[str]
@@ -240,23 +277,31 @@ class Included(Event):
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class WarningEvent(Event):
+    """A warning."""
+
     kind: ClassVar[str] = "warning"
     text: str
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Deprecation(Event):
+    """A deprecation notice (a collection's meta/runtime.yml deprecates a plugin)."""
+
     kind: ClassVar[str] = "deprecation"
     text: str
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class NoMoreHosts(Event):
+    """max_fail_percentage ended the play."""
+
     kind: ClassVar[str] = "no_more_hosts"
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class Recap(Event):
+    """The run is over: the recap counts."""
+
     kind: ClassVar[str] = "recap"
     stats: dict[str, dict[str, int]]
     custom_stats: Any = UNSET        # set_stats data, per host and "_run" (only when a play set some)
