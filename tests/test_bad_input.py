@@ -252,3 +252,14 @@ def test_a_negative_poll_leaves_the_job_running_as_ansible_does(tmp_path: Path) 
         """)
     ours, _ = compare(playbook, tmp_path / "p/hosts", "-v", env={"ANSIBLE_ASYNC_DIR": str(tmp_path / "async")})
     assert ours.rc == 0 and '"done.stdout": "hi"' in ours.stdout
+
+
+def test_unreadable_ansible_cfg_is_one_clear_error(tmp_path: Path) -> None:
+    """configparser is imported only when an ansible.cfg is found: its errors still read as one."""
+    write(tmp_path / "ansible.cfg", "this is not ini\n[defaults\n")
+    write(tmp_path / "site.yml", "- hosts: localhost\n  gather_facts: false\n  tasks: []\n")
+    result = miniplay("run", "-i", "localhost,", "site.yml", cwd=tmp_path)
+    assert result.rc == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"[ERROR]: Error reading config file {tmp_path / 'ansible.cfg'}: "
+                                    "File contains no section headers.")
+    assert "Traceback" not in result.stderr

@@ -214,6 +214,9 @@ FILTER_CASES = [
     ("'hello' | md5", {}, "5d41402abc4b2a76b9719d911017c592"),
     ("'hello' | sha1", {}, "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"),
     ("42 | sha1", {}, "92cfceb39d57d914ed8b14d0e37643de0797ae56"),
+    ("'example.com' | to_uuid", {}, "ae780c3a-a3ab-53c2-bfb4-098da300b3fe"),
+    ("'example.com' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8')", {},
+     "cfbff0d1-9375-5685-968c-48ce8b15ae17"),
     # dates
     ("('2020-01-02 03:04:05' | to_datetime).year", {}, 2020),
     ("'2020-01-02' | to_datetime('%Y-%m-%d')", {}, datetime.datetime(2020, 1, 2)),

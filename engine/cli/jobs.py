@@ -13,7 +13,6 @@ Without an inventory, the implicit `localhost` is used, as with `ansible`.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
@@ -164,6 +163,8 @@ def cmd_list(args: argparse.Namespace, hosts: JobHosts) -> int:
         for job in sorted(found, key=lambda j: (j.get("start") or j.get("mtime") or 0, j["jid"])):
             rows.append({"host": host, **job})
     if args.json:
+        import json  # here: `miniplay run` imports this file too (for the parser)
+
         sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True, default=str) + "\n")
         return 1 if trouble and not rows else 0
     if not rows:
@@ -198,6 +199,8 @@ def _found(results: dict[str, dict[str, Any]], jid: str) -> list[tuple[str, dict
 
 
 def _print_status(host: str, entry: dict[str, Any]) -> None:
+    import json
+
     from ..core.results import for_display
 
     summary = entry["summary"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import subprocess
 import sys
 from typing import Any
 
@@ -131,6 +130,8 @@ def read_password_file(path: str) -> str:
 
 
 def _run_password_script(path: str) -> bytes:
+    import subprocess  # here: few runs read a password from a script
+
     try:
         done = subprocess.run([path], capture_output=True, check=False)
     except OSError as exc:

@@ -13,7 +13,6 @@ import argparse
 import getpass
 import os
 import shlex
-import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -266,6 +265,7 @@ class _VaultCommand:
         """Open $EDITOR on a private temporary copy; it is removed whatever happens."""
         editor = shlex.split(os.environ.get("EDITOR", "vi"))
         suffix = os.path.splitext(name)[1]
+        import subprocess  # here, as tempfile: only `vault create` and `vault edit` run an editor
         import tempfile  # here: only the vault command writes files, and every run imports this one
 
         fd, temp = tempfile.mkstemp(suffix=suffix, prefix="miniplay-vault-")

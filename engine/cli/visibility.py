@@ -7,7 +7,6 @@ report.py and explain.py (each also usable from Python). Heavy imports
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -74,6 +73,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     plan = build_plan(load_for_plan(args.playbook, extra_vars), args.inventory, extra_vars, args.limit,
                       only_host=args.host)
     if args.format == "json":
+        import json  # here: only the json formats need it, and `miniplay run` imports this file
+
         text = json.dumps(to_json(plan), indent=2, default=str) + "\n"
     elif args.format == "dot":
         text = to_dot(plan)
@@ -102,6 +103,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = plan_findings(args.playbooks, args.inventory, _extra_vars(args.extra_vars), args.limit, args.check)
     found = sum(len(findings) for _, findings in results)
     if args.format == "json":
+        import json
+
         payload = [{"playbook": plan.playbook.path, "findings": [f.as_dict() for f in findings]}
                    for plan, findings in results]
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")

@@ -48,7 +48,7 @@ UNSET: Any = _Unset()
 _BASE_FIELDS = frozenset({"time", "host", "task"})
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Event:
     """What every event has: when (stamped by the bus), on which host, for which task."""
 
@@ -56,6 +56,20 @@ class Event:
     time: float = 0.0
     host: str | None = None
     task: Task | None = None
+
+    # One __repr__ and __eq__ for every kind, the same as dataclass would write for each: letting
+    # dataclass generate them per class (repr=True, eq=True) costs ~4 ms at every start.
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def _compared(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -69,7 +83,7 @@ class Event:
         return cached
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class LoggedEvent(Event):
     """An event read back from a JSON log (or made by hand): its kind and data as plain values."""
 
@@ -82,48 +96,63 @@ class LoggedEvent(Event):
 
 
 # --------------------------------------------------------------------------- the kinds
-@dataclass(kw_only=True)
+# Each has a docstring: for a class without one, dataclass writes one from its signature at import.
+@dataclass(kw_only=True, repr=False, eq=False)
 class PlaybookStart(Event):
+    """A playbook starts (after it loaded)."""
+
     kind: ClassVar[str] = "playbook_start"
     path: str
     plays: int
     written: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class PlayStart(Event):
+    """A play (or the next serial batch of it) starts."""
+
     kind: ClassVar[str] = "play_start"
     name: str
     play: Play
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class NoHosts(Event):
+    """The play matched no host."""
+
     kind: ClassVar[str] = "no_hosts"
     pattern: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class TaskStart(Event):
+    """A task (or handler) starts on its hosts."""
+
     kind: ClassVar[str] = "task_start"
     name: str
     handler: bool
     hosts: list[str]
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class HostStart(Event):
+    """A host got a fork slot and starts the task."""
+
     kind: ClassVar[str] = "host_start"
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class TaskVars(Event):
+    """The variables the task's templates read, and their layers."""
+
     kind: ClassVar[str] = "task_vars"
     vars: dict[str, Any]
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Conditional(Event):
+    """A when / until / changed_when / failed_when was evaluated."""
+
     kind: ClassVar[str] = "conditional"
     keyword: str
     clauses: list[dict[str, Any]]
@@ -132,8 +161,10 @@ class Conditional(Event):
     item: Any = UNSET             # in a loop: the item (unless no_log)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Retry(Event):
+    """An `until` attempt failed; another follows."""
+
     kind: ClassVar[str] = "retry"
     name: str
     retries_left: int
@@ -143,8 +174,10 @@ class Retry(Event):
     notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class ItemResult(Event):
+    """One loop item ended."""
+
     kind: ClassVar[str] = "item_result"
     result: dict[str, Any]
     status: str
@@ -155,8 +188,10 @@ class ItemResult(Event):
     notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class HostResult(Event):
+    """The task ended on a host."""
+
     kind: ClassVar[str] = "host_result"
     result: dict[str, Any]
     status: str
@@ -168,81 +203,105 @@ class HostResult(Event):
     notes: ResultNotes = field(default=NO_NOTES, metadata={"logged": False})   # the engine's, not logged
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class AsyncLaunch(Event):
+    """An async job started."""
+
     kind: ClassVar[str] = "async_launch"
     jid: str
     limit: int
     poll: int
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class AsyncPoll(Event):
+    """A polled async job was still running."""
+
     kind: ClassVar[str] = "async_poll"
     jid: str
     started: bool
     finished: bool
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class AsyncEnd(Event):
+    """A polled async job is over."""
+
     kind: ClassVar[str] = "async_end"
     jid: str
     ok: bool
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Notify(Event):
+    """A changed task notified a handler."""
+
     kind: ClassVar[str] = "notify"
     handler: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Notified(Event):
+    """A flush takes a waiting handler."""
+
     kind: ClassVar[str] = "notified"
     handler: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Verbose(Event):
+    """A line shown from a -v level on."""
+
     kind: ClassVar[str] = "verbose"
     level: int
     text: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Display(Event):
+    """A line an action shows while it runs (pause)."""
+
     kind: ClassVar[str] = "display"
     text: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Included(Event):
+    """An include loaded its file for some hosts."""
+
     kind: ClassVar[str] = "included"
     path: str
     hosts: list[str]
     label: Any = UNSET            # a looped include's item label
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class WarningEvent(Event):
+    """A warning."""
+
     kind: ClassVar[str] = "warning"
     text: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Deprecation(Event):
+    """A deprecation notice (a collection's meta/runtime.yml deprecates a plugin)."""
+
     kind: ClassVar[str] = "deprecation"
     text: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class NoMoreHosts(Event):
+    """max_fail_percentage ended the play."""
+
     kind: ClassVar[str] = "no_more_hosts"
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False, eq=False)
 class Recap(Event):
+    """The run is over: the recap counts."""
+
     kind: ClassVar[str] = "recap"
     stats: dict[str, dict[str, int]]
     custom_stats: Any = UNSET        # set_stats data, per host and "_run" (only when a play set some)

@@ -10,7 +10,6 @@ end in `%`.
 """
 from __future__ import annotations
 
-import decimal
 from typing import Any
 
 BOOL, INT, FLOAT, PERCENT, STRING, LIST, DICT, CLASS = "bool", "int", "float", "percent", "string", "list", "dict", "class"
@@ -108,6 +107,8 @@ def to_int(value: Any) -> int:
     """Ansible's int: an int, or anything Decimal reads as a whole number ("5", 5.0)."""
     if isinstance(value, bool) or isinstance(value, int):
         return int(value)
+    import decimal  # here: most values are ints already
+
     try:
         number = decimal.Decimal(value if isinstance(value, (str, float)) else str(value))
         whole = int(number)

@@ -128,6 +128,8 @@ class Play:
 
 @dataclass
 class Playbook:
+    """A loaded playbook file: its plays, in order."""
+
     path: str
     plays: list[Play]
     written_path: str = ""  # as given on the command line, for Ansible's `N plays in site.yml`

@@ -7,7 +7,6 @@ module. Fully qualified names (`ansible.builtin.copy`) map to the short name.
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 
@@ -89,5 +88,7 @@ def supports_async(module: str) -> bool:
 
 def suggest(word: str, choices) -> str:
     """A ' Did you mean ...?' hint, or an empty string."""
+    import difflib  # here: only a mistyped name needs it
+
     close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.75)
     return f" Did you mean '{close[0]}'?" if close else ""

@@ -4,7 +4,6 @@ Search order: $ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansib
 """
 from __future__ import annotations
 
-import configparser
 import os
 import sys
 from typing import Any
@@ -28,6 +27,8 @@ def load_config() -> tuple[dict[str, Any], str | None]:
     path = find_config()
     if path is None:
         return {}, None
+    import configparser  # here: most runs find no ansible.cfg
+
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
     try:
         parser.read(path)

@@ -28,13 +28,17 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.registry import controller_actions, target_modules
 from .action_plugin_finder import ActionPlugin, ActionPluginFinder
-from .ansible_install import INSTALL_HINT, AnsibleInstall, controller_site_dirs, find_ansible
 from .collection_index import CollectionError, CollectionIndex, removal_text, route_in, search_paths
-from .module_payload import Payload, PayloadError, build
+
+if TYPE_CHECKING:
+    # Imported where used: finding ansible-core (subprocess, json) and building payloads (ast)
+    # cost every run at start, and most runs call no module written for Ansible.
+    from .ansible_install import AnsibleInstall
+    from .module_payload import Payload
 
 DEFAULT_LIBRARY = ("~/.ansible/plugins/modules", "/usr/share/ansible/plugins/modules")
 # ansible-core 2.19's module names (names only: tells "needs ansible-core" from "no such module").
@@ -139,6 +143,8 @@ class ForeignModules:
     @property
     def install(self) -> AnsibleInstall | None:
         if not self._install_known:
+            from .ansible_install import find_ansible
+
             self._install = find_ansible(self.environ)
             self._install_known = True
         return self._install
@@ -151,6 +157,8 @@ class ForeignModules:
     @property
     def index(self) -> CollectionIndex:
         if self._index is None:
+            from .ansible_install import controller_site_dirs
+
             site = controller_site_dirs() + (list(self.install.site_dirs) if self.install else [])
             self._index = CollectionIndex(search_paths(self._playbook_dir, self.config, self.environ, site))
         return self._index
@@ -295,6 +303,8 @@ class ForeignModules:
             if os.path.isfile(path):
                 return self._remember(ForeignModule(f"ansible.builtin.{name}", name, path, f"ansible.modules.{name}"))
         if name in ANSIBLE_CORE_MODULES:
+            from .ansible_install import INSTALL_HINT
+
             return Refusal("needs", f"'{written}' is an ansible-core module that miniplay does not implement "
                                     "natively; it runs through the copy of ansible-core installed on the "
                                     f"controller, and none was found. {INSTALL_HINT}")
@@ -346,6 +356,8 @@ class ForeignModules:
             cached = self._payloads.get((module.path, mtime))
         if cached is not None:
             return cached
+        from .module_payload import build
+
         install = self.install
         payload = build(module.name, module.path, module.fqn, install.module_utils if install else None,
                         self.index.root, install.version if install else "")
@@ -356,6 +368,8 @@ class ForeignModules:
     def call(self, worker: Any, request: dict[str, Any], module: ForeignModule, written: str,
              verbosity: int, timeout: int | None) -> dict[str, Any]:
         """Run the module through the host's worker, sending the payload if the host lacks it."""
+        from .module_payload import PayloadError
+
         try:
             payload = self.payload(module)
         except PayloadError as exc:

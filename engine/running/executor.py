@@ -64,7 +64,10 @@ class ExecutorServices(ActionServices, Protocol):
     vars: VariableManager
     jobs: JobManager
     loader: Loader
-    action_plugins: ActionPluginBridge
+
+    @property
+    def action_plugins(self) -> ActionPluginBridge:
+        """The user's Ansible action plugins (made on first use)."""
 
 
 class TaskExecutor:

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import TemplateError
 from ..core.events import Deprecation, EventBus, PlaybookStart, Recap, WarningEvent
@@ -21,7 +21,6 @@ from ..core.fdlimit import shortfall_warning
 from ..core.model import Node, Playbook, Task
 from ..core.options import Options
 from ..core.yamlfile import drain_warnings
-from ..loading.foreign_modules import ForeignModules
 from ..loading.inventory import Inventory
 from ..loading.playbook import Loader
 from ..loading.role_includer import RoleIncluder
@@ -31,7 +30,6 @@ from ..transport.pool import Connections
 from ..vars.fact_cache import CorruptCacheFile, FactCache, FactCacheSettings
 from ..vars.layers import HostState
 from ..vars.manager import VariableManager
-from .action_bridge import ActionPluginBridge
 from .customstats import CustomStats
 from .customstats import shown as show_custom_stats
 from .jobs import JobManager
@@ -40,6 +38,10 @@ from .prompts import ask_play_prompts
 from .slots import ForkSlots
 from .step import StepPrompt
 from .strategy import LinearStrategy
+
+if TYPE_CHECKING:
+    from ..loading.foreign_modules import ForeignModules
+    from .action_bridge import ActionPluginBridge
 
 STAT_KEYS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
 
@@ -82,7 +84,7 @@ class Run:
                                        host_view=lambda name: self.vars.view(name, None),
                                        on_worker_event=lambda host, message: self.jobs.on_worker_event(host, message))
         self.jobs = JobManager(self.bus, self.connections, options, self.slots)
-        self.action_plugins = ActionPluginBridge(self.loader.foreign, self.jobs)   # the user's Ansible action plugins
+        self._action_plugins: ActionPluginBridge | None = None   # made when a task runs one
         self.fact_cache = FactCache(FactCacheSettings(options.fact_caching, options.fact_caching_connection,
                                                       options.fact_caching_prefix, options.fact_caching_timeout),
                                     warn=self._warn)
@@ -237,7 +239,8 @@ class Run:
                 self._emit_recap()
         finally:
             self.jobs.close()
-            self.action_plugins.close()
+            if self._action_plugins is not None:
+                self._action_plugins.close()
             self.connections.close_all()
             self.templar.collection_plugins.close()
         self._emit_recap()
@@ -284,6 +287,17 @@ class Run:
 
     def _warn(self, text: str) -> None:
         self.bus.emit(WarningEvent(text=text))
+
+    @property
+    def action_plugins(self) -> ActionPluginBridge:
+        """The bridge to the user's Ansible action plugins, made for the first task that runs one
+        (few runs do: its module and the plugin helpers stay unimported until then)."""
+        with self._state_lock:
+            if self._action_plugins is None:
+                from .action_bridge import ActionPluginBridge
+
+                self._action_plugins = ActionPluginBridge(self.loader.foreign, self.jobs)
+            return self._action_plugins
 
     @property
     def foreign(self) -> ForeignModules:

@@ -15,7 +15,6 @@ host before any waiting starts, whatever `--forks` is.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -43,6 +42,8 @@ from .play_keywords import check_play_scalars
 from .playstate import PlayState
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from .slots import ForkSlots
     from .step import StepPrompt
 
@@ -94,9 +95,18 @@ class LinearStrategy:
         self.run = run
         self.iterator = HostIterator(run)   # each host's walk through the play (which task is next)
         self.play_failed = False
-        # one thread per host, so hosts waiting on async jobs never keep others from launching theirs
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(64, len(run.inventory.hosts) + 1),
-                                                          thread_name_prefix="fork")
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _forks(self) -> ThreadPoolExecutor:
+        """The threads tasks run in, made for the first task (a playbook with no task to run never
+        imports concurrent.futures): one thread per host, so hosts waiting on async jobs never
+        keep others from launching theirs."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=max(64, len(self.run.inventory.hosts) + 1),
+                                            thread_name_prefix="fork")
+        return self._pool
 
     # ------------------------------------------------------------------ plays
     def run_play(self, play: Play) -> bool:
@@ -242,9 +252,11 @@ class LinearStrategy:
                 with limiter:
                     return executor.execute(host, task, params[host])
 
-        futures = {self.pool.submit(work, h): h for h in targets}
+        from concurrent.futures import as_completed
+
+        futures = {self._forks().submit(work, h): h for h in targets}
         outcomes: dict[str, Outcome] = {}
-        for future in concurrent.futures.as_completed(futures):
+        for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.host] = outcome
             self._count(outcome)

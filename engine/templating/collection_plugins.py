@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import TemplateError
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 class CollectionIndexView(Protocol):
@@ -139,6 +141,8 @@ class CollectionPlugins:
         python = install.python if install is not None and install.python else sys.executable
         host = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin_host.py")
         settings = json.dumps({"paths": self.foreign.index.paths})
+        import subprocess  # here: the run makes this object at start, and few runs start the plugin host
+
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         self._process = subprocess.Popen([python, host, settings], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.DEVNULL, text=True, env=env)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2 import nodes
+if TYPE_CHECKING:
+    import jinja2
 
 # Names Jinja or miniplay provide themselves: never a user's variable.
 GLOBALS = frozenset({"lookup", "query", "q", "now", "omit", "range", "dict", "lipsum", "cycler", "joiner",
@@ -36,9 +36,16 @@ class _AnyName(dict):
         return self[name]
 
 
-_ENV = jinja2.Environment(extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
-_ENV.filters = _AnyName()
-_ENV.tests = _AnyName()
+@functools.cache
+def _parser() -> jinja2.Environment:
+    """The parsing-only environment, made on the first template that needs parsing: Jinja2 costs
+    ~20 ms to import, and a run whose tasks hold no template (or that runs none) never needs it."""
+    import jinja2
+
+    env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
+    env.filters = _AnyName()
+    env.tests = _AnyName()
+    return env
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,11 @@ def template_refs(text: str, conditional: bool = False) -> Refs:
         if stripped.startswith("{{") and stripped.endswith("}}") and stripped.count("{{") == 1:
             stripped = stripped[2:-2]
         source = "{{ (" + stripped + ") }}"
+    import jinja2
+    from jinja2 import nodes
+
     try:
-        tree = _ENV.parse(source)
+        tree = _parser().parse(source)
     except jinja2.TemplateError:
         return EMPTY
     # Names read minus names the template itself sets (for/set/macro). jinja2.meta's

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import uuid
 from typing import Any
 
 from ...core.errors import TemplateError
-from ..crypt.scheme import crypt_hash
 from .base import register
 
 # ---------------------------------------------------------------------------
@@ -56,6 +54,8 @@ def password_hash(value: Any, hashtype: str = "sha512", salt: str | None = None,
     The same password, salt and rounds give the string Ansible gives (with passlib), so a
     `user: password=` stays unchanged when a playbook moves between the two. `ident` only
     matters for bcrypt, which miniplay does not do."""
+    from ..crypt.scheme import crypt_hash  # here: every template loads this file, few hash passwords
+
     return crypt_hash(str(value), str(hashtype), salt=None if salt is None else str(salt),
                       salt_size=None if salt_size is None else int(salt_size),
                       rounds=None if rounds is None else int(rounds))
@@ -79,12 +79,15 @@ def md5(value: Any) -> str:
     return hashlib.md5(_to_bytes(value)).hexdigest()
 
 
-# A fixed namespace, so the same name gives the same UUID on every controller.
-_UUID_NAMESPACE = uuid.UUID("361E6D51-FAEC-444A-9079-341386DA8E2E")
+# A fixed namespace, so the same name gives the same UUID on every controller. Text, not a
+# uuid.UUID: uuid (and the platform module it loads) is imported by the filter, not by every template.
+_UUID_NAMESPACE = "361E6D51-FAEC-444A-9079-341386DA8E2E"
 
 
 @register("to_uuid")
 def to_uuid(value: Any, namespace: Any = _UUID_NAMESPACE) -> str:
     """Name-based (v5) UUID of the text."""
+    import uuid
+
     space = namespace if isinstance(namespace, uuid.UUID) else uuid.UUID(str(namespace))
     return str(uuid.uuid5(space, str(value)))
