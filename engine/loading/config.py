@@ -33,9 +33,10 @@ def load_config() -> tuple[dict[str, Any], str | None]:
     try:
         parser.read(path)
     except configparser.Error as exc:
-        from ..core.errors import MiniplayError
+        from ..core.errors import CliError
 
-        raise MiniplayError(f"Error reading config file {path}: {exc}") from None
+        # ansible-playbook stops here with its options error: exit 5
+        raise CliError(f"Error reading config file {path}: {exc}") from None
     values: dict[str, Any] = {}
     for section, keys in (("defaults", KEYS), ("privilege_escalation", ("become", "become_user", "become_method"))):
         if parser.has_section(section):
