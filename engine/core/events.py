@@ -355,6 +355,18 @@ class EventBus:
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 
+    def wants(self, kind: str) -> bool:
+        """Whether any subscriber may show events of this kind, so an event that costs work to
+        put together (`task_vars`) is made only for a log or view that reads it. A subscriber that
+        is not a Reporter, or one with its own `__call__`, is taken to want every kind."""
+        method = f"on_{kind}"
+        for subscriber in self._subscribers:
+            kind_of = type(subscriber)
+            if not isinstance(subscriber, Reporter) or kind_of.__call__ is not Reporter.__call__ \
+                    or getattr(kind_of, method, None) is not getattr(Reporter, method, None):
+                return True
+        return False
+
     def emit(self, event: Event) -> Event:
         with self._lock:  # stamped under the lock: delivery order and time order agree
             event.time = time.time()

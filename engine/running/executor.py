@@ -343,7 +343,10 @@ class TaskExecutor:
         return holds, first_false
 
     def _emit_var_sources(self, host: str, task: Task, view: VarsView) -> None:
-        """A `task_vars` event: each variable the task's templates read and the layer it comes from."""
+        """A `task_vars` event: each variable the task's templates read and the layer it comes from
+        (worked out only when a subscriber reads such events: the console does not)."""
+        if not self.run.bus.wants(TaskVars.kind):
+            return
         sources = self._var_sources.of(task, view)
         if sources:
             self.run.bus.emit(TaskVars(host=host, task=task, vars=sources))

@@ -57,6 +57,7 @@ class Templar:
         self._envs: dict[bool, jinja2.Environment] = {}  # built on first use: a run may template nothing
         self._envs_lock = threading.Lock()
         self._compiled: dict[tuple[bool, bool, str], jinja2.Template] = {}
+        self._compiled_files: dict[Any, jinja2.Template] = {}  # render_text's, by (text, settings)
         self.warnings: list[str] = []
         self.select_hosts = select_hosts
         self.vault = vault  # the run's VaultSecrets: inline vault values are decrypted when read
@@ -216,17 +217,7 @@ class Templar:
         """
         from . import jinja_env
 
-        if options:
-            settings = dict(options)
-            searchpath = settings.pop("searchpath", None)
-            if searchpath:
-                settings["loader"] = jinja_env.FileSystemLoader(searchpath)
-            try:
-                template = self.text_env.overlay(**settings).from_string(text)
-            except jinja_env.TemplateSyntaxError as exc:
-                raise TemplateError(f"Syntax error in template: {exc.message}") from None
-        else:
-            template = self._compile(text, native=False)
+        template = self._compile_file(text, options) if options else self._compile(text, native=False)
         # jinja2 types vars as a dict, but with shared=True it only reads it as a mapping: Scope is one.
         context = template.new_context(vars=jinja_env.Scope(variables, template.environment.globals),  # type: ignore[arg-type]
                                        shared=True)
@@ -238,6 +229,35 @@ class Templar:
             raise TemplateError(jinja_env.describe_jinja_error(exc)) from None
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
             raise TemplateError(f"Error rendering template: {type(exc).__name__}: {exc}") from None
+
+    def _compile_file(self, text: str, options: dict[str, Any]) -> jinja2.Template:
+        """A file's text compiled under its own settings, once per (text, settings): twenty hosts
+        rendering one template file compile it once. The overlay keeps no cache of the files it
+        `{% include %}`s, so an included file is read afresh on every render, as before."""
+        from . import jinja_env
+
+        try:
+            key: Any = (text, tuple(sorted((name, tuple(value) if isinstance(value, list) else value)
+                                           for name, value in options.items())))
+            hash(key)
+        except TypeError:  # an unhashable option value: compiled each time (the overlay reports it)
+            key = None
+        template = self._compiled_files.get(key) if key is not None else None
+        if template is not None:
+            return template
+        settings = dict(options)
+        searchpath = settings.pop("searchpath", None)
+        if searchpath:
+            settings["loader"] = jinja_env.FileSystemLoader(searchpath)
+        try:
+            template = self.text_env.overlay(cache_size=0, **settings).from_string(text)
+        except jinja_env.TemplateSyntaxError as exc:
+            raise TemplateError(f"Syntax error in template: {exc.message}") from None
+        if key is not None:
+            if len(self._compiled_files) > 500:
+                self._compiled_files.clear()
+            self._compiled_files[key] = template
+        return template
 
     # ------------------------------------------------------------------ conditionals
     def evaluate(self, expression: Any, variables: Mapping[str, Any]) -> Any:
