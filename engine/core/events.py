@@ -62,9 +62,13 @@ class Event:
         """The kind's own fields, in declaration order, without those left unset."""
         cached = self.__dict__.get("_data")
         if cached is None:
-            cached = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                      if f.name not in _BASE_FIELDS and f.metadata.get("logged", True)
-                      and getattr(self, f.name) is not UNSET}
+            kind = type(self)
+            names = kind.__dict__.get("_logged_names")  # the kind's own, worked out once per class
+            if names is None:
+                names = tuple(f.name for f in dataclasses.fields(self)
+                              if f.name not in _BASE_FIELDS and f.metadata.get("logged", True))
+                setattr(kind, "_logged_names", names)
+            cached = {name: value for name in names if (value := getattr(self, name)) is not UNSET}
             self.__dict__["_data"] = cached
         return cached
 
