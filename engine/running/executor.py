@@ -79,10 +79,13 @@ class TaskExecutor:
         self.before_result: Callable[[Outcome], None] | None = None
 
     # ------------------------------------------------------------------ entry point
-    def execute(self, host: str, task: Task, params: dict[str, Any] | None = None) -> Outcome:
-        """Run the task on the host; a bug in miniplay fails this host's task, never the whole run."""
+    def execute(self, host: str, task: Task, params: dict[str, Any] | None = None,
+                view: VarsView | None = None) -> Outcome:
+        """Run the task on the host; a bug in miniplay fails this host's task, never the whole run.
+        `view`: the host's variables for the task when the caller has just built them (the
+        strategy builds the first host's for the banner), so they are not built twice."""
         try:
-            return self._execute(host, task, params)
+            return self._execute(host, task, params, view)
         except MiniplayError:
             raise
         except Exception as exc:
@@ -97,8 +100,11 @@ class TaskExecutor:
                               loop=False, delegated_to=None, target_module=False))
             return Outcome(host=host, task=task, result=result)
 
-    def _execute(self, host: str, task: Task, params: dict[str, Any] | None = None) -> Outcome:
-        view = self._with_delegate_address(task, self.run.vars.view(host, self.play, task, params))
+    def _execute(self, host: str, task: Task, params: dict[str, Any] | None = None,
+                 view: VarsView | None = None) -> Outcome:
+        if view is None:
+            view = self.run.vars.view(host, self.play, task, params)
+        view = self._with_delegate_address(task, view)
         self.run.bus.emit(HostStart(host=host, task=task))
         self._emit_var_sources(host, task, view)
         no_log = self.flag(task, "no_log", view)
