@@ -53,6 +53,7 @@ class Event:
     """What every event has: when (stamped by the bus), on which host, for which task."""
 
     kind: ClassVar[str] = ""
+    _logged_names: ClassVar[tuple[str, ...] | None] = None  # each kind's data fields, set on first use
     time: float = 0.0
     host: str | None = None
     task: Task | None = None
@@ -67,7 +68,7 @@ class Event:
             if names is None:
                 names = tuple(f.name for f in dataclasses.fields(self)
                               if f.name not in _BASE_FIELDS and f.metadata.get("logged", True))
-                setattr(kind, "_logged_names", names)
+                kind._logged_names = names
             cached = {name: value for name in names if (value := getattr(self, name)) is not UNSET}
             self.__dict__["_data"] = cached
         return cached

@@ -58,6 +58,9 @@ class PlayScope(Protocol):
     def active_hosts(self) -> list[str]:
         """The batch's hosts that are still in the play."""
 
+    def play_hosts(self, dead_hosts: set[str]) -> list[str]:
+        """The play's hosts, every batch, minus `dead_hosts`."""
+
     def vars_files_layers(self, host: str) -> list[Layer]:
         """The play's vars_files for the host, as layers."""
 
@@ -133,12 +136,13 @@ class VariableManager:
         for name in ("ansible_run_tags", "ansible_skip_tags", "ansible_inventory_sources"):
             values[name] = list(values[name])
         if play is not None:
+            batch = play.active_hosts()
             values.update(
                 hostvars=play.hostvars,
                 # the whole play (serial does not narrow it) minus the failed; the batch is the batch
-                ansible_play_hosts=[h for h in play.all_hosts if h not in run.dead_hosts],
-                ansible_play_batch=play.active_hosts(),
-                play_hosts=play.active_hosts(),
+                ansible_play_hosts=play.play_hosts(run.dead_hosts),
+                ansible_play_batch=batch,
+                play_hosts=list(batch),
                 ansible_play_hosts_all=list(play.all_hosts),
                 ansible_play_name=play.play.display_name,
                 role_names=play.play.keywords.get("_role_names", []),
