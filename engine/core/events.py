@@ -356,21 +356,24 @@ class EventBus:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._lock = threading.RLock()
+        self._wanted: dict[str, bool] = {}  # wants() by kind, until the next subscriber comes
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
+        self._wanted = {}
 
     def wants(self, kind: str) -> bool:
         """Whether any subscriber may show events of this kind, so an event that costs work to
         put together (`task_vars`) is made only for a log or view that reads it. A subscriber that
         is not a Reporter, or one with its own `__call__`, is taken to want every kind."""
-        method = f"on_{kind}"
-        for subscriber in self._subscribers:
-            kind_of = type(subscriber)
-            if not isinstance(subscriber, Reporter) or kind_of.__call__ is not Reporter.__call__ \
-                    or getattr(kind_of, method, None) is not getattr(Reporter, method, None):
-                return True
-        return False
+        wanted = self._wanted.get(kind)
+        if wanted is None:
+            method = f"on_{kind}"
+            wanted = any(not isinstance(subscriber, Reporter) or type(subscriber).__call__ is not Reporter.__call__
+                         or getattr(type(subscriber), method, None) is not getattr(Reporter, method, None)
+                         for subscriber in self._subscribers)
+            self._wanted[kind] = wanted
+        return wanted
 
     def emit(self, event: Event) -> Event:
         with self._lock:  # stamped under the lock: delivery order and time order agree

@@ -105,7 +105,8 @@ class TaskExecutor:
         if view is None:
             view = self.run.vars.view(host, self.play, task, params)
         view = self._with_delegate_address(task, view)
-        self.run.bus.emit(HostStart(host=host, task=task))
+        if self.run.bus.wants(HostStart.kind):  # the console shows nothing for it; a log or live view may
+            self.run.bus.emit(HostStart(host=host, task=task))
         self._emit_var_sources(host, task, view)
         no_log = self.flag(task, "no_log", view)
         result = keyword_type_failure(task, lambda value: self.run.templar.template(value, view), view.get)
