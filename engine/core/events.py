@@ -53,6 +53,7 @@ class Event:
     """What every event has: when (stamped by the bus), on which host, for which task."""
 
     kind: ClassVar[str] = ""
+    _logged_names: ClassVar[tuple[str, ...] | None] = None  # each kind's data fields, set on first use
     time: float = 0.0
     host: str | None = None
     task: Task | None = None
@@ -76,9 +77,13 @@ class Event:
         """The kind's own fields, in declaration order, without those left unset."""
         cached = self.__dict__.get("_data")
         if cached is None:
-            cached = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                      if f.name not in _BASE_FIELDS and f.metadata.get("logged", True)
-                      and getattr(self, f.name) is not UNSET}
+            kind = type(self)
+            names = kind.__dict__.get("_logged_names")  # the kind's own, worked out once per class
+            if names is None:
+                names = tuple(f.name for f in dataclasses.fields(self)
+                              if f.name not in _BASE_FIELDS and f.metadata.get("logged", True))
+                kind._logged_names = names
+            cached = {name: value for name in names if (value := getattr(self, name)) is not UNSET}
             self.__dict__["_data"] = cached
         return cached
 
@@ -410,9 +415,24 @@ class EventBus:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._lock = threading.RLock()
+        self._wanted: dict[str, bool] = {}  # wants() by kind, until the next subscriber comes
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
+        self._wanted = {}
+
+    def wants(self, kind: str) -> bool:
+        """Whether any subscriber may show events of this kind, so an event that costs work to
+        put together (`task_vars`) is made only for a log or view that reads it. A subscriber that
+        is not a Reporter, or one with its own `__call__`, is taken to want every kind."""
+        wanted = self._wanted.get(kind)
+        if wanted is None:
+            method = f"on_{kind}"
+            wanted = any(not isinstance(subscriber, Reporter) or type(subscriber).__call__ is not Reporter.__call__
+                         or getattr(type(subscriber), method, None) is not getattr(Reporter, method, None)
+                         for subscriber in self._subscribers)
+            self._wanted[kind] = wanted
+        return wanted
 
     def emit(self, event: Event) -> Event:
         with self._lock:  # stamped under the lock: delivery order and time order agree

@@ -53,6 +53,7 @@ class ActionPluginFinder:
         self.configured = [os.path.abspath(os.path.expanduser(p)) for p in paths]
         self.role_folders: list[str] = []
         self.plugins: dict[str, ActionPlugin] = {}
+        self._found: dict[tuple[Any, ...], ActionPlugin | None] = {}
 
     def add_role(self, role_path: str) -> None:
         folder = os.path.join(role_path, "action_plugins")
@@ -83,7 +84,20 @@ class ActionPluginFinder:
             return None
         if len(parts) >= 3 and tuple(parts[:2]) != ("ansible", "legacy"):
             return self._in_collection(parts[0], parts[1], ".".join(parts[2:]), written, module, collection_root)
-        name = parts[-1]
+        # a short name with no `collections:` depends on the folders' listings only (read once):
+        # looked up once per role, playbook folder and set of role folders, not for every task
+        key = (written, module, generic, role_path, playbook_dir, len(self.role_folders)) if not collections else None
+        if key is not None and key in self._found:
+            return self._found[key]
+        found = self._find_short(written, parts[-1], module, generic, role_path, playbook_dir, collection_root,
+                                 collections)
+        if key is not None:
+            self._found[key] = found
+        return found
+
+    def _find_short(self, written: str, name: str, module: str | None, generic: bool, role_path: str | None,
+                    playbook_dir: str | None, collection_root: Any, collections: list[str]) -> ActionPlugin | None:
+        """`find` for a name that is not collection-qualified: the folders, then `collections:`."""
         for folder in self.folders(role_path, playbook_dir):
             if name + ".py" in self._entries(folder):
                 return self._remember(ActionPlugin("", written, os.path.join(folder, name + ".py"), module))

@@ -82,10 +82,13 @@ class TaskExecutor:
         self.before_result: Callable[[Outcome], None] | None = None
 
     # ------------------------------------------------------------------ entry point
-    def execute(self, host: str, task: Task, params: dict[str, Any] | None = None) -> Outcome:
-        """Run the task on the host; a bug in miniplay fails this host's task, never the whole run."""
+    def execute(self, host: str, task: Task, params: dict[str, Any] | None = None,
+                view: VarsView | None = None) -> Outcome:
+        """Run the task on the host; a bug in miniplay fails this host's task, never the whole run.
+        `view`: the host's variables for the task when the caller has just built them (the
+        strategy builds the first host's for the banner), so they are not built twice."""
         try:
-            return self._execute(host, task, params)
+            return self._execute(host, task, params, view)
         except MiniplayError:
             raise
         except Exception as exc:
@@ -100,9 +103,13 @@ class TaskExecutor:
                               loop=False, delegated_to=None, target_module=False))
             return Outcome(host=host, task=task, result=result)
 
-    def _execute(self, host: str, task: Task, params: dict[str, Any] | None = None) -> Outcome:
-        view = self._with_delegate_address(task, self.run.vars.view(host, self.play, task, params))
-        self.run.bus.emit(HostStart(host=host, task=task))
+    def _execute(self, host: str, task: Task, params: dict[str, Any] | None = None,
+                 view: VarsView | None = None) -> Outcome:
+        if view is None:
+            view = self.run.vars.view(host, self.play, task, params)
+        view = self._with_delegate_address(task, view)
+        if self.run.bus.wants(HostStart.kind):  # the console shows nothing for it; a log or live view may
+            self.run.bus.emit(HostStart(host=host, task=task))
         self._emit_var_sources(host, task, view)
         no_log = self.flag(task, "no_log", view)
         result = keyword_type_failure(task, lambda value: self.run.templar.template(value, view), view.get)
@@ -346,7 +353,10 @@ class TaskExecutor:
         return holds, first_false
 
     def _emit_var_sources(self, host: str, task: Task, view: VarsView) -> None:
-        """A `task_vars` event: each variable the task's templates read and the layer it comes from."""
+        """A `task_vars` event: each variable the task's templates read and the layer it comes from
+        (worked out only when a subscriber reads such events: the console does not)."""
+        if not self.run.bus.wants(TaskVars.kind):
+            return
         sources = self._var_sources.of(task, view)
         if sources:
             self.run.bus.emit(TaskVars(host=host, task=task, vars=sources))

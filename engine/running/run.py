@@ -100,6 +100,7 @@ class Run:
         self._start_reached = False
         self._inventory_warnings_shown = 0
         self._include_cache: dict[tuple[str, str, str | None], list[Node]] = {}
+        self._search_paths: dict[tuple[str | None, str | None, str], list[str]] = {}
 
     # ------------------------------------------------------------------ state
     def host_state(self, host: str) -> HostState:
@@ -184,20 +185,27 @@ class Run:
         return selected(task.keywords.get("tags", []), self.options.tags, self.options.skip_tags)
 
     def search_paths(self, task: Task | None, play: Any) -> list[str]:
-        """Where relative files, templates and vars files are looked up, in order."""
-        dirs: list[str] = []
-        if task is not None and task.role_path:
-            dirs.append(task.role_path)
-        if task is not None and task.location.path:
-            dirs.append(os.path.dirname(os.path.abspath(task.location.path)))
-        dirs.append(self.playbook_dir)
-        paths: list[str] = []
-        for directory in dirs:
-            for sub in ("files", "templates", "vars", ""):
-                path = os.path.join(directory, sub) if sub else directory
-                if path not in paths:
-                    paths.append(path)
-        return paths
+        """Where relative files, templates and vars files are looked up, in order. Worked out
+        once per (role, task file, playbook folder), which every host and task of a file share."""
+        role_path = task.role_path if task is not None else None
+        task_file = task.location.path if task is not None else None
+        key = (role_path, task_file, self.playbook_dir)
+        paths = self._search_paths.get(key)
+        if paths is None:
+            dirs: list[str] = []
+            if role_path:
+                dirs.append(role_path)
+            if task_file:
+                dirs.append(os.path.dirname(os.path.abspath(task_file)))
+            dirs.append(self.playbook_dir)
+            paths = []
+            for directory in dirs:
+                for sub in ("files", "templates", "vars", ""):
+                    path = os.path.join(directory, sub) if sub else directory
+                    if path not in paths:
+                        paths.append(path)
+            self._search_paths[key] = paths
+        return list(paths)
 
     def find_file(self, task: Task, kind: str, name: str, view: Any) -> str:
         """A controller-side file for copy/template/script/include_vars: role dir first, like Ansible."""

@@ -246,11 +246,13 @@ class LinearStrategy:
         tickets = {h: self.run.slots.take_ticket() for h in targets}
 
         def work(host: str) -> Outcome:
+            # the first host's variables were just built for the banner: nothing it sees has changed since
+            view = first_view if host == hosts[0] else None
             with self.run.slots.held(tickets[host]):
                 if limiter is None:
-                    return executor.execute(host, task, params[host])
+                    return executor.execute(host, task, params[host], view)
                 with limiter:
-                    return executor.execute(host, task, params[host])
+                    return executor.execute(host, task, params[host], view)
 
         from concurrent.futures import as_completed
 

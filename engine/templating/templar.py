@@ -57,7 +57,7 @@ class Templar:
         self._envs: dict[bool, jinja2.Environment] = {}  # built on first use: a run may template nothing
         self._envs_lock = threading.Lock()
         self._compiled: dict[tuple[bool, bool, str], jinja2.Template] = {}
-        self._compiled_files: dict[tuple[str, tuple, tuple], jinja2.Template] = {}  # template files, by text and settings
+        self._compiled_files: dict[Any, jinja2.Template] = {}  # render_text's, by (text, settings)
         self.warnings: list[str] = []
         self.select_hosts = select_hosts
         self.vault = vault  # the run's VaultSecrets: inline vault values are decrypted when read
@@ -157,33 +157,6 @@ class Templar:
             self._compiled[key] = template
         return template
 
-    def _compile_file(self, text: str, options: dict[str, Any]) -> jinja2.Template:
-        """A template file compiled with its own settings, once per run for each text and settings:
-        the template module renders the same file for every host (compiling it cost 1-3 ms each).
-        `{% include %}`d files are read through the overlay's loader, which checks them for
-        changes at each render (Jinja's auto_reload), so a cached template never serves stale text."""
-        from . import jinja_env
-
-        settings = dict(options)
-        searchpath = tuple(settings.pop("searchpath", None) or ())
-        key: tuple[str, tuple, tuple] | None = (text, searchpath, tuple(sorted(settings.items())))
-        try:
-            template = self._compiled_files.get(key)  # type: ignore[arg-type]
-        except TypeError:  # a setting that cannot be a key (from a `#jinja2:` header): compiled each time
-            template, key = None, None
-        if template is None:
-            if searchpath:
-                settings["loader"] = jinja_env.FileSystemLoader(list(searchpath))
-            try:
-                template = self.text_env.overlay(**settings).from_string(text)
-            except jinja_env.TemplateSyntaxError as exc:
-                raise TemplateError(f"Syntax error in template: {exc.message}") from None
-            if key is not None:
-                if len(self._compiled_files) > 512:
-                    self._compiled_files.clear()
-                self._compiled_files[key] = template
-        return template
-
     def render_string(self, text: str, variables: Mapping[str, Any], native: bool = True,
                       escape_backslashes: bool = True) -> Any:
         """Render one string; native keeps the Python type of a lone expression.
@@ -256,6 +229,35 @@ class Templar:
             raise TemplateError(jinja_env.describe_jinja_error(exc)) from None
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
             raise TemplateError(f"Error rendering template: {type(exc).__name__}: {exc}") from None
+
+    def _compile_file(self, text: str, options: dict[str, Any]) -> jinja2.Template:
+        """A file's text compiled under its own settings, once per (text, settings): twenty hosts
+        rendering one template file compile it once. The overlay keeps no cache of the files it
+        `{% include %}`s, so an included file is read afresh on every render, as before."""
+        from . import jinja_env
+
+        try:
+            key: Any = (text, tuple(sorted((name, tuple(value) if isinstance(value, list) else value)
+                                           for name, value in options.items())))
+            hash(key)
+        except TypeError:  # an unhashable option value: compiled each time (the overlay reports it)
+            key = None
+        template = self._compiled_files.get(key) if key is not None else None
+        if template is not None:
+            return template
+        settings = dict(options)
+        searchpath = settings.pop("searchpath", None)
+        if searchpath:
+            settings["loader"] = jinja_env.FileSystemLoader(searchpath)
+        try:
+            template = self.text_env.overlay(cache_size=0, **settings).from_string(text)
+        except jinja_env.TemplateSyntaxError as exc:
+            raise TemplateError(f"Syntax error in template: {exc.message}") from None
+        if key is not None:
+            if len(self._compiled_files) > 500:
+                self._compiled_files.clear()
+            self._compiled_files[key] = template
+        return template
 
     # ------------------------------------------------------------------ conditionals
     def evaluate(self, expression: Any, variables: Mapping[str, Any]) -> Any:

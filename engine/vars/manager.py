@@ -58,6 +58,9 @@ class PlayScope(Protocol):
     def active_hosts(self) -> list[str]:
         """The batch's hosts that are still in the play."""
 
+    def play_hosts(self, dead_hosts: set[str]) -> list[str]:
+        """The play's hosts, every batch, minus `dead_hosts`."""
+
     def vars_files_layers(self, host: str) -> list[Layer]:
         """The play's vars_files for the host, as layers."""
 
@@ -67,6 +70,8 @@ class VariableManager:
         self.run = run
         self._inventory_layers: dict[str, list[Layer]] = {}
         self._lock = threading.Lock()
+        self._run_wide: tuple[dict[str, Any], dict[str, Any]] | None = None  # the magic variables that are the same all run
+        self._search_path_cache: dict[tuple[Any, ...], list[str]] = {}
 
     def forget_inventory(self) -> None:
         """Called after add_host/group_by: inventory layers must be rebuilt."""
@@ -82,42 +87,62 @@ class VariableManager:
                 self._inventory_layers[host] = layers
         return layers
 
+    def _run_wide_magic(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The magic variables every host and task of the run share (options, the inventory's
+        sources), in two parts that go before and after `playbook_dir` and `ansible_facts` (the
+        order the variables are listed in stays as it was): worked out once, as they cost
+        file-system calls (abspath, exists)."""
+        parts = self._run_wide
+        if parts is None:
+            run = self.run
+            before = {
+                "ansible_check_mode": run.options.check,
+                "ansible_diff_mode": run.options.diff,
+                "ansible_verbosity": run.options.verbosity,
+                "ansible_forks": run.options.forks,
+                "ansible_version": VERSION_INFO,
+                "ansible_run_tags": run.options.tags or ["all"],
+                "ansible_skip_tags": run.options.skip_tags,
+            }
+            after = {
+                "ansible_config_file": run.options.config_file or "",
+                "ansible_playbook_python": sys.executable,
+                "ansible_inventory_sources": [os.path.abspath(source) if os.path.exists(source) else source
+                                              for source in run.inventory_sources],
+            }
+            if run.options.limit:
+                after["ansible_limit"] = run.options.limit
+            if run.inventory_sources:
+                first = os.path.abspath(run.inventory_sources[0])
+                after["inventory_file"] = first
+                after["inventory_dir"] = os.path.dirname(first)
+            parts = self._run_wide = (before, after)
+        return parts
+
     def magic(self, host: str, play: PlayScope | None, task: Task | None) -> dict[str, Any]:
         run = self.run
-        inventory = run.inventory
-        state = run.host_state(host)
+        before, after = self._run_wide_magic()
+        # a fresh dict, and fresh lists where a template could change one in place (`do x.append()`)
         values: dict[str, Any] = {
             "inventory_hostname": host,
             "inventory_hostname_short": host.split(".")[0],
-            "group_names": inventory.group_names(host),
+            "group_names": run.inventory.group_names(host),
             "groups": run.groups_map(),
-            "ansible_check_mode": run.options.check,
-            "ansible_diff_mode": run.options.diff,
-            "ansible_verbosity": run.options.verbosity,
-            "ansible_forks": run.options.forks,
-            "ansible_version": VERSION_INFO,
-            "ansible_run_tags": run.options.tags or ["all"],
-            "ansible_skip_tags": run.options.skip_tags,
+            **before,
             "playbook_dir": run.playbook_dir,
-            "ansible_facts": state.facts,
-            "ansible_config_file": run.options.config_file or "",
-            "ansible_playbook_python": sys.executable,
-            "ansible_inventory_sources": [os.path.abspath(source) if os.path.exists(source) else source
-                                          for source in run.inventory_sources],
+            "ansible_facts": run.host_state(host).facts,
+            **after,
         }
-        if run.options.limit:
-            values["ansible_limit"] = run.options.limit
-        if run.inventory_sources:
-            first = os.path.abspath(run.inventory_sources[0])
-            values["inventory_file"] = first
-            values["inventory_dir"] = os.path.dirname(first)
+        for name in ("ansible_run_tags", "ansible_skip_tags", "ansible_inventory_sources"):
+            values[name] = list(values[name])
         if play is not None:
+            batch = play.active_hosts()
             values.update(
                 hostvars=play.hostvars,
                 # the whole play (serial does not narrow it) minus the failed; the batch is the batch
-                ansible_play_hosts=[h for h in play.all_hosts if h not in run.dead_hosts],
-                ansible_play_batch=play.active_hosts(),
-                play_hosts=play.active_hosts(),
+                ansible_play_hosts=play.play_hosts(run.dead_hosts),
+                ansible_play_batch=batch,
+                play_hosts=list(batch),
                 ansible_play_hosts_all=list(play.all_hosts),
                 ansible_play_name=play.play.display_name,
                 role_names=play.play.keywords.get("_role_names", []),
@@ -134,17 +159,25 @@ class VariableManager:
 
     def ansible_search_path(self, task: Task | None) -> list[str]:
         """Ansible's `ansible_search_path`: the role paths from this task's role up to the play's,
-        then the task file's directory, then the playbook's."""
-        paths: list[str] = list(task.keywords.get("_role_chain") or []) if task is not None else []
-        if task is not None and task.role_path and task.role_path not in paths:
-            paths.insert(0, task.role_path)
-        if task is not None and task.location.path:
-            task_dir = os.path.dirname(os.path.abspath(task.location.path))
-            if task_dir not in paths:
-                paths.append(task_dir)
-        if self.run.playbook_dir not in paths:
-            paths.append(self.run.playbook_dir)
-        return paths
+        then the task file's directory, then the playbook's. Worked out once per (role chain,
+        task file, playbook folder): every host and every task of one file share it."""
+        chain = tuple(task.keywords.get("_role_chain") or ()) if task is not None else ()
+        role_path = task.role_path if task is not None else None
+        task_file = task.location.path if task is not None else None
+        key = (chain, role_path, task_file, self.run.playbook_dir)
+        paths = self._search_path_cache.get(key)
+        if paths is None:
+            paths = list(chain)
+            if role_path and role_path not in paths:
+                paths.insert(0, role_path)
+            if task_file:
+                task_dir = os.path.dirname(os.path.abspath(task_file))
+                if task_dir not in paths:
+                    paths.append(task_dir)
+            if self.run.playbook_dir not in paths:
+                paths.append(self.run.playbook_dir)
+            self._search_path_cache[key] = paths
+        return list(paths)
 
     def view(self, host: str, play: PlayScope | None, task: Task | None = None,
              params: dict[str, Any] | None = None) -> VarsView:
