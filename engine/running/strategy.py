@@ -136,7 +136,7 @@ class LinearStrategy:
             if index:
                 run.bus.emit(PlayStart(name=play.name or pattern, play=play))
             state = PlayState(run.vars, run.templar, play, batch, hosts, run.yaml_warnings, run.options.vault_secrets,
-                               warn=lambda text: run.bus.emit(WarningEvent(text=text)))
+                               warn=lambda text: run.bus.emit(WarningEvent(text=text)), matched_hosts=matched)
             if not self._run_batch(state):
                 return False
         return True

@@ -53,6 +53,7 @@ class PlayScope(Protocol):
 
     play: Play
     all_hosts: list[str]
+    matched_hosts: list[str]
     hostvars: HostVars
 
     def active_hosts(self) -> list[str]:
@@ -143,7 +144,7 @@ class VariableManager:
                 ansible_play_hosts=play.play_hosts(run.dead_hosts),
                 ansible_play_batch=batch,
                 play_hosts=list(batch),
-                ansible_play_hosts_all=list(play.all_hosts),
+                ansible_play_hosts_all=list(play.matched_hosts),
                 ansible_play_name=play.play.display_name,
                 role_names=play.play.keywords.get("_role_names", []),
                 ansible_role_names=play.play.keywords.get("_all_role_names", []),
