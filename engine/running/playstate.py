@@ -22,8 +22,8 @@ class PlayState:
     """One play (one serial batch) in progress: its hosts and which are still in it."""
 
     def __init__(self, variables: VariableManager, templar: Templar, play: Play, hosts: list[str],
-                 all_hosts: list[str], yaml_warnings: list[str], vault: Any = None,
-                 warn: Callable[[str], object] | None = None, matched_hosts: list[str] | None = None) -> None:
+                 all_hosts: list[str], matched_hosts: list[str], yaml_warnings: list[str], vault: Any = None,
+                 warn: Callable[[str], object] | None = None) -> None:
         self.variables = variables
         self.yaml_warnings = yaml_warnings   # the run's: duplicate keys in the play's vars_files
         self.vault = vault                   # decrypts vault-encrypted vars files
@@ -34,7 +34,7 @@ class PlayState:
         self.all_hosts = list(all_hosts)
         # every host the play's pattern matched, in inventory order, hosts failed in earlier plays
         # included: `ansible_play_hosts_all`, as Ansible has it
-        self.matched_hosts = list(matched_hosts if matched_hosts is not None else all_hosts)
+        self.matched_hosts = list(matched_hosts)
         self.removed: set[str] = set()      # failed, unreachable or ended hosts
         self.hostvars = variables.make_hostvars(self)
         self._vars_files: dict[str, list[Layer]] = {}

@@ -135,8 +135,8 @@ class LinearStrategy:
         for index, batch in enumerate(self._batches(play, hosts)):
             if index:
                 run.bus.emit(PlayStart(name=play.name or pattern, play=play))
-            state = PlayState(run.vars, run.templar, play, batch, hosts, run.yaml_warnings, run.options.vault_secrets,
-                               warn=lambda text: run.bus.emit(WarningEvent(text=text)), matched_hosts=matched)
+            state = PlayState(run.vars, run.templar, play, batch, hosts, matched, run.yaml_warnings,
+                               run.options.vault_secrets, warn=lambda text: run.bus.emit(WarningEvent(text=text)))
             if not self._run_batch(state):
                 return False
         return True
