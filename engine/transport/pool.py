@@ -266,6 +266,7 @@ def _host_of(key: str | tuple[str, tuple]) -> str:
 
 
 def _quietly(call: Callable[[], Any]) -> Any:
+    """call(), or None when it fails: the worker or connection may already be gone."""
     try:
         return call()
     except Exception:
@@ -287,7 +288,4 @@ def _finish_host(processes: list[Any], connections: list[Any], bound: float) -> 
 
 def _close_quietly(closable: Any) -> None:
     """Close a worker or connection that may already be gone."""
-    try:
-        closable.close()
-    except Exception:
-        pass
+    _quietly(closable.close)
